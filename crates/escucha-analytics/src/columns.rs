@@ -1,0 +1,387 @@
+//! The columnar storage of one organisation's responses: dictionary-encoded dimension columns
+//! (`u32` codes, 0 = not known), scores as `u8` with a sentinel for "not answered", the UTC day
+//! as an `i32`, per-block day bounds (zone maps) to skip blocks outside a date range, and a
+//! compact set of the sequence numbers already held (idempotent inserts).
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, NaiveDate};
+
+use crate::dimension::Dimension;
+use crate::facts::ResponseFacts;
+
+/// Score sentinel: the question was not answered (or the answer was out of its scale).
+pub(crate) const NO_SCORE: u8 = u8::MAX;
+
+/// Rows per block of the zone map.
+pub(crate) const BLOCK_ROWS: usize = 4096;
+
+/// Most attribute columns (`attr.NAME`) kept per organisation; attributes with further names
+/// are not indexed (they cannot be grouped or filtered by), which bounds memory per row.
+pub const MAX_ATTRIBUTE_COLUMNS: usize = 64;
+
+/// Number of fixed context columns (region … language).
+pub(crate) const CONTEXT_COLUMNS: usize = 9;
+
+/// Days from 0001-01-01 (day 1 of the common era) to 1970-01-01.
+const EPOCH_DAYS_FROM_CE: i32 = 719_163;
+
+/// The day number (days since 1970-01-01) of a date.
+pub(crate) fn day_number(date: NaiveDate) -> i32 {
+    date.num_days_from_ce() - EPOCH_DAYS_FROM_CE
+}
+
+/// The date of a day number (`None` outside chrono's calendar).
+pub(crate) fn day_date(day: i32) -> Option<NaiveDate> {
+    NaiveDate::from_num_days_from_ce_opt(day.checked_add(EPOCH_DAYS_FROM_CE)?)
+}
+
+/// Which score column a metric reads.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ScoreColumn {
+    Nps = 0,
+    Csat = 1,
+    Ces = 2,
+    Cadv = 3,
+}
+
+/// Distinct values of one column; code 0 means "not known", value `i` has code `i + 1`.
+#[derive(Debug, Default)]
+pub(crate) struct Dictionary {
+    values: Vec<Box<str>>,
+    lookup: HashMap<Box<str>, u32>,
+}
+
+impl Dictionary {
+    /// The code of `value`, adding it when new (0 for an empty value, or if the code space
+    /// were ever exhausted).
+    fn code_or_insert(&mut self, value: &str) -> u32 {
+        if value.is_empty() {
+            return 0;
+        }
+        if let Some(&code) = self.lookup.get(value) {
+            return code;
+        }
+        let Ok(code) = u32::try_from(self.values.len() + 1) else {
+            return 0;
+        };
+        if code == u32::MAX {
+            return 0;
+        }
+        self.values.push(value.into());
+        self.lookup.insert(value.into(), code);
+        code
+    }
+
+    /// The code of an existing value.
+    pub(crate) fn code(&self, value: &str) -> Option<u32> {
+        self.lookup.get(value).copied()
+    }
+
+    /// The value of a code (`None` for 0 or an unknown code).
+    pub(crate) fn value(&self, code: u32) -> Option<&str> {
+        let index = usize::try_from(code).ok()?.checked_sub(1)?;
+        self.values.get(index).map(|v| &**v)
+    }
+
+    /// Number of codes in use, including 0.
+    pub(crate) fn cardinality(&self) -> usize {
+        self.values.len() + 1
+    }
+
+    fn memory_bytes(&self) -> usize {
+        let strings: usize = self.values.iter().map(|v| 2 * v.len()).sum();
+        strings
+            + self.values.capacity() * std::mem::size_of::<Box<str>>()
+            + self.lookup.capacity() * (std::mem::size_of::<(Box<str>, u32)>() + 1)
+    }
+}
+
+/// A dictionary-encoded column.
+#[derive(Debug, Default)]
+pub(crate) struct Column {
+    pub(crate) codes: Vec<u32>,
+    pub(crate) dict: Dictionary,
+}
+
+impl Column {
+    fn push(&mut self, value: Option<&str>) {
+        let code = value.map_or(0, |v| self.dict.code_or_insert(v));
+        self.codes.push(code);
+    }
+
+    fn memory_bytes(&self) -> usize {
+        self.codes.capacity() * 4 + self.dict.memory_bytes()
+    }
+}
+
+/// A set of sequence numbers, compact for the dense, mostly increasing sequences a store
+/// produces: per 65,536 consecutive numbers, a sorted list of 16-bit offsets while sparse and a
+/// bitmap (8 KiB) once dense (the idea of roaring bitmaps).
+#[derive(Debug, Default)]
+pub(crate) struct SeqSet {
+    chunks: HashMap<i64, Chunk>,
+}
+
+#[derive(Debug)]
+enum Chunk {
+    Sparse(Vec<u16>),
+    Dense(Box<[u64; 1024]>),
+}
+
+/// A sparse chunk becomes a bitmap past this many entries (where both take 8 KiB).
+const SPARSE_MAX: usize = 4096;
+
+impl SeqSet {
+    /// Adds `seq`; false when it was already there.
+    pub(crate) fn insert(&mut self, seq: i64) -> bool {
+        let high = seq >> 16;
+        let low = (seq & 0xFFFF) as u16;
+        let chunk = self
+            .chunks
+            .entry(high)
+            .or_insert_with(|| Chunk::Sparse(Vec::new()));
+        match chunk {
+            Chunk::Sparse(list) => {
+                if list.last().is_none_or(|&last| last < low) {
+                    list.push(low);
+                } else {
+                    match list.binary_search(&low) {
+                        Ok(_) => return false,
+                        Err(at) => list.insert(at, low),
+                    }
+                }
+                if list.len() > SPARSE_MAX {
+                    let mut bits = Box::new([0u64; 1024]);
+                    for &v in list.iter() {
+                        bits[usize::from(v >> 6)] |= 1 << (v & 63);
+                    }
+                    *chunk = Chunk::Dense(bits);
+                }
+                true
+            }
+            Chunk::Dense(bits) => {
+                let word = &mut bits[usize::from(low >> 6)];
+                let mask = 1u64 << (low & 63);
+                let fresh = *word & mask == 0;
+                *word |= mask;
+                fresh
+            }
+        }
+    }
+
+    fn memory_bytes(&self) -> usize {
+        let chunks: usize = self
+            .chunks
+            .values()
+            .map(|c| match c {
+                Chunk::Sparse(list) => list.capacity() * 2,
+                Chunk::Dense(_) => 8192,
+            })
+            .sum();
+        chunks + self.chunks.capacity() * (std::mem::size_of::<(i64, Chunk)>() + 1)
+    }
+}
+
+/// Everything the index holds for one organisation.
+#[derive(Debug, Default)]
+pub(crate) struct OrgIndex {
+    seen: SeqSet,
+    /// Day number (UTC) of each row.
+    pub(crate) days: Vec<i32>,
+    /// `(min, max)` day of each block of [`BLOCK_ROWS`] rows.
+    pub(crate) blocks: Vec<(i32, i32)>,
+    /// Survey ids, as decimal strings.
+    pub(crate) survey: Column,
+    survey_codes: HashMap<i64, u32>,
+    /// Region, product, channel, team, employee, touchpoint, journey stage, segment, language.
+    pub(crate) context: [Column; CONTEXT_COLUMNS],
+    /// `attr.NAME` columns, created when a name is first seen (earlier rows get code 0).
+    pub(crate) attrs: Vec<(String, Column)>,
+    /// Scores of the NPS, CSAT, CES and CAdv questions, [`NO_SCORE`] when not answered.
+    pub(crate) scores: [Vec<u8>; 4],
+}
+
+fn valid_score(score: Option<u8>, lo: u8, hi: u8) -> u8 {
+    match score {
+        Some(s) if (lo..=hi).contains(&s) => s,
+        _ => NO_SCORE,
+    }
+}
+
+impl OrgIndex {
+    /// Number of rows.
+    pub(crate) fn len(&self) -> usize {
+        self.days.len()
+    }
+
+    /// Appends a response; false (and nothing changes) when its `seq` is already held.
+    pub(crate) fn insert(&mut self, facts: &ResponseFacts) -> bool {
+        if !self.seen.insert(facts.seq) {
+            return false;
+        }
+        self.reserve_row();
+        let row = self.days.len();
+        let day = day_number(facts.submitted_at.date_naive());
+        self.days.push(day);
+        if row.is_multiple_of(BLOCK_ROWS) {
+            self.blocks.push((day, day));
+        } else if let Some(block) = self.blocks.last_mut() {
+            block.0 = block.0.min(day);
+            block.1 = block.1.max(day);
+        }
+
+        let survey_code = match self.survey_codes.get(&facts.survey_id) {
+            Some(&code) => code,
+            None => {
+                let code = self
+                    .survey
+                    .dict
+                    .code_or_insert(&facts.survey_id.to_string());
+                self.survey_codes.insert(facts.survey_id, code);
+                code
+            }
+        };
+        self.survey.codes.push(survey_code);
+
+        let context = [
+            &facts.region,
+            &facts.product,
+            &facts.channel,
+            &facts.team,
+            &facts.employee,
+            &facts.touchpoint,
+            &facts.journey_stage,
+            &facts.segment,
+            &facts.language,
+        ];
+        for (column, value) in self.context.iter_mut().zip(context) {
+            column.push(value.as_deref());
+        }
+
+        for (name, _) in &facts.attributes {
+            let known = self.attrs.iter().any(|(n, _)| n == name);
+            if !known && self.attrs.len() < MAX_ATTRIBUTE_COLUMNS && !name.is_empty() {
+                let mut codes = Vec::with_capacity(self.days.capacity());
+                codes.resize(row, 0);
+                let column = Column {
+                    codes,
+                    dict: Dictionary::default(),
+                };
+                self.attrs.push((name.clone(), column));
+            }
+        }
+        for (name, column) in &mut self.attrs {
+            let value = facts
+                .attributes
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str());
+            column.push(value);
+        }
+
+        self.scores[ScoreColumn::Nps as usize].push(valid_score(facts.nps, 0, 10));
+        self.scores[ScoreColumn::Csat as usize].push(valid_score(facts.csat, 1, 5));
+        self.scores[ScoreColumn::Ces as usize].push(valid_score(facts.ces, 1, 7));
+        self.scores[ScoreColumn::Cadv as usize].push(valid_score(facts.cadv, 1, 5));
+        true
+    }
+
+    /// Makes room for one more row in every column at once, growing by a quarter (at least a
+    /// block) rather than doubling: at most ~25% slack instead of up to 100% for the columns
+    /// that make up nearly all of the index's memory.
+    fn reserve_row(&mut self) {
+        if self.days.len() < self.days.capacity() {
+            return;
+        }
+        let extra = (self.days.len() / 4).max(BLOCK_ROWS);
+        self.days.reserve_exact(extra);
+        self.survey.codes.reserve_exact(extra);
+        for column in &mut self.context {
+            column.codes.reserve_exact(extra);
+        }
+        for (_, column) in &mut self.attrs {
+            column.codes.reserve_exact(extra);
+        }
+        for scores in &mut self.scores {
+            scores.reserve_exact(extra);
+        }
+    }
+
+    /// The column of a dimension (`None` for an attribute never seen).
+    pub(crate) fn column(&self, dimension: &Dimension) -> Option<&Column> {
+        match dimension {
+            Dimension::Survey => Some(&self.survey),
+            Dimension::Attr(name) => self.attrs.iter().find(|(n, _)| n == name).map(|(_, c)| c),
+            fixed => fixed.context_slot().and_then(|slot| self.context.get(slot)),
+        }
+    }
+
+    /// Earliest and latest day held.
+    pub(crate) fn day_bounds(&self) -> Option<(i32, i32)> {
+        let lo = self.blocks.iter().map(|b| b.0).min()?;
+        let hi = self.blocks.iter().map(|b| b.1).max()?;
+        Some((lo, hi))
+    }
+
+    /// Approximate heap bytes held (vectors by capacity, dictionaries, the sequence set).
+    pub(crate) fn memory_bytes(&self) -> usize {
+        self.seen.memory_bytes()
+            + self.days.capacity() * 4
+            + self.blocks.capacity() * 8
+            + self.survey.memory_bytes()
+            + self.survey_codes.capacity() * 13
+            + self.context.iter().map(Column::memory_bytes).sum::<usize>()
+            + self
+                .attrs
+                .iter()
+                .map(|(n, c)| n.len() + c.memory_bytes())
+                .sum::<usize>()
+            + self.scores.iter().map(Vec::capacity).sum::<usize>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seq_set_handles_duplicates_out_of_order_and_densification() {
+        let mut set = SeqSet::default();
+        assert!(set.insert(10));
+        assert!(set.insert(5));
+        assert!(!set.insert(10));
+        assert!(!set.insert(5));
+        assert!(set.insert(-3));
+        assert!(!set.insert(-3));
+        // Fill one chunk past the sparse limit, then check membership still holds.
+        for seq in 100_000..100_000 + SPARSE_MAX as i64 + 10 {
+            assert!(set.insert(seq));
+        }
+        assert!(!set.insert(100_000));
+        assert!(!set.insert(100_000 + SPARSE_MAX as i64 + 9));
+        assert!(set.insert(100_000 + SPARSE_MAX as i64 + 10));
+    }
+
+    #[test]
+    fn day_numbers_round_trip() {
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+        assert_eq!(day_number(epoch), 0);
+        let d = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        assert_eq!(day_date(day_number(d)), Some(d));
+        assert_eq!(day_date(i32::MAX), None);
+    }
+
+    #[test]
+    fn dictionary_codes_start_at_one() {
+        let mut dict = Dictionary::default();
+        assert_eq!(dict.code_or_insert("north"), 1);
+        assert_eq!(dict.code_or_insert("south"), 2);
+        assert_eq!(dict.code_or_insert("north"), 1);
+        assert_eq!(dict.code_or_insert(""), 0);
+        assert_eq!(dict.value(2), Some("south"));
+        assert_eq!(dict.value(0), None);
+        assert_eq!(dict.value(9), None);
+        assert_eq!(dict.cardinality(), 3);
+    }
+}

@@ -1,0 +1,103 @@
+//! `GET /api/v1/cases`, `GET /api/v1/cases/{id}`, `PATCH /api/v1/cases/{id}`.
+
+use axum::extract::{Path, RawQuery, State};
+use super::RawBody;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use escucha_core::case::{Case, CaseStatus, CaseUpdate};
+use escucha_core::ids::CaseId;
+use escucha_core::values::Email;
+use escucha_store::CaseFilter;
+
+use super::metrics::query_pairs;
+use crate::auth::Caller;
+use crate::error::{ApiError, parse_json};
+use crate::state::AppState;
+
+/// The API view of a case.
+pub fn view(c: &Case) -> Value {
+    json!({
+        "id": c.id,
+        "customer_external_id": c.customer_external_id,
+        "response_id": c.response_id,
+        "owner_email": c.owner_email,
+        "manager_email": c.manager_email,
+        "reason": c.reason,
+        "priority": c.priority,
+        "status": c.status,
+        "due_at": c.due_at,
+        "root_cause": c.root_cause,
+        "resolution": c.resolution,
+        "notes": c.notes,
+        "created_at": c.created_at,
+        "updated_at": c.updated_at,
+        "closed_at": c.closed_at,
+    })
+}
+
+/// Cases, newest first, by status and owner, paged with `limit` and `cursor`.
+pub async fn list(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery) -> Result<Json<Value>, ApiError> {
+    let params = query_pairs(raw)?;
+    super::only_params(&params, &["status", "owner_email", "limit", "cursor"])?;
+    let (limit, cursor) = super::paging(&params)?;
+    let mut filter = CaseFilter { limit: limit + 1, before_id: cursor, ..Default::default() };
+    for (k, v) in &params {
+        match k.as_str() {
+            "status" => filter.status = Some(CaseStatus::parse(v).map_err(|e| ApiError::bad_request("invalid_parameter", e.to_string()))?),
+            "owner_email" => {
+                filter.owner_email = Some(Email::parse(v).map_err(|e| ApiError::bad_request("invalid_parameter", e.to_string()))?)
+            }
+            _ => {}
+        }
+    }
+    let mut cases = state.store.list_cases(caller.org_id, filter).await?;
+    let next_cursor = if cases.len() as i64 > limit {
+        cases.truncate(limit as usize);
+        cases.last().map(|c| c.id.0)
+    } else {
+        None
+    };
+    Ok(Json(json!({"items": cases.iter().map(view).collect::<Vec<_>>(), "next_cursor": next_cursor})))
+}
+
+/// One case.
+pub async fn get_one(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let case = load(&state, &caller, &id).await?;
+    Ok(Json(view(&case)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CasePatch {
+    status: Option<String>,
+    root_cause: Option<String>,
+    resolution: Option<String>,
+    note: Option<String>,
+}
+
+/// Moves a case along: status, root cause, resolution, a note.
+pub async fn update(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, RawBody(body): RawBody) -> Result<Json<Value>, ApiError> {
+    caller.require_write()?;
+    let patch: CasePatch = parse_json(&body)?;
+    let mut case = load(&state, &caller, &id).await?;
+    let update = CaseUpdate {
+        status: patch.status.as_deref().map(CaseStatus::parse).transpose()?,
+        root_cause: patch.root_cause,
+        resolution: patch.resolution,
+        note: patch.note,
+    };
+    case.apply(update, &caller.actor, chrono::Utc::now())?;
+    state.store.save_case(caller.org_id, &case).await?;
+    Ok(Json(view(&case)))
+}
+
+async fn load(state: &AppState, caller: &Caller, raw_id: &str) -> Result<Case, ApiError> {
+    let id = super::parse_id(raw_id, "case")?;
+    state
+        .store
+        .case(caller.org_id, CaseId(id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("not_found", format!("there is no case {id}")))
+}

@@ -1,0 +1,61 @@
+//! `PUT /api/v1/customers/{external_id}` (upsert), `GET /api/v1/customers/{external_id}`.
+
+use super::RawBody;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde_json::{Value, json};
+
+use escucha_core::customer::{Customer, CustomerPatch};
+use escucha_core::values::ExternalId;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, parse_json};
+use crate::state::AppState;
+
+/// The API view of a customer.
+pub fn view(c: &Customer) -> Value {
+    json!({
+        "external_id": c.external_id,
+        "name": c.name,
+        "email": c.email,
+        "phone": c.phone,
+        "language": c.language,
+        "region": c.region,
+        "segment": c.segment,
+        "lifecycle_stage": c.lifecycle_stage,
+        "annual_value": c.annual_value,
+        "owner_email": c.owner_email,
+        "attributes": c.attributes,
+        "created_at": c.created_at,
+        "updated_at": c.updated_at,
+    })
+}
+
+/// Creates (201) or updates (200) a customer; absent fields are kept, `null` clears.
+pub async fn upsert(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(external_id): Path<String>,
+    RawBody(body): RawBody,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require_write()?;
+    let external_id = ExternalId::parse(&external_id)?;
+    let map: serde_json::Map<String, Value> = if body.is_empty() { Default::default() } else { parse_json(&body)? };
+    let patch = CustomerPatch::from_json(&map)?;
+    let mut done = state.store.upsert_customers(caller.org_id, vec![(external_id, patch)], chrono::Utc::now()).await?;
+    let (customer, created) = done
+        .pop()
+        .ok_or_else(|| ApiError::internal(&escucha_store::StoreError::Corrupt("upsert returned nothing".into())))?;
+    Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(view(&customer))))
+}
+
+/// One customer.
+pub async fn get_one(State(state): State<AppState>, caller: Caller, Path(external_id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let c = state
+        .store
+        .customer_by_external_id(caller.org_id, &external_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("not_found", format!("there is no customer '{}'", external_id.chars().take(60).collect::<String>())))?;
+    Ok(Json(view(&c)))
+}

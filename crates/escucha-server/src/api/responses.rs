@@ -1,0 +1,65 @@
+//! `POST /api/v1/responses`, `GET /api/v1/responses/{id}`.
+
+use super::RawBody;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use escucha_core::ids::ResponseId;
+
+use super::idempotency::{self, Idempotency};
+use crate::auth::Caller;
+use crate::error::{ApiError, parse_json};
+use crate::service::responses::{ResponseInput, submit};
+use crate::state::AppState;
+
+/// Stores a response; 201 `{id, case_id}`. With an `Idempotency-Key`, a replay answers the
+/// first result with `Idempotent-Replayed: true`.
+pub async fn create(State(state): State<AppState>, caller: Caller, headers: HeaderMap, RawBody(body): RawBody) -> Result<Response, ApiError> {
+    caller.require_write()?;
+    let idem = idempotency::check(state.store.as_ref(), caller.org_id, &headers, "POST /api/v1/responses", &body, "response").await?;
+    if let Idempotency::Replay(earlier) = &idem {
+        return Ok(replayed(earlier.resource_id));
+    }
+    let input: ResponseInput = parse_json(&body)?;
+    match submit(&state, &caller, input, idem.record(), chrono::Utc::now()).await {
+        Ok(done) => Ok((StatusCode::CREATED, Json(json!({"id": done.id, "case_id": done.case_id}))).into_response()),
+        Err(e) if e.code == "conflict" => {
+            // Lost a race with the same key: answer what the winner stored.
+            let conflict = escucha_store::StoreError::Conflict(e.message);
+            let earlier = idempotency::replay_after_conflict(state.store.as_ref(), caller.org_id, &idem, conflict).await?;
+            Ok(replayed(earlier.resource_id))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn replayed(id: i64) -> Response {
+    (StatusCode::CREATED, [("idempotent-replayed", "true")], Json(json!({"id": id}))).into_response()
+}
+
+/// One response with its answers and context.
+pub async fn get_one(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = super::parse_id(&id, "response")?;
+    let r = state
+        .store
+        .response(caller.org_id, ResponseId(id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("not_found", format!("there is no response {id}")))?;
+    Ok(Json(json!({
+        "id": r.id,
+        "survey_id": r.survey_id,
+        "survey_version": r.survey_version,
+        "customer_external_id": r.customer_external_id,
+        "answers": r.answers,
+        "scores": r.scores,
+        "emotions": r.emotions,
+        "context": r.context,
+        "segment": r.segment,
+        "language": r.language,
+        "submitted_at": r.submitted_at,
+        "created_at": r.created_at,
+    })))
+}

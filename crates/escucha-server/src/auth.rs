@@ -1,0 +1,143 @@
+//! Who is calling: API tokens (bearer) and web sessions (cookie). Secrets are random 256-bit
+//! values shown once; only their SHA-256 is stored, so a leaked database does not leak access.
+//! Passwords are hashed with argon2id.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use chrono::Utc;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use escucha_core::ids::OrgId;
+use escucha_core::org::{Role, User};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Prefix of API token secrets, so they are recognisable in secret scanners.
+pub const TOKEN_PREFIX: &str = "esk_";
+
+/// A fresh random secret with `prefix`: 32 random bytes, hex.
+pub fn new_secret(prefix: &str) -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("{prefix}{}", hex::encode(bytes))
+}
+
+/// The stored form of a secret.
+pub fn hash_secret(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// Hashes a password with argon2id and a random salt (PHC string).
+pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
+    let mut salt_bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut salt_bytes);
+    let salt = SaltString::encode_b64(&salt_bytes)?;
+    Ok(Argon2::default().hash_password(password.as_bytes(), &salt)?.to_string())
+}
+
+/// Checks a password against a stored PHC hash; false for a malformed hash.
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// The authenticated caller of an API request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The organisation every query is scoped to.
+    pub org_id: OrgId,
+    /// What the caller may do.
+    pub role: Role,
+    /// The user the token acts as, if any.
+    pub user: Option<User>,
+    /// Who to record as the actor (user e-mail or `token:NAME`).
+    pub actor: String,
+}
+
+impl Caller {
+    /// Fails with 403 unless the role may manage surveys and configuration.
+    pub fn require_manage(&self) -> Result<(), ApiError> {
+        if self.role.can_manage() { Ok(()) } else { Err(ApiError::forbidden("this needs the admin or analyst role")) }
+    }
+
+    /// Fails with 403 unless the role may write customer data and responses.
+    pub fn require_write(&self) -> Result<(), ApiError> {
+        if self.role.can_write_data() { Ok(()) } else { Err(ApiError::forbidden("the viewer role is read-only")) }
+    }
+
+    /// Fails with 403 unless the caller is an admin.
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        if self.role.is_admin() { Ok(()) } else { Err(ApiError::forbidden("this needs the admin role")) }
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .ok_or_else(|| ApiError::unauthorized("send 'Authorization: Bearer TOKEN' (create one with 'escucha token create')"))?;
+        let secret = header
+            .to_str()
+            .ok()
+            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| ApiError::unauthorized("the Authorization header must be 'Bearer TOKEN'"))?;
+        let token = state
+            .store
+            .token_by_hash(&hash_secret(secret))
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("the token is unknown or revoked"))?;
+        let now = Utc::now();
+        if token.expires_at.is_some_and(|e| e <= now) {
+            return Err(ApiError::unauthorized("the token has expired"));
+        }
+        if token.last_used_at.is_none_or(|t| now - t > chrono::Duration::seconds(60)) {
+            let store = state.store.clone();
+            tokio::spawn(async move {
+                if let Err(e) = store.touch_token(token.id, now).await {
+                    tracing::warn!(error = %e, "could not record token use");
+                }
+            });
+        }
+        let user = match token.user_id {
+            Some(id) => state.store.user(token.org_id, id).await?,
+            None => None,
+        };
+        let (role, actor) = match &user {
+            Some(u) => (u.role, u.email.to_string()),
+            None => (token.role, format!("token:{}", token.name)),
+        };
+        Ok(Caller { org_id: token.org_id, role, user, actor })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_random_and_hashed() {
+        let a = new_secret(TOKEN_PREFIX);
+        let b = new_secret(TOKEN_PREFIX);
+        assert_ne!(a, b);
+        assert!(a.starts_with("esk_") && a.len() == 4 + 64);
+        // SHA-256("abc"), a published test vector.
+        assert_eq!(hash_secret("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+
+    #[test]
+    fn passwords_verify_only_themselves() {
+        let h = hash_password("correct horse").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse", &h));
+        assert!(!verify_password("wrong", &h));
+        assert!(!verify_password("x", "not a hash"));
+    }
+}

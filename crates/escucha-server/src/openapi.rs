@@ -1,0 +1,175 @@
+//! The OpenAPI 3 document served at `/api/v1/openapi.json`: the full reference of the API.
+//! A test checks that every route of [`crate::api::routes`] is documented here.
+
+use serde_json::{Value, json};
+
+fn error_responses() -> Value {
+    json!({
+        "400": {"$ref": "#/components/responses/Error"},
+        "401": {"$ref": "#/components/responses/Error"},
+        "403": {"$ref": "#/components/responses/Error"},
+        "404": {"$ref": "#/components/responses/Error"},
+        "422": {"$ref": "#/components/responses/Error"}
+    })
+}
+
+fn op(summary: &str, ok_status: &str, ok_schema: Value, body: Option<Value>, params: Value) -> Value {
+    let mut responses = error_responses();
+    responses[ok_status] = json!({"description": "Success", "content": {"application/json": {"schema": ok_schema}}});
+    let mut o = json!({"summary": summary, "parameters": params, "responses": responses});
+    if let Some(schema) = body {
+        o["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": schema}}});
+    }
+    o
+}
+
+fn path_param(name: &str, description: &str) -> Value {
+    json!({"name": name, "in": "path", "required": true, "description": description, "schema": {"type": "string"}})
+}
+
+fn query_param(name: &str, description: &str) -> Value {
+    json!({"name": name, "in": "query", "required": false, "description": description, "schema": {"type": "string"}})
+}
+
+fn idempotency_header() -> Value {
+    json!({"name": "Idempotency-Key", "in": "header", "required": false,
+        "description": "Same key and body again returns the first result (header Idempotent-Replayed: true); another body with the same key is refused with 422 idempotency_key_reused.",
+        "schema": {"type": "string", "maxLength": 255}})
+}
+
+fn metric_params() -> Vec<Value> {
+    vec![
+        json!({"name": "metric", "in": "query", "required": true, "schema": {"type": "string", "enum": ["nps", "csat", "dsat", "ces", "cadv"]}}),
+        query_param("by", "Comma list of up to two dimensions: region, product, channel, team, employee, touchpoint, journey_stage, segment, language, survey, attr.NAME"),
+        query_param("from", "First day included, YYYY-MM-DD (UTC)"),
+        query_param("to", "Last day included, YYYY-MM-DD (UTC)"),
+        query_param("survey_id", "Only this survey"),
+        json!({"name": "filter[DIM]", "in": "query", "required": false, "description": "Only responses whose dimension DIM equals the value; repeatable", "schema": {"type": "string"}}),
+        query_param("compare", "'previous': compare each group with the period of equal length just before from..to, with significance"),
+    ]
+}
+
+/// The document.
+pub fn document() -> Value {
+    let metric_description = "Metric definitions (exact): nps = 100 × (promoters − detractors) / n over answers 0–10 (promoters 9–10, detractors 0–6), ci95 = value ± 196 × sqrt((p + d − (p − d)²) / n) clipped to [−100, 100]. csat = 100 × share of 4–5 on 1–5; dsat = 100 × share of 1–2; cadv = 100 × share of 4–5; their ci95 is the Wilson interval × 100. ces = mean of 1–7 answers with a Student's t ci95, plus share_easy = 100 × share of 5–7. nev (planned) = mean over respondents of 100 × (positive − negative) / (positive + negative) emotions picked, Student's t ci95. n counts answers to the metric's question. Groups with n = 0 are left out. Values are not rounded.";
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Escucha API",
+            "version": "1",
+            "description": "Voice-of-the-Customer platform. JSON in and out; times RFC 3339 UTC; dates YYYY-MM-DD. Authenticate with 'Authorization: Bearer TOKEN'. Errors: {\"error\": {\"code\", \"message\", \"details\"}} with 4xx for the caller's faults."
+        },
+        "servers": [{"url": "/"}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "responses": {
+                "Error": {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+            },
+            "schemas": {
+                "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
+                    "code": {"type": "string", "description": "Stable snake_case code"},
+                    "message": {"type": "string"},
+                    "details": {"type": "array", "items": {"type": "object", "properties": {"field": {"type": "string"}, "code": {"type": "string"}, "message": {"type": "string"}}}}
+                }}}},
+                "Customer": {"type": "object", "properties": {
+                    "external_id": {"type": "string"}, "name": {"type": "string", "nullable": true}, "email": {"type": "string", "nullable": true},
+                    "phone": {"type": "string", "nullable": true}, "language": {"type": "string", "nullable": true}, "region": {"type": "string", "nullable": true},
+                    "segment": {"type": "string", "nullable": true}, "lifecycle_stage": {"type": "string", "nullable": true},
+                    "annual_value": {"type": "number", "nullable": true}, "owner_email": {"type": "string", "nullable": true},
+                    "attributes": {"type": "object", "additionalProperties": {"type": "string"}}
+                }},
+                "User": {"type": "object", "properties": {"email": {"type": "string"}, "name": {"type": "string"}, "role": {"type": "string", "enum": ["admin", "analyst", "manager", "agent", "viewer"]}, "manager_email": {"type": "string"}, "team": {"type": "string"}, "region": {"type": "string"}}},
+                "Question": {"type": "object", "required": ["id", "type", "text"], "properties": {
+                    "id": {"type": "string"},
+                    "type": {"type": "string", "enum": ["nps", "csat", "ces", "cadv", "emotions", "repurchase", "rating", "single_choice", "multi_choice", "text"]},
+                    "text": {"oneOf": [{"type": "string"}, {"type": "object", "additionalProperties": {"type": "string"}}]},
+                    "required": {"type": "boolean"},
+                    "options": {"type": "array", "items": {"oneOf": [{"type": "string"}, {"type": "object", "properties": {"id": {"type": "string"}, "text": {}}}]}},
+                    "scale": {"type": "integer", "minimum": 2, "maximum": 10, "description": "Top of a rating scale (default 5)"},
+                    "show_if": {"type": "object", "properties": {"question": {"type": "string"}, "op": {"type": "string", "enum": ["eq", "ne", "lt", "lte", "gt", "gte", "in", "answered"]}, "value": {}}}
+                }},
+                "SurveyInput": {"type": "object", "required": ["name", "languages", "questions"], "properties": {
+                    "name": {"type": "string"}, "languages": {"type": "array", "items": {"type": "string"}},
+                    "questions": {"type": "array", "items": {"$ref": "#/components/schemas/Question"}}, "touchpoint": {"type": "string"}
+                }},
+                "Survey": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "version": {"type": "integer"}, "languages": {"type": "array", "items": {"type": "string"}}, "questions": {"type": "array", "items": {"$ref": "#/components/schemas/Question"}}, "touchpoint": {"type": "string", "nullable": true}}},
+                "Context": {"type": "object", "properties": {"region": {"type": "string"}, "product": {"type": "string"}, "channel": {"type": "string"}, "team": {"type": "string"}, "employee_email": {"type": "string"}, "touchpoint": {"type": "string"}, "journey_stage": {"type": "string"}}},
+                "ResponseInput": {"type": "object", "required": ["survey_id", "answers"], "properties": {
+                    "survey_id": {"type": "integer"}, "invitation_token": {"type": "string"}, "customer_external_id": {"type": "string"},
+                    "answers": {"type": "object", "description": "question id → value: a number for score questions, an option id for single_choice, a list of ids for multi_choice and emotions, a string for text"},
+                    "context": {"$ref": "#/components/schemas/Context"}, "submitted_at": {"type": "string", "format": "date-time"}, "language": {"type": "string"}
+                }},
+                "FeedbackInput": {"type": "object", "required": ["text", "source"], "properties": {
+                    "text": {"type": "string"}, "source": {"type": "string", "enum": ["call", "email", "conversation", "social", "other"]},
+                    "customer_external_id": {"type": "string"}, "captured_by_email": {"type": "string"}, "touchpoint": {"type": "string"}, "occurred_at": {"type": "string", "format": "date-time"}
+                }},
+                "Case": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "customer_external_id": {"type": "string"}, "owner_email": {"type": "string"}, "manager_email": {"type": "string", "nullable": true},
+                    "reason": {"type": "string", "description": "Rule code, e.g. nps_detractor, csat_dissatisfied"}, "priority": {"type": "string", "enum": ["normal", "high"]},
+                    "status": {"type": "string", "enum": ["open", "in_progress", "resolved", "closed"]}, "due_at": {"type": "string", "format": "date-time"},
+                    "root_cause": {"type": "string", "nullable": true}, "resolution": {"type": "string", "nullable": true}, "created_at": {"type": "string", "format": "date-time"}
+                }},
+                "MetricCell": {"type": "object", "properties": {"key": {"type": "object"}, "n": {"type": "integer"}, "value": {"type": "number", "nullable": true}, "ci95": {"type": "array", "items": {"type": "number"}, "nullable": true}}},
+                "MetricResult": {"type": "object", "description": metric_description, "properties": {"metric": {"type": "string"}, "total": {"$ref": "#/components/schemas/MetricCell"}, "groups": {"type": "array", "items": {"$ref": "#/components/schemas/MetricCell"}}}},
+                "SeriesResult": {"type": "object", "properties": {"metric": {"type": "string"}, "interval": {"type": "string"}, "points": {"type": "array", "items": {"type": "object", "properties": {"start": {"type": "string", "format": "date"}, "n": {"type": "integer"}, "value": {"type": "number", "nullable": true}, "ci95": {"type": "array", "items": {"type": "number"}}}}}}}
+            }
+        },
+        "security": [{"bearer": []}],
+        "paths": {
+            "/healthz": {"get": {"summary": "Ready to serve", "security": [], "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"type": "string"}}}}}}}}},
+            "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OpenAPI 3 document"}}}},
+            "/api/v1/customers/{external_id}": {
+                "parameters": [path_param("external_id", "The customer's id in your systems")],
+                "put": op("Create (201) or update (200) a customer; absent fields are kept, null clears", "200", json!({"$ref": "#/components/schemas/Customer"}), Some(json!({"$ref": "#/components/schemas/Customer"})), json!([])),
+                "get": op("A customer", "200", json!({"$ref": "#/components/schemas/Customer"}), None, json!([]))
+            },
+            "/api/v1/users": {"get": op("Users of the organisation (admin, analyst)", "200", json!({"type": "object", "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/User"}}}}), None, json!([]))},
+            "/api/v1/users/{email}": {
+                "parameters": [path_param("email", "The user's e-mail")],
+                "put": op("Create (201) or update (200) a user (admin)", "200", json!({"$ref": "#/components/schemas/User"}), Some(json!({"$ref": "#/components/schemas/User"})), json!([])),
+                "get": op("A user", "200", json!({"$ref": "#/components/schemas/User"}), None, json!([]))
+            },
+            "/api/v1/surveys": {
+                "post": op("Create a survey (admin, analyst); every problem in the definition is reported at once", "201", json!({"$ref": "#/components/schemas/Survey"}), Some(json!({"$ref": "#/components/schemas/SurveyInput"})), json!([idempotency_header()])),
+                "get": op("Surveys, newest first", "200", json!({"type": "object", "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Survey"}}}}), None, json!([]))
+            },
+            "/api/v1/surveys/{id}": {"parameters": [path_param("id", "Survey id")], "get": op("A survey", "200", json!({"$ref": "#/components/schemas/Survey"}), None, json!([]))},
+            "/api/v1/responses": {"post": op("Submit a response; a detractor of a customer with an owner opens a case for the owner with their manager named", "201", json!({"type": "object", "properties": {"id": {"type": "integer"}, "case_id": {"type": "integer", "nullable": true}}}), Some(json!({"$ref": "#/components/schemas/ResponseInput"})), json!([idempotency_header()]))},
+            "/api/v1/responses/{id}": {"parameters": [path_param("id", "Response id")], "get": op("A response", "200", json!({"type": "object"}), None, json!([]))},
+            "/api/v1/feedback": {"post": op("Log customer voice from a call, e-mail or conversation", "201", json!({"type": "object", "properties": {"id": {"type": "integer"}}}), Some(json!({"$ref": "#/components/schemas/FeedbackInput"})), json!([idempotency_header()]))},
+            "/api/v1/metrics": {"get": op(metric_description, "200", json!({"$ref": "#/components/schemas/MetricResult"}), None, json!(metric_params()))},
+            "/api/v1/metrics/series": {"get": op("A metric as a time series", "200", json!({"$ref": "#/components/schemas/SeriesResult"}), None, {
+                let mut p = metric_params();
+                p.push(query_param("interval", "day, week (ISO, Monday) or month"));
+                json!(p)
+            })},
+            "/api/v1/cases": {"get": op("Cases, newest first", "200", json!({"type": "object", "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Case"}}, "next_cursor": {"type": "integer", "nullable": true}}}), None, json!([
+                query_param("status", "open, in_progress, resolved or closed"), query_param("owner_email", "Only this owner's cases"),
+                query_param("limit", "1–500, default 50"), query_param("cursor", "next_cursor of the previous page")
+            ]))},
+            "/api/v1/cases/{id}": {
+                "parameters": [path_param("id", "Case id")],
+                "get": op("A case", "200", json!({"$ref": "#/components/schemas/Case"}), None, json!([])),
+                "patch": op("Move a case along; resolving or closing needs a resolution", "200", json!({"$ref": "#/components/schemas/Case"}), Some(json!({"type": "object", "properties": {"status": {"type": "string"}, "root_cause": {"type": "string"}, "resolution": {"type": "string"}, "note": {"type": "string"}}})), json!([]))
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_is_documented() {
+        let doc = document();
+        for route in crate::api::routes() {
+            let item = &doc["paths"][route.path];
+            assert!(item.is_object(), "{} is missing from the OpenAPI document", route.path);
+            for m in route.methods {
+                let m = m.as_str().to_lowercase();
+                assert!(item[&m].is_object(), "{} {} is missing from the OpenAPI document", m, route.path);
+            }
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! Application functions: each use case in domain terms over the store, called by thin
+//! handlers (API and web alike).
+
+pub mod responses;

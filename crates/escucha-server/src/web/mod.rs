@@ -1,0 +1,160 @@
+//! Staff web pages: sign-in and the dashboard, server-rendered HTML (maud) with SVG charts, in
+//! Spanish and English. No JavaScript is needed; styles come from one stylesheet (no inline
+//! styles, ready for a strict Content-Security-Policy).
+
+pub mod chart;
+pub mod i18n;
+mod pages;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Form;
+use chrono::{Duration, Utc};
+use serde::Deserialize;
+
+use escucha_core::ids::OrgId;
+use escucha_core::org::User;
+use escucha_core::values::Email;
+
+use crate::auth::{hash_secret, new_secret, verify_password};
+use crate::state::AppState;
+use i18n::{LANG_COOKIE, Lang};
+
+/// Cookie holding the web session secret.
+pub const SESSION_COOKIE: &str = "escucha_session";
+/// How long a web session lasts.
+pub const SESSION_HOURS: i64 = 12;
+
+/// The pages' router.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/dashboard") }))
+        .route("/login", get(login_page).post(login_submit))
+        .route("/logout", axum::routing::post(logout))
+        .route("/dashboard", get(pages::dashboard))
+        .route("/static/app.css", get(stylesheet))
+        .with_state(state)
+}
+
+/// Reads one cookie from the request headers.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// Query parameters every page accepts.
+#[derive(Debug, Default, Deserialize)]
+pub struct PageQuery {
+    /// Interface language switch.
+    pub lang: Option<String>,
+}
+
+/// A signed-in staff user, from the session cookie; pages without one redirect to sign-in.
+pub struct WebUser {
+    /// Their organisation.
+    pub org_id: OrgId,
+    /// The user.
+    pub user: User,
+}
+
+impl FromRequestParts<AppState> for WebUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let to_login = || Redirect::to("/login").into_response();
+        let secret = cookie(&parts.headers, SESSION_COOKIE).ok_or_else(to_login)?;
+        match state.store.session_by_hash(&hash_secret(&secret), Utc::now()).await {
+            Ok(Some((org_id, user))) => Ok(WebUser { org_id, user }),
+            Ok(None) => Err(to_login()),
+            Err(e) => Err(crate::error::ApiError::from(e).into_response()),
+        }
+    }
+}
+
+/// Sets the language cookie when the page was asked for in a given language.
+pub(crate) fn with_lang_cookie(lang: Lang, query: &PageQuery, mut response: Response) -> Response {
+    if query.lang.is_some() {
+        if let Ok(v) = HeaderValue::from_str(&format!("{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.tag())) {
+            response.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    response
+}
+
+async fn login_page(Query(q): Query<PageQuery>, headers: HeaderMap) -> Response {
+    let lang = Lang::negotiate(q.lang.as_deref(), &headers);
+    with_lang_cookie(lang, &q, pages::login(lang, None, "demo", "").into_response())
+}
+
+/// The sign-in form.
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    org: String,
+    email: String,
+    password: String,
+}
+
+async fn login_submit(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<LoginForm>) -> Response {
+    let lang = Lang::negotiate(None, &headers);
+    let fail = |status: StatusCode| {
+        (status, pages::login(lang, Some(lang.t("bad_credentials")), &form.org, &form.email)).into_response()
+    };
+    let Ok(email) = Email::parse(&form.email) else {
+        return fail(StatusCode::UNAUTHORIZED);
+    };
+    let org = match state.store.org_by_slug(form.org.trim()).await {
+        Ok(Some(org)) => org,
+        Ok(None) => return fail(StatusCode::UNAUTHORIZED),
+        Err(e) => return crate::error::ApiError::from(e).into_response(),
+    };
+    let user = match state.store.password_hash(org.id, &email).await {
+        Ok(Some((user, hash))) if verify_password(&form.password, &hash) => user,
+        Ok(_) => return fail(StatusCode::UNAUTHORIZED),
+        Err(e) => return crate::error::ApiError::from(e).into_response(),
+    };
+    let secret = new_secret("ess_");
+    let expires = Utc::now() + Duration::hours(SESSION_HOURS);
+    if let Err(e) = state.store.create_session(org.id, user.id, &hash_secret(&secret), expires).await {
+        return crate::error::ApiError::from(e).into_response();
+    }
+    let secure = state.config.public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
+    let cookie = format!(
+        "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+        SESSION_HOURS * 3600,
+        if secure { "; Secure" } else { "" }
+    );
+    let mut response = Redirect::to("/dashboard").into_response();
+    *response.status_mut() = StatusCode::SEE_OTHER;
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+}
+
+async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(secret) = cookie(&headers, SESSION_COOKIE) {
+        if let Err(e) = state.store.delete_session(&hash_secret(&secret)).await {
+            tracing::warn!(error = %e, "could not delete a session");
+        }
+    }
+    let mut response = Redirect::to("/login").into_response();
+    *response.status_mut() = StatusCode::SEE_OTHER;
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, HeaderValue::from_static("escucha_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"));
+    response
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], pages::STYLESHEET)
+}

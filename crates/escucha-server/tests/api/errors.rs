@@ -1,0 +1,151 @@
+//! Bad input: every malformed body, wrong type, out-of-range score, unknown question, unknown
+//! survey, missing required answer, bad date, unknown metric or dimension gets a 4xx with a
+//! stable code and a message; never a 500.
+
+use serde_json::{Value, json};
+
+use escucha_core::org::Role;
+
+use crate::helpers::TestApp;
+
+fn code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or_else(|| panic!("no error code in {body}"))
+}
+
+#[tokio::test]
+async fn bad_response_bodies_get_clear_errors() {
+    let app = TestApp::spawn().await;
+    let survey = app.create_survey().await;
+    let cases: Vec<(Value, u16, &str)> = vec![
+        (json!({"survey_id": survey, "answers": {"nps": 11}}), 422, "out_of_range"),
+        (json!({"survey_id": survey, "answers": {"nps": -1}}), 422, "out_of_range"),
+        (json!({"survey_id": survey, "answers": {"nps": "diez"}}), 422, "invalid_type"),
+        (json!({"survey_id": survey, "answers": {"nps": 9, "color": "azul"}}), 422, "unknown_question"),
+        (json!({"survey_id": survey, "answers": {"csat": 4}}), 422, "missing_answer"),
+        (json!({"survey_id": survey, "answers": {"nps": 9, "why": "hidden"}}), 422, "not_shown"),
+        (json!({"survey_id": 999_999, "answers": {"nps": 9}}), 422, "unknown_survey"),
+        (json!({"survey_id": "uno", "answers": {"nps": 9}}), 422, "invalid_body"),
+        (json!({"survey_id": survey, "answers": {"nps": 9}, "submitted_at": "ayer"}), 422, "invalid_body"),
+        (json!({"survey_id": survey, "answers": {"nps": 9}, "submitted_at": "2999-01-01T00:00:00Z"}), 422, "in_future"),
+        (json!({"survey_id": survey, "answers": {"nps": 9}, "extra": 1}), 422, "invalid_body"),
+        (json!({"survey_id": survey, "answers": {"nps": 9}, "context": {"planet": "Mars"}}), 422, "invalid_body"),
+        (json!({"survey_id": survey, "answers": {"nps": 9}, "context": {"employee_email": "nope"}}), 422, "invalid_email"),
+        (json!({"survey_id": survey, "answers": {"nps": 9}, "customer_external_id": "ghost"}), 422, "unknown_customer"),
+        (json!({"survey_id": survey, "answers": {"nps": 9}, "language": "fr"}), 422, "unsupported_language"),
+        (json!({"survey_id": survey}), 422, "invalid_body"),
+        (json!([1, 2]), 422, "invalid_body"),
+    ];
+    for (body, status, expected) in cases {
+        let (s, b) = app.post("/api/v1/responses", body.clone()).await;
+        assert_eq!((s, code(&b)), (status, expected), "{body} → {b}");
+        assert!(b["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+    // Not JSON at all, and an empty body.
+    let (s, b) = app
+        .send(app.client.post(app.url("/api/v1/responses")).bearer_auth(&app.token).header("content-type", "application/json").body("{nope"))
+        .await;
+    assert_eq!((s, code(&b)), (400, "invalid_json"));
+    let (s, b) = app.send(app.client.post(app.url("/api/v1/responses")).bearer_auth(&app.token)).await;
+    assert_eq!((s, code(&b)), (400, "empty_body"));
+    // Too large.
+    let big = "x".repeat(2 << 20);
+    let (s, b) = app.send(app.client.post(app.url("/api/v1/responses")).bearer_auth(&app.token).body(big)).await;
+    assert_eq!((s, code(&b)), (413, "body_too_large"));
+    assert_eq!(app.store.count_responses(app.org).await.unwrap(), 0, "nothing was stored");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn bad_surveys_report_every_problem() {
+    let app = TestApp::spawn().await;
+    let (s, b) = app
+        .post(
+            "/api/v1/surveys",
+            json!({"name": "X", "languages": ["es"], "questions": [
+                {"id": "a", "type": "stars", "text": "¿?"},
+                {"id": "b", "type": "nps", "text": {"en": "only English"}}
+            ]}),
+        )
+        .await;
+    assert_eq!((s, code(&b)), (422, "unknown_question_type"));
+    let details = b["error"]["details"].as_array().unwrap();
+    assert_eq!(details.len(), 2);
+    assert_eq!(details[1]["field"], "questions[1].text");
+    assert_eq!(details[1]["code"], "missing_translation");
+    let (s, b) = app.post("/api/v1/surveys", json!({"name": "X", "languages": ["es"], "questions": []})).await;
+    assert_eq!((s, code(&b)), (422, "empty"));
+}
+
+#[tokio::test]
+async fn bad_metric_queries_and_routes() {
+    let app = TestApp::spawn().await;
+    for (path, status, expected) in [
+        ("/api/v1/metrics?metric=happiness", 400, "unknown_metric"),
+        ("/api/v1/metrics", 400, "missing_metric"),
+        ("/api/v1/metrics?metric=nps&by=planet", 400, "unknown_dimension"),
+        ("/api/v1/metrics?metric=nps&by=region,product,channel", 400, "too_many_dimensions"),
+        ("/api/v1/metrics?metric=nps&from=2026-13-01", 400, "invalid_date"),
+        ("/api/v1/metrics?metric=nps&from=2026-02-01&to=2026-01-01", 400, "invalid_range"),
+        ("/api/v1/metrics?metric=nps&colour=red", 400, "unknown_parameter"),
+        ("/api/v1/metrics/series?metric=nps&interval=fortnight", 400, "unknown_interval"),
+        ("/api/v1/cases?status=lost", 400, "invalid_parameter"),
+        ("/api/v1/cases?limit=0", 400, "invalid_parameter"),
+        ("/api/v1/cases/abc", 404, "not_found"),
+        ("/api/v1/cases/424242", 404, "not_found"),
+        ("/api/v1/surveys/77", 404, "not_found"),
+        ("/api/v1/customers/nobody", 404, "not_found"),
+        ("/api/v1/nothing-here", 404, "unknown_route"),
+    ] {
+        let (s, b) = app.get(path).await;
+        assert_eq!((s, code(&b)), (status, expected), "{path} → {b}");
+    }
+    let (s, b) = app.send(app.client.delete(app.url("/api/v1/surveys"))).await;
+    assert_eq!((s, code(&b)), (405, "method_not_allowed"));
+    let (s, b) = app.patch("/api/v1/cases/1", json!({"status": "lost"})).await;
+    assert_eq!(s, 404, "{b}");
+}
+
+#[tokio::test]
+async fn authentication_and_roles() {
+    let app = TestApp::spawn().await;
+    let (s, b) = app.send(app.client.get(app.url("/api/v1/cases"))).await;
+    assert_eq!((s, code(&b)), (401, "unauthorized"));
+    let (s, b) = app.send(app.client.get(app.url("/api/v1/cases")).bearer_auth("esk_wrong")).await;
+    assert_eq!((s, code(&b)), (401, "unauthorized"));
+    let (s, b) = app.send(app.client.get(app.url("/api/v1/cases")).header("authorization", "Basic abc")).await;
+    assert_eq!((s, code(&b)), (401, "unauthorized"));
+    let viewer = app.token_for(Role::Viewer).await;
+    let (s, b) = app.send(app.client.post(app.url("/api/v1/surveys")).bearer_auth(&viewer).json(&crate::helpers::standard_survey())).await;
+    assert_eq!((s, code(&b)), (403, "forbidden"));
+    let agent = app.token_for(Role::Agent).await;
+    let (s, _) = app.send(app.client.put(app.url("/api/v1/users/x@acme.example")).bearer_auth(&agent).json(&json!({"role": "admin"}))).await;
+    assert_eq!(s, 403);
+    let (s, b) = app.send(app.client.get(app.url("/api/v1/metrics?metric=nps")).bearer_auth(&viewer)).await;
+    assert_eq!(s, 200, "{b}");
+    // Public endpoints.
+    let (s, doc) = app.send(app.client.get(app.url("/api/v1/openapi.json"))).await;
+    assert_eq!(s, 200);
+    assert_eq!(doc["openapi"], "3.0.3");
+}
+
+#[tokio::test]
+async fn bad_customer_and_user_bodies() {
+    let app = TestApp::spawn().await;
+    for (body, expected) in [
+        (json!({"email": "not-an-email"}), "invalid_email"),
+        (json!({"annual_value": -5}), "out_of_range"),
+        (json!({"annual_value": "mucho"}), "invalid_type"),
+        (json!({"favourite": "x"}), "unknown_field"),
+        (json!({"attributes": {"Bad Name": "x"}}), "invalid_key"),
+    ] {
+        let (s, b) = app.put("/api/v1/customers/C-9", body.clone()).await;
+        assert_eq!((s, code(&b)), (422, expected), "{body} → {b}");
+    }
+    let (s, b) = app.put("/api/v1/users/u@acme.example", json!({"role": "boss"})).await;
+    assert_eq!((s, code(&b)), (422, "invalid_role"));
+    let (s, b) = app.put("/api/v1/users/not-an-email", json!({})).await;
+    assert_eq!((s, code(&b)), (422, "invalid_email"));
+    let (s, b) = app.post("/api/v1/feedback", json!({"text": "  ", "source": "pigeon"})).await;
+    assert_eq!(s, 422, "{b}");
+    assert_eq!(b["error"]["details"].as_array().unwrap().len(), 2);
+}

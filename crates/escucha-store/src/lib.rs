@@ -1,0 +1,240 @@
+//! # escucha-store
+//!
+//! Everything Escucha keeps, behind one [`Store`] trait spoken in domain terms, with two
+//! implementations chosen from the database URL: SQLite (embedded default, WAL, foreign keys,
+//! busy timeout) and PostgreSQL (production, many server processes). Each backend has its own
+//! migrations folder, applied at connect; one conformance suite (`tests/conformance.rs`) runs the
+//! same stories against both.
+//!
+//! Key decisions:
+//! - Every method takes the [`OrgId`] it works in, so an unscoped query cannot be written by
+//!   accident; the few cross-organisation reads (token and session lookup by hash, the job queue,
+//!   the analytics feed) say so in their names and docs.
+//! - A response, the case it opens and the jobs both cause are written in one transaction (an
+//!   outbox), together with the idempotency record of the request that carried them.
+//! - Runtime queries with `FromRow`, no compile-time database: the build needs no server.
+
+mod codec;
+mod error;
+mod model;
+pub mod postgres;
+mod rows;
+mod sql;
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use escucha_core::case::{Case, CaseStatus};
+use escucha_core::customer::{Customer, CustomerPatch};
+use escucha_core::feedback::{Feedback, NewFeedback};
+use escucha_core::ids::{CaseId, CustomerId, JobId, OrgId, ResponseId, SurveyId, UserId};
+use escucha_core::job::Job;
+use escucha_core::journey::Journey;
+use escucha_core::org::{Organisation, User, UserFields};
+use escucha_core::response::Response;
+use escucha_core::survey::Survey;
+use escucha_core::values::{Email, ExternalId, Label, Slug};
+
+pub use error::StoreError;
+pub use model::*;
+
+/// Result of a store call.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The most cases one [`Store::list_cases`] call returns.
+pub const MAX_CASE_PAGE: i64 = 500;
+
+/// How long a claimed job belongs to its worker: a job neither completed nor failed within
+/// this time (its process died) is claimed again, with one more attempt counted.
+pub const JOB_LEASE_SECONDS: i64 = 600;
+
+/// What the application needs from storage, in domain terms. Implemented by
+/// [`sqlite::SqliteStore`] and [`postgres::PostgresStore`]; see the crate docs for the rules.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which backend this is (`sqlite` or `postgres`), for logs and health output.
+    fn backend(&self) -> &'static str;
+
+    // --- organisations -------------------------------------------------------------------
+
+    /// Creates an organisation; `Conflict` when the slug is taken.
+    async fn create_org(&self, slug: &Slug, name: &Label) -> StoreResult<Organisation>;
+    /// Finds an organisation by slug.
+    async fn org_by_slug(&self, slug: &str) -> StoreResult<Option<Organisation>>;
+    /// Finds an organisation by id.
+    async fn org(&self, org: OrgId) -> StoreResult<Option<Organisation>>;
+
+    // --- API tokens and web sessions -------------------------------------------------------
+
+    /// Stores a new API token (only its hash is kept).
+    async fn create_token(&self, org: OrgId, token: NewToken) -> StoreResult<ApiToken>;
+    /// Cross-organisation lookup of an unrevoked token by the hash of its secret.
+    async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<ApiToken>>;
+    /// Records that a token was used (best effort).
+    async fn touch_token(&self, token: escucha_core::ids::TokenId, at: DateTime<Utc>) -> StoreResult<()>;
+    /// Revokes a token of the organisation: [`Store::token_by_hash`] no longer finds it;
+    /// `NotFound` when the organisation has no such live token.
+    async fn revoke_token(&self, org: OrgId, token: escucha_core::ids::TokenId, at: DateTime<Utc>) -> StoreResult<()>;
+    /// Lists the organisation's live (unrevoked) tokens, newest first.
+    async fn list_tokens(&self, org: OrgId) -> StoreResult<Vec<ApiToken>>;
+
+    /// Stores a web session for a signed-in user (only the hash of the cookie is kept).
+    async fn create_session(&self, org: OrgId, user: UserId, hash: &str, expires_at: DateTime<Utc>) -> StoreResult<()>;
+    /// Cross-organisation lookup of a live session by the hash of its cookie.
+    async fn session_by_hash(&self, hash: &str, now: DateTime<Utc>) -> StoreResult<Option<(OrgId, User)>>;
+    /// Ends a session.
+    async fn delete_session(&self, hash: &str) -> StoreResult<()>;
+    /// Cross-organisation housekeeping: deletes sessions expired at `now`; returns how many.
+    async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> StoreResult<u64>;
+
+    // --- users ---------------------------------------------------------------------------
+
+    /// Creates or updates a user; fields left `None` keep their value (role defaults to viewer
+    /// for a new user). Returns the user and whether it was created.
+    async fn upsert_user(&self, org: OrgId, email: &Email, fields: UserFields) -> StoreResult<(User, bool)>;
+    /// Finds a user by e-mail.
+    async fn user_by_email(&self, org: OrgId, email: &Email) -> StoreResult<Option<User>>;
+    /// Finds a user by id (tokens that act as a user carry its id). Added by the lead.
+    async fn user(&self, org: OrgId, id: UserId) -> StoreResult<Option<User>>;
+    /// Lists the organisation's users by e-mail.
+    async fn list_users(&self, org: OrgId) -> StoreResult<Vec<User>>;
+    /// Sets a user's password hash; `NotFound` when there is no such user.
+    async fn set_password_hash(&self, org: OrgId, email: &Email, hash: &str) -> StoreResult<()>;
+    /// A user's password hash, when one was set.
+    async fn password_hash(&self, org: OrgId, email: &Email) -> StoreResult<Option<(User, String)>>;
+
+    // --- customers -----------------------------------------------------------------------
+
+    /// Creates or updates customers by external id in one transaction; returns each customer
+    /// and whether it was created, in input order.
+    async fn upsert_customers(
+        &self,
+        org: OrgId,
+        items: Vec<(ExternalId, CustomerPatch)>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<(Customer, bool)>>;
+    /// Finds a customer by external id.
+    async fn customer_by_external_id(&self, org: OrgId, external_id: &str) -> StoreResult<Option<Customer>>;
+    /// Finds a customer by id.
+    async fn customer(&self, org: OrgId, id: CustomerId) -> StoreResult<Option<Customer>>;
+    /// Counts the organisation's customers.
+    async fn count_customers(&self, org: OrgId) -> StoreResult<i64>;
+
+    // --- journeys and surveys ------------------------------------------------------------
+
+    /// Creates or replaces a journey by key.
+    async fn upsert_journey(&self, org: OrgId, journey: Journey) -> StoreResult<Journey>;
+    /// Lists journeys by key.
+    async fn list_journeys(&self, org: OrgId) -> StoreResult<Vec<Journey>>;
+
+    /// Creates a survey at version 1, with the idempotency record of the request when given.
+    async fn create_survey(&self, org: OrgId, survey: NewSurvey, idempotency: Option<IdempotencyRecord>) -> StoreResult<Survey>;
+    /// Finds a survey (its current version).
+    async fn survey(&self, org: OrgId, id: SurveyId) -> StoreResult<Option<Survey>>;
+    /// Lists surveys, newest first.
+    async fn list_surveys(&self, org: OrgId) -> StoreResult<Vec<Survey>>;
+
+    // --- responses -------------------------------------------------------------------------
+
+    /// Stores responses in one transaction, each with the case it opens and the jobs both
+    /// cause (`jobs_for_response`, `jobs_for_case` of escucha-core, unless `queue_jobs` is
+    /// false, as for historic imports), plus the idempotency record when given (its resource id
+    /// is the first response's id). A case's `response_id` is set to the response written with
+    /// it. Returns the ids in input order. Nothing is written when any part fails: a reused
+    /// idempotency key is `Conflict`, a survey or customer of another organisation `NotFound`.
+    /// An empty `items` writes nothing, not even the idempotency record.
+    async fn insert_responses(
+        &self,
+        org: OrgId,
+        items: Vec<ResponseWrite>,
+        idempotency: Option<IdempotencyRecord>,
+    ) -> StoreResult<Vec<(ResponseId, Option<CaseId>)>>;
+    /// Finds a response.
+    async fn response(&self, org: OrgId, id: ResponseId) -> StoreResult<Option<Response>>;
+    /// Counts the organisation's responses.
+    async fn count_responses(&self, org: OrgId) -> StoreResult<i64>;
+    /// Cross-organisation feed for the analytics index: responses with id > `after`, in id
+    /// order, at most `limit`, each with what the index needs.
+    async fn index_feed(&self, after: i64, limit: i64) -> StoreResult<Vec<IndexRow>>;
+
+    // --- feedback ----------------------------------------------------------------------------
+
+    /// Stores a feedback item with the idempotency record when given.
+    async fn insert_feedback(&self, org: OrgId, item: NewFeedback, idempotency: Option<IdempotencyRecord>) -> StoreResult<Feedback>;
+
+    // --- idempotency -----------------------------------------------------------------------
+
+    /// The stored outcome of an earlier write with this key, if any.
+    async fn idempotent_result(&self, org: OrgId, key: &str) -> StoreResult<Option<IdempotentResult>>;
+
+    // --- cases -------------------------------------------------------------------------------
+
+    /// Lists cases, newest first, filtered.
+    async fn list_cases(&self, org: OrgId, filter: CaseFilter) -> StoreResult<Vec<Case>>;
+    /// Finds a case.
+    async fn case(&self, org: OrgId, id: CaseId) -> StoreResult<Option<Case>>;
+    /// Saves a changed case (owner, manager, priority, status, due time, root cause,
+    /// resolution, notes, timestamps); `NotFound` when the organisation has no such case.
+    async fn save_case(&self, org: OrgId, case: &Case) -> StoreResult<()>;
+    /// Counts cases in a status.
+    async fn count_cases(&self, org: OrgId, status: Option<CaseStatus>) -> StoreResult<i64>;
+
+    // --- jobs ----------------------------------------------------------------------------------
+
+    /// Cross-organisation: takes up to `limit` pending jobs due at `now`, marking them running
+    /// (on PostgreSQL with `FOR UPDATE SKIP LOCKED`, so several processes share the queue) and
+    /// counting one more attempt. A claimed job's `run_at` becomes the end of its lease
+    /// ([`JOB_LEASE_SECONDS`]): if its worker dies, it is claimed again after that.
+    async fn claim_jobs(&self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<Job>>;
+    /// Marks a job done; `NotFound` for an unknown job.
+    async fn complete_job(&self, job: JobId) -> StoreResult<()>;
+    /// Records a failure: back to pending at `retry_at`, or failed for good when `None`;
+    /// `NotFound` for an unknown job.
+    async fn fail_job(&self, job: JobId, error: &str, retry_at: Option<DateTime<Utc>>) -> StoreResult<()>;
+    /// Lists the organisation's jobs, newest first (operators and tests).
+    async fn list_jobs(&self, org: OrgId, limit: i64) -> StoreResult<Vec<Job>>;
+}
+
+/// Opens the store a URL names, applying its migrations: `sqlite://PATH` (created when
+/// missing) or `postgres://…` / `postgresql://…`.
+pub async fn connect(url: &str) -> StoreResult<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(sqlite::SqliteStore::connect(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::PostgresStore::connect(url).await?))
+    } else {
+        Err(StoreError::Config(format!(
+            "unsupported database URL scheme in '{}': use sqlite://PATH or postgres://…",
+            redact_url(url)
+        )))
+    }
+}
+
+/// A database URL with any password replaced by `***`, safe for logs and messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let creds = &url[scheme_end + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(redact_url("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
+}

@@ -1,0 +1,149 @@
+//! Records that exist only at the storage boundary: tokens, idempotency records, filters and
+//! the analytics feed row.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use escucha_core::case::{CaseStatus, NewCase};
+use escucha_core::ids::{OrgId, TokenId, UserId};
+use escucha_core::org::Role;
+use escucha_core::response::NewResponse;
+use escucha_core::survey::{MetricScores, SurveyDefinition};
+use escucha_core::values::Email;
+
+/// A token to store: who it acts as and the hash of its secret.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewToken {
+    /// Human name (what it is for).
+    pub name: String,
+    /// Role it carries.
+    pub role: Role,
+    /// The user it acts as, if any (then it carries that user's role and scope).
+    pub user_id: Option<UserId>,
+    /// SHA-256 hex of the secret.
+    pub hash: String,
+    /// When it stops working.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// A stored API token (never the secret).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ApiToken {
+    /// Store id.
+    pub id: TokenId,
+    /// Organisation it belongs to.
+    pub org_id: OrgId,
+    /// Human name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// User it acts as.
+    pub user_id: Option<UserId>,
+    /// Expiry.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Last use.
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// When created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A survey to create.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewSurvey {
+    /// Name.
+    pub name: String,
+    /// Definition (version 1).
+    pub definition: SurveyDefinition,
+    /// Touchpoint key.
+    pub touchpoint: Option<String>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// One response to write, with what it causes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResponseWrite {
+    /// The response.
+    pub response: NewResponse,
+    /// The case it opens, if a rule fired.
+    pub case: Option<NewCase>,
+    /// Queue the jobs the response and case cause (false for historic imports).
+    pub queue_jobs: bool,
+}
+
+/// The idempotency record written with a request's effects: the client's key, a hash of the
+/// request body, and what it created.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdempotencyRecord {
+    /// Client-chosen key (`Idempotency-Key` header).
+    pub key: String,
+    /// SHA-256 hex of the method, path and body.
+    pub request_hash: String,
+    /// Kind of resource created (`response`, `survey`, `feedback`).
+    pub resource: String,
+}
+
+/// The outcome of an earlier request with the same idempotency key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdempotentResult {
+    /// Hash of the earlier request; a different body with the same key is refused.
+    pub request_hash: String,
+    /// Kind of resource created.
+    pub resource: String,
+    /// Its id.
+    pub resource_id: i64,
+}
+
+/// Filter for listing cases.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CaseFilter {
+    /// Only this status.
+    pub status: Option<CaseStatus>,
+    /// Only this owner.
+    pub owner_email: Option<Email>,
+    /// Only cases with an id below this (cursor paging, newest first).
+    pub before_id: Option<i64>,
+    /// At most this many (the store caps it at 500).
+    pub limit: i64,
+}
+
+/// What the analytics index needs of one response.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexRow {
+    /// Response id (the feed sequence).
+    pub id: i64,
+    /// Organisation.
+    pub org_id: OrgId,
+    /// Survey.
+    pub survey_id: i64,
+    /// When submitted.
+    pub submitted_at: DateTime<Utc>,
+    /// Region.
+    pub region: Option<String>,
+    /// Product.
+    pub product: Option<String>,
+    /// Channel.
+    pub channel: Option<String>,
+    /// Team.
+    pub team: Option<String>,
+    /// Employee e-mail.
+    pub employee: Option<String>,
+    /// Touchpoint.
+    pub touchpoint: Option<String>,
+    /// Journey stage.
+    pub journey_stage: Option<String>,
+    /// Customer segment.
+    pub segment: Option<String>,
+    /// Language.
+    pub language: Option<String>,
+    /// The customer's free attributes.
+    pub attributes: BTreeMap<String, String>,
+    /// Scores.
+    pub scores: MetricScores,
+}
+
+/// A customer attribute map as stored (JSON object of strings).
+pub type Attributes = BTreeMap<String, String>;
+

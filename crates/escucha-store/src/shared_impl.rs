@@ -1,0 +1,618 @@
+// The `Store` implementation both backends share, written once and compiled twice: `sqlite.rs`
+// and `postgres.rs` each `include!` this file after defining, in their own module:
+// - `type Db` (the sqlx database) and `type ThisStore` (the store struct, with a `pool` field);
+// - `const BACKEND: &str` and `const CUSTOMER_FOR_UPDATE: &str` (the customer select that locks
+//   the row where the backend needs it);
+// - inherent methods `begin_write` (a transaction that will write), `begin_response_write` (one
+//   that writes responses, keeping the feed in commit order) and `claim_jobs_impl`.
+// sqlx generics over `Database` make every query bound a higher-ranked trait puzzle; compiling
+// concrete code per backend keeps the code plain while the SQL text (`crate::sql`) and the row
+// mapping (`crate::rows`) stay shared.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+
+use escucha_core::case::{Case, CaseStatus};
+use escucha_core::customer::{Customer, CustomerPatch};
+use escucha_core::feedback::{Feedback, NewFeedback};
+use escucha_core::ids::{CaseId, CustomerId, JobId, OrgId, ResponseId, SurveyId, TokenId, UserId};
+use escucha_core::job::{Job, JobKind, jobs_for_case, jobs_for_response};
+use escucha_core::journey::Journey;
+use escucha_core::org::{Organisation, Role, User, UserFields};
+use escucha_core::response::Response;
+use escucha_core::survey::Survey;
+use escucha_core::values::{Email, ExternalId, Label, Slug};
+
+use crate::codec::{Ts, ts_opt};
+use crate::rows::{
+    CaseRow, CustomerRow, FeedbackRow, IdempotencyRow, IndexFeedRow, JourneyRow, OrgRow, ResponseRow, SurveyRow,
+    TokenRow, UserRow, convert_all,
+};
+use crate::{
+    ApiToken, CaseFilter, IdempotencyRecord, IdempotentResult, IndexRow, NewSurvey, NewToken, ResponseWrite, Store,
+    StoreError, StoreResult, sql,
+};
+
+type Tx = sqlx::Transaction<'static, Db>;
+
+/// Writes the idempotency record of a request inside its transaction.
+async fn insert_idempotency(tx: &mut Tx, org: OrgId, record: &IdempotencyRecord, resource_id: i64) -> StoreResult<()> {
+    sqlx::query(sql::INSERT_IDEMPOTENCY)
+        .bind(org.0)
+        .bind(record.key.as_str())
+        .bind(record.request_hash.as_str())
+        .bind(record.resource.as_str())
+        .bind(resource_id)
+        .bind(Ts(Utc::now()))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Reads a customer by external id inside a write transaction, locking the row where the
+/// backend needs it.
+async fn customer_for_update(tx: &mut Tx, org: OrgId, external_id: &str) -> StoreResult<Option<Customer>> {
+    let row: Option<CustomerRow> = sqlx::query_as(CUSTOMER_FOR_UPDATE)
+        .bind(org.0)
+        .bind(external_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    row.map(Customer::try_from).transpose()
+}
+
+/// Writes every field of a stored customer.
+async fn update_customer(tx: &mut Tx, c: &Customer) -> StoreResult<()> {
+    sqlx::query(sql::UPDATE_CUSTOMER)
+        .bind(c.org_id.0)
+        .bind(c.id.0)
+        .bind(c.name.as_deref())
+        .bind(c.email.as_ref().map(Email::as_str))
+        .bind(c.phone.as_deref())
+        .bind(c.language.as_ref().map(|l| l.as_str()))
+        .bind(c.region.as_ref().map(Label::as_str))
+        .bind(c.segment.as_ref().map(Label::as_str))
+        .bind(c.lifecycle_stage.as_ref().map(Label::as_str))
+        .bind(c.annual_value)
+        .bind(c.owner_email.as_ref().map(Email::as_str))
+        .bind(Json(&c.attributes))
+        .bind(ts_opt(c.erased_at))
+        .bind(Ts(c.updated_at))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Inserts a new customer; `None` when another transaction inserted the same external id first.
+async fn insert_customer(tx: &mut Tx, c: &Customer) -> StoreResult<Option<CustomerId>> {
+    let id: Option<i64> = sqlx::query_scalar(sql::INSERT_CUSTOMER)
+        .bind(c.org_id.0)
+        .bind(c.external_id.as_str())
+        .bind(c.name.as_deref())
+        .bind(c.email.as_ref().map(Email::as_str))
+        .bind(c.phone.as_deref())
+        .bind(c.language.as_ref().map(|l| l.as_str()))
+        .bind(c.region.as_ref().map(Label::as_str))
+        .bind(c.segment.as_ref().map(Label::as_str))
+        .bind(c.lifecycle_stage.as_ref().map(Label::as_str))
+        .bind(c.annual_value)
+        .bind(c.owner_email.as_ref().map(Email::as_str))
+        .bind(Json(&c.attributes))
+        .bind(ts_opt(c.erased_at))
+        .bind(Ts(c.created_at))
+        .bind(Ts(c.updated_at))
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(id.map(CustomerId))
+}
+
+/// Applies one customer upsert inside the batch transaction.
+async fn upsert_customer(
+    tx: &mut Tx,
+    org: OrgId,
+    external_id: ExternalId,
+    patch: CustomerPatch,
+    now: DateTime<Utc>,
+) -> StoreResult<(Customer, bool)> {
+    if let Some(current) = customer_for_update(tx, org, external_id.as_str()).await? {
+        let c = patch.apply_to(current, now);
+        update_customer(tx, &c).await?;
+        return Ok((c, false));
+    }
+    let mut c = patch.clone().apply_to(Customer::blank(org, external_id.clone(), now), now);
+    if let Some(id) = insert_customer(tx, &c).await? {
+        c.id = id;
+        return Ok((c, true));
+    }
+    // Another transaction created it between our read and our insert (PostgreSQL only: SQLite
+    // writers are serialised): it exists now, so update it under its row lock.
+    let current = customer_for_update(tx, org, external_id.as_str())
+        .await?
+        .ok_or_else(|| StoreError::Conflict(format!("customer '{external_id}' changed concurrently")))?;
+    let c = patch.apply_to(current, now);
+    update_customer(tx, &c).await?;
+    Ok((c, false))
+}
+
+/// Queues one job inside a write transaction.
+async fn insert_job(tx: &mut Tx, org: OrgId, kind: &JobKind, now: Ts) -> StoreResult<()> {
+    sqlx::query(sql::INSERT_JOB).bind(org.0).bind(kind.name()).bind(Json(kind)).bind(now).execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// Writes one response with its case; returns their ids.
+async fn insert_response(tx: &mut Tx, org: OrgId, item: &ResponseWrite, now: Ts) -> StoreResult<(ResponseId, Option<CaseId>)> {
+    let r = &item.response;
+    let ctx = &r.context;
+    let label = |l: &Option<Label>| l.as_ref().map(|l| l.as_str().to_owned());
+    let id: i64 = sqlx::query_scalar(sql::INSERT_RESPONSE)
+        .bind(org.0)
+        .bind(r.survey_id.0)
+        .bind(r.survey_version)
+        .bind(r.customer_id.map(|c| c.0))
+        .bind(r.invitation_id.map(|i| i.0))
+        .bind(Json(&r.answers))
+        .bind(label(&ctx.region))
+        .bind(label(&ctx.product))
+        .bind(label(&ctx.channel))
+        .bind(label(&ctx.team))
+        .bind(ctx.employee_email.as_ref().map(Email::as_str))
+        .bind(label(&ctx.touchpoint))
+        .bind(label(&ctx.journey_stage))
+        .bind(label(&r.segment))
+        .bind(r.language.as_ref().map(|l| l.as_str()))
+        .bind(r.scores.nps.map(i16::from))
+        .bind(r.scores.csat.map(i16::from))
+        .bind(r.scores.ces.map(i16::from))
+        .bind(r.scores.cadv.map(i16::from))
+        .bind(r.scores.repurchase.map(i16::from))
+        .bind(Json(&r.emotions))
+        .bind(r.verbatim.as_deref())
+        .bind(Ts(r.submitted_at))
+        .bind(now)
+        .fetch_one(&mut **tx)
+        .await?;
+    let response_id = ResponseId(id);
+    let Some(case) = &item.case else {
+        return Ok((response_id, None));
+    };
+    let case_id: i64 = sqlx::query_scalar(sql::INSERT_CASE)
+        .bind(org.0)
+        .bind(case.customer_id.0)
+        .bind(response_id.0)
+        .bind(case.owner_email.as_str())
+        .bind(case.manager_email.as_ref().map(Email::as_str))
+        .bind(case.reason.as_str())
+        .bind(case.priority.as_str())
+        .bind(Ts(case.due_at))
+        .bind(now)
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok((response_id, Some(CaseId(case_id))))
+}
+
+#[async_trait]
+impl Store for ThisStore {
+    fn backend(&self) -> &'static str {
+        BACKEND
+    }
+
+    async fn create_org(&self, slug: &Slug, name: &Label) -> StoreResult<Organisation> {
+        let row: OrgRow = sqlx::query_as(sql::INSERT_ORG)
+            .bind(slug.as_str())
+            .bind(name.as_str())
+            .bind(Ts(Utc::now()))
+            .fetch_one(&self.pool)
+            .await?;
+        row.try_into()
+    }
+
+    async fn org_by_slug(&self, slug: &str) -> StoreResult<Option<Organisation>> {
+        let row: Option<OrgRow> = sqlx::query_as(sql::ORG_BY_SLUG).bind(slug).fetch_optional(&self.pool).await?;
+        row.map(Organisation::try_from).transpose()
+    }
+
+    async fn org(&self, org: OrgId) -> StoreResult<Option<Organisation>> {
+        let row: Option<OrgRow> = sqlx::query_as(sql::ORG_BY_ID).bind(org.0).fetch_optional(&self.pool).await?;
+        row.map(Organisation::try_from).transpose()
+    }
+
+    async fn create_token(&self, org: OrgId, token: NewToken) -> StoreResult<ApiToken> {
+        let row: TokenRow = sqlx::query_as(sql::INSERT_TOKEN)
+            .bind(org.0)
+            .bind(token.name.as_str())
+            .bind(token.role.as_str())
+            .bind(token.user_id.map(|u| u.0))
+            .bind(token.hash.as_str())
+            .bind(ts_opt(token.expires_at))
+            .bind(Ts(Utc::now()))
+            .fetch_one(&self.pool)
+            .await?;
+        row.try_into()
+    }
+
+    async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<ApiToken>> {
+        let row: Option<TokenRow> = sqlx::query_as(sql::TOKEN_BY_HASH).bind(hash).fetch_optional(&self.pool).await?;
+        row.map(ApiToken::try_from).transpose()
+    }
+
+    async fn touch_token(&self, token: TokenId, at: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query(sql::TOUCH_TOKEN).bind(token.0).bind(Ts(at)).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn revoke_token(&self, org: OrgId, token: TokenId, at: DateTime<Utc>) -> StoreResult<()> {
+        let done = sqlx::query(sql::REVOKE_TOKEN).bind(org.0).bind(token.0).bind(Ts(at)).execute(&self.pool).await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("token {token}")));
+        }
+        Ok(())
+    }
+
+    async fn list_tokens(&self, org: OrgId) -> StoreResult<Vec<ApiToken>> {
+        let rows: Vec<TokenRow> = sqlx::query_as(sql::LIST_TOKENS).bind(org.0).fetch_all(&self.pool).await?;
+        convert_all(rows)
+    }
+
+    async fn create_session(&self, org: OrgId, user: UserId, hash: &str, expires_at: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query(sql::INSERT_SESSION)
+            .bind(org.0)
+            .bind(user.0)
+            .bind(hash)
+            .bind(Ts(expires_at))
+            .bind(Ts(Utc::now()))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn session_by_hash(&self, hash: &str, now: DateTime<Utc>) -> StoreResult<Option<(OrgId, User)>> {
+        let row: Option<UserRow> =
+            sqlx::query_as(sql::SESSION_BY_HASH).bind(hash).bind(Ts(now)).fetch_optional(&self.pool).await?;
+        row.map(|r| User::try_from(r).map(|u| (u.org_id, u))).transpose()
+    }
+
+    async fn delete_session(&self, hash: &str) -> StoreResult<()> {
+        sqlx::query(sql::DELETE_SESSION).bind(hash).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> StoreResult<u64> {
+        Ok(sqlx::query(sql::DELETE_EXPIRED_SESSIONS).bind(Ts(now)).execute(&self.pool).await?.rows_affected())
+    }
+
+    async fn upsert_user(&self, org: OrgId, email: &Email, fields: UserFields) -> StoreResult<(User, bool)> {
+        let now = Ts(Utc::now());
+        let name = fields.name.as_ref().map(Label::as_str);
+        let manager = fields.manager_email.as_ref().map(Email::as_str);
+        let team = fields.team.as_ref().map(Label::as_str);
+        let region = fields.region.as_ref().map(Label::as_str);
+        let inserted: Option<UserRow> = sqlx::query_as(sql::INSERT_USER)
+            .bind(org.0)
+            .bind(email.as_str())
+            .bind(name)
+            .bind(fields.role.unwrap_or(Role::Viewer).as_str())
+            .bind(manager)
+            .bind(team)
+            .bind(region)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await?;
+        if let Some(row) = inserted {
+            return Ok((row.try_into()?, true));
+        }
+        let updated: Option<UserRow> = sqlx::query_as(sql::UPDATE_USER)
+            .bind(org.0)
+            .bind(email.as_str())
+            .bind(name)
+            .bind(fields.role.map(Role::as_str))
+            .bind(manager)
+            .bind(team)
+            .bind(region)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await?;
+        match updated {
+            Some(row) => Ok((row.try_into()?, false)),
+            None => Err(StoreError::Conflict(format!("user {email} changed concurrently"))),
+        }
+    }
+
+    async fn user_by_email(&self, org: OrgId, email: &Email) -> StoreResult<Option<User>> {
+        let row: Option<UserRow> =
+            sqlx::query_as(sql::USER_BY_EMAIL).bind(org.0).bind(email.as_str()).fetch_optional(&self.pool).await?;
+        row.map(User::try_from).transpose()
+    }
+
+    async fn user(&self, org: OrgId, id: UserId) -> StoreResult<Option<User>> {
+        let row: Option<UserRow> =
+            sqlx::query_as(sql::USER_BY_ID).bind(org.0).bind(id.0).fetch_optional(&self.pool).await?;
+        row.map(User::try_from).transpose()
+    }
+
+    async fn list_users(&self, org: OrgId) -> StoreResult<Vec<User>> {
+        let rows: Vec<UserRow> = sqlx::query_as(sql::LIST_USERS).bind(org.0).fetch_all(&self.pool).await?;
+        convert_all(rows)
+    }
+
+    async fn set_password_hash(&self, org: OrgId, email: &Email, hash: &str) -> StoreResult<()> {
+        let done = sqlx::query(sql::SET_PASSWORD)
+            .bind(org.0)
+            .bind(email.as_str())
+            .bind(hash)
+            .bind(Ts(Utc::now()))
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("user {email}")));
+        }
+        Ok(())
+    }
+
+    async fn password_hash(&self, org: OrgId, email: &Email) -> StoreResult<Option<(User, String)>> {
+        let Some(user) = self.user_by_email(org, email).await? else {
+            return Ok(None);
+        };
+        let hash: Option<Option<String>> =
+            sqlx::query_scalar(sql::PASSWORD_HASH).bind(org.0).bind(email.as_str()).fetch_optional(&self.pool).await?;
+        Ok(hash.flatten().map(|h| (user, h)))
+    }
+
+    async fn upsert_customers(
+        &self,
+        org: OrgId,
+        items: Vec<(ExternalId, CustomerPatch)>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<(Customer, bool)>> {
+        let mut tx = self.begin_write().await?;
+        let mut out = Vec::with_capacity(items.len());
+        for (external_id, patch) in items {
+            out.push(upsert_customer(&mut tx, org, external_id, patch, now).await?);
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn customer_by_external_id(&self, org: OrgId, external_id: &str) -> StoreResult<Option<Customer>> {
+        let row: Option<CustomerRow> = sqlx::query_as(sql::CUSTOMER_BY_EXTERNAL_ID)
+            .bind(org.0)
+            .bind(external_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(Customer::try_from).transpose()
+    }
+
+    async fn customer(&self, org: OrgId, id: CustomerId) -> StoreResult<Option<Customer>> {
+        let row: Option<CustomerRow> =
+            sqlx::query_as(sql::CUSTOMER_BY_ID).bind(org.0).bind(id.0).fetch_optional(&self.pool).await?;
+        row.map(Customer::try_from).transpose()
+    }
+
+    async fn count_customers(&self, org: OrgId) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar(sql::COUNT_CUSTOMERS).bind(org.0).fetch_one(&self.pool).await?)
+    }
+
+    async fn upsert_journey(&self, org: OrgId, journey: Journey) -> StoreResult<Journey> {
+        let row: JourneyRow = sqlx::query_as(sql::UPSERT_JOURNEY)
+            .bind(org.0)
+            .bind(journey.key.as_str())
+            .bind(journey.name.as_str())
+            .bind(Json(&journey.stages))
+            .bind(Ts(Utc::now()))
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.into())
+    }
+
+    async fn list_journeys(&self, org: OrgId) -> StoreResult<Vec<Journey>> {
+        let rows: Vec<JourneyRow> = sqlx::query_as(sql::LIST_JOURNEYS).bind(org.0).fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(Journey::from).collect())
+    }
+
+    async fn create_survey(
+        &self,
+        org: OrgId,
+        survey: NewSurvey,
+        idempotency: Option<IdempotencyRecord>,
+    ) -> StoreResult<Survey> {
+        let mut tx = self.begin_write().await?;
+        let row: SurveyRow = sqlx::query_as(sql::INSERT_SURVEY)
+            .bind(org.0)
+            .bind(survey.name.as_str())
+            .bind(Json(&survey.definition))
+            .bind(survey.touchpoint.as_deref())
+            .bind(Ts(survey.created_at))
+            .fetch_one(&mut *tx)
+            .await?;
+        let created = Survey::from(row);
+        sqlx::query(sql::INSERT_SURVEY_VERSION)
+            .bind(created.id.0)
+            .bind(org.0)
+            .bind(created.version)
+            .bind(Json(&created.definition))
+            .bind(Ts(created.created_at))
+            .execute(&mut *tx)
+            .await?;
+        if let Some(record) = &idempotency {
+            insert_idempotency(&mut tx, org, record, created.id.0).await?;
+        }
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    async fn survey(&self, org: OrgId, id: SurveyId) -> StoreResult<Option<Survey>> {
+        let row: Option<SurveyRow> =
+            sqlx::query_as(sql::SURVEY_BY_ID).bind(org.0).bind(id.0).fetch_optional(&self.pool).await?;
+        Ok(row.map(Survey::from))
+    }
+
+    async fn list_surveys(&self, org: OrgId) -> StoreResult<Vec<Survey>> {
+        let rows: Vec<SurveyRow> = sqlx::query_as(sql::LIST_SURVEYS).bind(org.0).fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(Survey::from).collect())
+    }
+
+    async fn insert_responses(
+        &self,
+        org: OrgId,
+        items: Vec<ResponseWrite>,
+        idempotency: Option<IdempotencyRecord>,
+    ) -> StoreResult<Vec<(ResponseId, Option<CaseId>)>> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let now = Ts(Utc::now());
+        let mut tx = self.begin_response_write().await?;
+        let mut out = Vec::with_capacity(items.len());
+        let mut jobs = Vec::new();
+        for item in &items {
+            let (response_id, case_id) = insert_response(&mut tx, org, item, now).await?;
+            if item.queue_jobs {
+                jobs.extend(jobs_for_response(response_id, item.response.verbatim.is_some()));
+                if let (Some(case_id), Some(case)) = (case_id, &item.case) {
+                    jobs.extend(jobs_for_case(case_id, case.manager_email.is_some()));
+                }
+            }
+            out.push((response_id, case_id));
+        }
+        for kind in &jobs {
+            insert_job(&mut tx, org, kind, now).await?;
+        }
+        if let (Some(record), Some((first, _))) = (&idempotency, out.first()) {
+            insert_idempotency(&mut tx, org, record, first.0).await?;
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn response(&self, org: OrgId, id: ResponseId) -> StoreResult<Option<Response>> {
+        let row: Option<ResponseRow> =
+            sqlx::query_as(sql::RESPONSE_BY_ID).bind(org.0).bind(id.0).fetch_optional(&self.pool).await?;
+        row.map(Response::try_from).transpose()
+    }
+
+    async fn count_responses(&self, org: OrgId) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar(sql::COUNT_RESPONSES).bind(org.0).fetch_one(&self.pool).await?)
+    }
+
+    async fn index_feed(&self, after: i64, limit: i64) -> StoreResult<Vec<IndexRow>> {
+        let rows: Vec<IndexFeedRow> =
+            sqlx::query_as(sql::INDEX_FEED).bind(after).bind(limit.max(0)).fetch_all(&self.pool).await?;
+        convert_all(rows)
+    }
+
+    async fn insert_feedback(
+        &self,
+        org: OrgId,
+        item: NewFeedback,
+        idempotency: Option<IdempotencyRecord>,
+    ) -> StoreResult<Feedback> {
+        let mut tx = self.begin_write().await?;
+        let row: FeedbackRow = sqlx::query_as(sql::INSERT_FEEDBACK)
+            .bind(org.0)
+            .bind(item.text.as_str())
+            .bind(item.source.as_str())
+            .bind(item.customer_id.map(|c| c.0))
+            .bind(item.captured_by_email.as_ref().map(Email::as_str))
+            .bind(item.touchpoint.as_ref().map(Label::as_str))
+            .bind(Ts(item.occurred_at))
+            .bind(Ts(Utc::now()))
+            .fetch_one(&mut *tx)
+            .await?;
+        let feedback = Feedback::try_from(row)?;
+        if let Some(record) = &idempotency {
+            insert_idempotency(&mut tx, org, record, feedback.id.0).await?;
+        }
+        tx.commit().await?;
+        Ok(feedback)
+    }
+
+    async fn idempotent_result(&self, org: OrgId, key: &str) -> StoreResult<Option<IdempotentResult>> {
+        let row: Option<IdempotencyRow> =
+            sqlx::query_as(sql::IDEMPOTENCY_BY_KEY).bind(org.0).bind(key).fetch_optional(&self.pool).await?;
+        Ok(row.map(IdempotentResult::from))
+    }
+
+    async fn list_cases(&self, org: OrgId, filter: CaseFilter) -> StoreResult<Vec<Case>> {
+        let rows: Vec<CaseRow> = sqlx::query_as(sql::LIST_CASES)
+            .bind(org.0)
+            .bind(filter.status.map(CaseStatus::as_str))
+            .bind(filter.owner_email.as_ref().map(Email::as_str))
+            .bind(filter.before_id)
+            .bind(filter.limit.clamp(1, crate::MAX_CASE_PAGE))
+            .fetch_all(&self.pool)
+            .await?;
+        convert_all(rows)
+    }
+
+    async fn case(&self, org: OrgId, id: CaseId) -> StoreResult<Option<Case>> {
+        let row: Option<CaseRow> =
+            sqlx::query_as(sql::CASE_BY_ID).bind(org.0).bind(id.0).fetch_optional(&self.pool).await?;
+        row.map(Case::try_from).transpose()
+    }
+
+    async fn save_case(&self, org: OrgId, case: &Case) -> StoreResult<()> {
+        let done = sqlx::query(sql::SAVE_CASE)
+            .bind(org.0)
+            .bind(case.id.0)
+            .bind(case.owner_email.as_str())
+            .bind(case.manager_email.as_ref().map(Email::as_str))
+            .bind(case.priority.as_str())
+            .bind(case.status.as_str())
+            .bind(Ts(case.due_at))
+            .bind(case.root_cause.as_deref())
+            .bind(case.resolution.as_deref())
+            .bind(Json(&case.notes))
+            .bind(Ts(case.updated_at))
+            .bind(ts_opt(case.closed_at))
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("case {}", case.id)));
+        }
+        Ok(())
+    }
+
+    async fn count_cases(&self, org: OrgId, status: Option<CaseStatus>) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar(sql::COUNT_CASES)
+            .bind(org.0)
+            .bind(status.map(CaseStatus::as_str))
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    async fn claim_jobs(&self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<Job>> {
+        if limit <= 0 {
+            return Ok(Vec::new());
+        }
+        let lease_end = now + chrono::Duration::seconds(crate::JOB_LEASE_SECONDS);
+        let mut jobs: Vec<Job> = convert_all(self.claim_jobs_impl(Ts(now), Ts(lease_end), limit).await?)?;
+        jobs.sort_by_key(|j| j.id);
+        Ok(jobs)
+    }
+
+    async fn complete_job(&self, job: JobId) -> StoreResult<()> {
+        let done = sqlx::query(sql::COMPLETE_JOB).bind(job.0).bind(Ts(Utc::now())).execute(&self.pool).await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("job {job}")));
+        }
+        Ok(())
+    }
+
+    async fn fail_job(&self, job: JobId, error: &str, retry_at: Option<DateTime<Utc>>) -> StoreResult<()> {
+        let now = Ts(Utc::now());
+        let done = match retry_at {
+            Some(at) => sqlx::query(sql::RETRY_JOB).bind(job.0).bind(error).bind(Ts(at)).bind(now).execute(&self.pool).await?,
+            None => sqlx::query(sql::FAIL_JOB).bind(job.0).bind(error).bind(now).execute(&self.pool).await?,
+        };
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("job {job}")));
+        }
+        Ok(())
+    }
+
+    async fn list_jobs(&self, org: OrgId, limit: i64) -> StoreResult<Vec<Job>> {
+        let rows: Vec<JobRow> =
+            sqlx::query_as(sql::LIST_JOBS).bind(org.0).bind(limit.clamp(1, 1_000)).fetch_all(&self.pool).await?;
+        convert_all(rows)
+    }
+}

@@ -1,0 +1,195 @@
+//! SQL text shared by both backends. It sticks to what SQLite and PostgreSQL both accept:
+//! `$n` placeholders, `RETURNING`, `ON CONFLICT … DO NOTHING / DO UPDATE`, no casts and no
+//! backend functions. Statements that must differ (row locks, the job claim) live in the backend
+//! modules. Every statement on tenant data filters by `org_id`.
+
+/// Columns of an organisation row.
+macro_rules! org_cols {
+    () => {
+        "id, slug, name"
+    };
+}
+
+/// Columns of a user row (never the password hash).
+macro_rules! user_cols {
+    () => {
+        "id, org_id, email, name, role, manager_email, team, region"
+    };
+}
+
+/// Columns of a token row.
+macro_rules! token_cols {
+    () => {
+        "id, org_id, name, role, user_id, expires_at, last_used_at, created_at"
+    };
+}
+
+/// Columns of a customer row.
+macro_rules! customer_cols {
+    () => {
+        "id, org_id, external_id, name, email, phone, language, region, segment, lifecycle_stage, \
+         annual_value, owner_email, attributes, erased_at, created_at, updated_at"
+    };
+}
+
+/// Columns of a survey row.
+macro_rules! survey_cols {
+    () => {
+        "id, org_id, name, version, definition, touchpoint, created_at"
+    };
+}
+
+/// Columns of a response row joined with its customer (`r`, `c`).
+macro_rules! response_select {
+    () => {
+        "SELECT r.id, r.org_id, r.survey_id, r.survey_version, r.customer_id, \
+         c.external_id AS customer_external_id, r.invitation_id, r.answers, r.region, r.product, \
+         r.channel, r.team, r.employee_email, r.touchpoint, r.journey_stage, r.segment, r.language, \
+         r.nps, r.csat, r.ces, r.cadv, r.repurchase, r.emotions, r.verbatim, r.submitted_at, \
+         r.created_at \
+         FROM responses r LEFT JOIN customers c ON c.org_id = r.org_id AND c.id = r.customer_id"
+    };
+}
+
+/// Columns of a case row joined with its customer (`k`, `c`).
+macro_rules! case_select {
+    () => {
+        "SELECT k.id, k.org_id, k.customer_id, c.external_id AS customer_external_id, k.response_id, \
+         k.owner_email, k.manager_email, k.reason, k.priority, k.status, k.due_at, k.root_cause, \
+         k.resolution, k.notes, k.created_at, k.updated_at, k.closed_at \
+         FROM cases k JOIN customers c ON c.org_id = k.org_id AND c.id = k.customer_id"
+    };
+}
+
+/// Columns of a job row.
+macro_rules! job_cols {
+    () => {
+        "id, org_id, kind, payload, status, attempts, run_at, last_error, created_at"
+    };
+}
+
+pub(crate) use {customer_cols, job_cols};
+
+pub(crate) const INSERT_ORG: &str =
+    concat!("INSERT INTO orgs (slug, name, created_at) VALUES ($1, $2, $3) RETURNING ", org_cols!());
+pub(crate) const ORG_BY_SLUG: &str = concat!("SELECT ", org_cols!(), " FROM orgs WHERE slug = $1");
+pub(crate) const ORG_BY_ID: &str = concat!("SELECT ", org_cols!(), " FROM orgs WHERE id = $1");
+
+pub(crate) const INSERT_TOKEN: &str = concat!(
+    "INSERT INTO api_tokens (org_id, name, role, user_id, hash, expires_at, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
+    token_cols!()
+);
+pub(crate) const TOKEN_BY_HASH: &str =
+    concat!("SELECT ", token_cols!(), " FROM api_tokens WHERE hash = $1 AND revoked_at IS NULL");
+pub(crate) const TOUCH_TOKEN: &str = "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1";
+pub(crate) const REVOKE_TOKEN: &str =
+    "UPDATE api_tokens SET revoked_at = $3 WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL";
+pub(crate) const LIST_TOKENS: &str =
+    concat!("SELECT ", token_cols!(), " FROM api_tokens WHERE org_id = $1 AND revoked_at IS NULL ORDER BY id DESC");
+
+pub(crate) const INSERT_SESSION: &str =
+    "INSERT INTO sessions (org_id, user_id, hash, expires_at, created_at) VALUES ($1, $2, $3, $4, $5)";
+pub(crate) const SESSION_BY_HASH: &str = "SELECT u.id, u.org_id, u.email, u.name, u.role, u.manager_email, u.team, u.region \
+     FROM sessions s JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id \
+     WHERE s.hash = $1 AND s.expires_at > $2";
+pub(crate) const DELETE_SESSION: &str = "DELETE FROM sessions WHERE hash = $1";
+pub(crate) const DELETE_EXPIRED_SESSIONS: &str = "DELETE FROM sessions WHERE expires_at <= $1";
+
+pub(crate) const INSERT_USER: &str = concat!(
+    "INSERT INTO users (org_id, email, name, role, manager_email, team, region, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (org_id, email) DO NOTHING RETURNING ",
+    user_cols!()
+);
+pub(crate) const UPDATE_USER: &str = concat!(
+    "UPDATE users SET name = COALESCE($3, name), role = COALESCE($4, role), \
+     manager_email = COALESCE($5, manager_email), team = COALESCE($6, team), \
+     region = COALESCE($7, region), updated_at = $8 \
+     WHERE org_id = $1 AND email = $2 RETURNING ",
+    user_cols!()
+);
+pub(crate) const USER_BY_EMAIL: &str = concat!("SELECT ", user_cols!(), " FROM users WHERE org_id = $1 AND email = $2");
+pub(crate) const USER_BY_ID: &str = concat!("SELECT ", user_cols!(), " FROM users WHERE org_id = $1 AND id = $2");
+pub(crate) const LIST_USERS: &str = concat!("SELECT ", user_cols!(), " FROM users WHERE org_id = $1 ORDER BY email");
+pub(crate) const SET_PASSWORD: &str =
+    "UPDATE users SET password_hash = $3, updated_at = $4 WHERE org_id = $1 AND email = $2";
+pub(crate) const PASSWORD_HASH: &str = "SELECT password_hash FROM users WHERE org_id = $1 AND email = $2";
+
+pub(crate) const CUSTOMER_BY_EXTERNAL_ID: &str =
+    concat!("SELECT ", customer_cols!(), " FROM customers WHERE org_id = $1 AND external_id = $2");
+pub(crate) const CUSTOMER_BY_ID: &str =
+    concat!("SELECT ", customer_cols!(), " FROM customers WHERE org_id = $1 AND id = $2");
+pub(crate) const INSERT_CUSTOMER: &str = "INSERT INTO customers (org_id, external_id, name, email, phone, language, region, \
+     segment, lifecycle_stage, annual_value, owner_email, attributes, erased_at, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+     ON CONFLICT (org_id, external_id) DO NOTHING RETURNING id";
+pub(crate) const UPDATE_CUSTOMER: &str = "UPDATE customers SET name = $3, email = $4, phone = $5, language = $6, region = $7, \
+     segment = $8, lifecycle_stage = $9, annual_value = $10, owner_email = $11, attributes = $12, \
+     erased_at = $13, updated_at = $14 WHERE org_id = $1 AND id = $2";
+pub(crate) const COUNT_CUSTOMERS: &str = "SELECT COUNT(*) FROM customers WHERE org_id = $1";
+
+pub(crate) const UPSERT_JOURNEY: &str = "INSERT INTO journeys (org_id, key, name, stages, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (org_id, key) \
+     DO UPDATE SET name = excluded.name, stages = excluded.stages, updated_at = excluded.updated_at \
+     RETURNING id, org_id, key, name, stages";
+pub(crate) const LIST_JOURNEYS: &str =
+    "SELECT id, org_id, key, name, stages FROM journeys WHERE org_id = $1 ORDER BY key";
+
+pub(crate) const INSERT_SURVEY: &str = concat!(
+    "INSERT INTO surveys (org_id, name, version, definition, touchpoint, created_at, updated_at) \
+     VALUES ($1, $2, 1, $3, $4, $5, $5) RETURNING ",
+    survey_cols!()
+);
+pub(crate) const INSERT_SURVEY_VERSION: &str =
+    "INSERT INTO survey_versions (survey_id, org_id, version, definition, created_at) VALUES ($1, $2, $3, $4, $5)";
+pub(crate) const SURVEY_BY_ID: &str = concat!("SELECT ", survey_cols!(), " FROM surveys WHERE org_id = $1 AND id = $2");
+pub(crate) const LIST_SURVEYS: &str =
+    concat!("SELECT ", survey_cols!(), " FROM surveys WHERE org_id = $1 ORDER BY id DESC");
+
+pub(crate) const INSERT_RESPONSE: &str = "INSERT INTO responses (org_id, survey_id, survey_version, customer_id, invitation_id, \
+     answers, region, product, channel, team, employee_email, touchpoint, journey_stage, segment, \
+     language, nps, csat, ces, cadv, repurchase, emotions, verbatim, submitted_at, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+     $20, $21, $22, $23, $24) RETURNING id";
+pub(crate) const RESPONSE_BY_ID: &str = concat!(response_select!(), " WHERE r.org_id = $1 AND r.id = $2");
+pub(crate) const COUNT_RESPONSES: &str = "SELECT COUNT(*) FROM responses WHERE org_id = $1";
+pub(crate) const INDEX_FEED: &str = "SELECT r.id, r.org_id, r.survey_id, r.submitted_at, r.region, r.product, r.channel, \
+     r.team, r.employee_email, r.touchpoint, r.journey_stage, r.segment, r.language, r.nps, r.csat, \
+     r.ces, r.cadv, r.repurchase, c.attributes \
+     FROM responses r LEFT JOIN customers c ON c.org_id = r.org_id AND c.id = r.customer_id \
+     WHERE r.id > $1 ORDER BY r.id LIMIT $2";
+
+pub(crate) const INSERT_CASE: &str = "INSERT INTO cases (org_id, customer_id, response_id, owner_email, manager_email, reason, \
+     priority, status, due_at, notes, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, '[]', $9, $9) RETURNING id";
+pub(crate) const CASE_BY_ID: &str = concat!(case_select!(), " WHERE k.org_id = $1 AND k.id = $2");
+/// Optional filters are written `($n IS NULL OR col = $n)` so one statement serves every
+/// combination; the indexes `(org_id, status, id)` and `(org_id, owner_email, id)` serve them.
+pub(crate) const LIST_CASES: &str = concat!(
+    case_select!(),
+    " WHERE k.org_id = $1 AND ($2 IS NULL OR k.status = $2) AND ($3 IS NULL OR k.owner_email = $3) \
+     AND ($4 IS NULL OR k.id < $4) ORDER BY k.id DESC LIMIT $5"
+);
+pub(crate) const SAVE_CASE: &str = "UPDATE cases SET owner_email = $3, manager_email = $4, priority = $5, status = $6, \
+     due_at = $7, root_cause = $8, resolution = $9, notes = $10, updated_at = $11, closed_at = $12 \
+     WHERE org_id = $1 AND id = $2";
+pub(crate) const COUNT_CASES: &str =
+    "SELECT COUNT(*) FROM cases WHERE org_id = $1 AND ($2 IS NULL OR status = $2)";
+
+pub(crate) const INSERT_FEEDBACK: &str = "INSERT INTO feedback (org_id, text, source, customer_id, captured_by_email, touchpoint, \
+     occurred_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+     RETURNING id, org_id, text, source, customer_id, captured_by_email, touchpoint, occurred_at, created_at";
+
+pub(crate) const INSERT_JOB: &str = "INSERT INTO jobs (org_id, kind, payload, status, attempts, run_at, created_at, updated_at) \
+     VALUES ($1, $2, $3, 'pending', 0, $4, $4, $4)";
+pub(crate) const COMPLETE_JOB: &str = "UPDATE jobs SET status = 'done', updated_at = $2 WHERE id = $1";
+pub(crate) const RETRY_JOB: &str =
+    "UPDATE jobs SET status = 'pending', run_at = $3, last_error = $2, updated_at = $4 WHERE id = $1";
+pub(crate) const FAIL_JOB: &str = "UPDATE jobs SET status = 'failed', last_error = $2, updated_at = $3 WHERE id = $1";
+pub(crate) const LIST_JOBS: &str =
+    concat!("SELECT ", job_cols!(), " FROM jobs WHERE org_id = $1 ORDER BY id DESC LIMIT $2");
+
+pub(crate) const INSERT_IDEMPOTENCY: &str = "INSERT INTO idempotency (org_id, key, request_hash, resource, resource_id, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6)";
+pub(crate) const IDEMPOTENCY_BY_KEY: &str =
+    "SELECT request_hash, resource, resource_id FROM idempotency WHERE org_id = $1 AND key = $2";

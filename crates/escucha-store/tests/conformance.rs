@@ -1,0 +1,984 @@
+//! Storage conformance: every story is written once, against `Arc<dyn Store>`, and run on a fresh
+//! SQLite file and on a fresh PostgreSQL database (created from `ESCUCHA_TEST_POSTGRES_URL`,
+//! dropped afterwards; skipped, loudly, when the variable is unset).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Instant;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use serde_json::json;
+
+use escucha_core::case::{CaseStatus, CaseUpdate, NewCase, Priority};
+use escucha_core::customer::{Customer, CustomerPatch, Patch};
+use escucha_core::emotions::Emotion;
+use escucha_core::feedback::{FeedbackSource, NewFeedback};
+use escucha_core::ids::{CaseId, CustomerId, JobId, OrgId, ResponseId, SurveyId, TokenId, UserId};
+use escucha_core::job::{JobKind, JobStatus};
+use escucha_core::journey::{Journey, Stage, Touchpoint};
+use escucha_core::org::{Organisation, Role, UserFields};
+use escucha_core::response::{NewResponse, ResponseContext};
+use escucha_core::survey::{Survey, SurveyInput};
+use escucha_core::values::{Email, ExternalId, Label, Language, Slug};
+use escucha_store::postgres::PostgresStore;
+use escucha_store::sqlite::SqliteStore;
+use escucha_store::{
+    CaseFilter, IdempotencyRecord, NewSurvey, NewToken, ResponseWrite, Store, StoreError, JOB_LEASE_SECONDS,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Backends
+
+/// A fresh SQLite database in a temporary folder, removed when dropped.
+struct SqliteDb {
+    store: Arc<SqliteStore>,
+    _dir: tempfile::TempDir,
+}
+
+impl SqliteDb {
+    async fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("escucha.db").display());
+        let store = Arc::new(SqliteStore::connect(&url).await.expect("connect to SQLite"));
+        Self { store, _dir: dir }
+    }
+}
+
+const PG_ENV: &str = "ESCUCHA_TEST_POSTGRES_URL";
+
+/// A uniquely named PostgreSQL database, dropped (WITH (FORCE)) when this guard is dropped,
+/// also when the story panicked.
+struct PgDb {
+    store: Arc<PostgresStore>,
+    admin_url: String,
+    name: String,
+}
+
+static PG_COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// `base` with its database name replaced by `name`.
+fn with_database(base: &str, name: &str) -> String {
+    let (head, query) = match base.split_once('?') {
+        Some((h, q)) => (h, format!("?{q}")),
+        None => (base, String::new()),
+    };
+    let after_scheme = head.find("://").map(|i| i + 3).unwrap_or(0);
+    let root = match head[after_scheme..].find('/') {
+        Some(slash) => &head[..after_scheme + slash],
+        None => head,
+    };
+    format!("{root}/{name}{query}")
+}
+
+impl PgDb {
+    /// Creates the database, or prints that PostgreSQL is skipped and returns `None`.
+    async fn new() -> Option<Self> {
+        let Ok(admin_url) = std::env::var(PG_ENV) else {
+            eprintln!("\n*** SKIPPED: {PG_ENV} not set: PostgreSQL conformance story not run ***\n");
+            return None;
+        };
+        let name = format!(
+            "escucha_test_{}_{}_{}",
+            std::process::id(),
+            PG_COUNTER.fetch_add(1, Ordering::SeqCst),
+            Utc::now().timestamp_micros() % 1_000_000_000
+        );
+        let admin = admin_pool(&admin_url).await;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+            .execute(&admin)
+            .await
+            .expect("create test database");
+        admin.close().await;
+        let store = Arc::new(PostgresStore::connect(&with_database(&admin_url, &name)).await.expect("connect to PostgreSQL"));
+        Some(Self { store, admin_url, name })
+    }
+}
+
+/// A one-connection pool on the admin database, without migrations.
+async fn admin_pool(url: &str) -> sqlx::PgPool {
+    sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(url).await.expect("connect to the admin database")
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        let admin_url = self.admin_url.clone();
+        let name = self.name.clone();
+        let store = self.store.clone();
+        // Async work cannot run in `drop`, and this thread may be inside the test's runtime:
+        // drop the database from a helper thread with its own runtime.
+        let done = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            rt.block_on(async move {
+                store.close().await;
+                let admin = admin_pool(&admin_url).await;
+                sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")))
+                    .execute(&admin)
+                    .await
+                    .expect("drop test database");
+                admin.close().await;
+            });
+        })
+        .join();
+        if done.is_err() && !std::thread::panicking() {
+            panic!("dropping the test database {} failed", self.name);
+        }
+    }
+}
+
+/// Generates one `#[tokio::test]` per story and backend.
+macro_rules! stories {
+    ($($story:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $story() {
+                    let db = super::SqliteDb::new().await;
+                    super::$story(db.store.clone()).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $story() {
+                    let Some(db) = super::PgDb::new().await else { return };
+                    super::$story(db.store.clone()).await;
+                }
+            )*
+        }
+    };
+}
+
+stories!(
+    orgs,
+    tokens_and_sessions,
+    users,
+    customers,
+    org_isolation,
+    surveys_and_journeys,
+    responses_cases_and_jobs_in_one_transaction,
+    failed_writes_leave_nothing_behind,
+    idempotency,
+    feedback,
+    index_feed,
+    cases,
+    jobs,
+    concurrent_claimers,
+);
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures
+
+fn email(s: &str) -> Email {
+    Email::parse(s).expect("email")
+}
+
+fn label(s: &str) -> Label {
+    Label::parse(s).expect("label")
+}
+
+fn ext(s: &str) -> ExternalId {
+    ExternalId::parse(s).expect("external id")
+}
+
+/// A fixed instant plus `minutes`, in whole seconds so it reads back equal on both backends.
+fn at(minutes: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).single().expect("time") + Duration::minutes(minutes)
+}
+
+async fn org(store: &Arc<dyn Store>, slug: &str) -> Organisation {
+    store.create_org(&Slug::parse(slug).expect("slug"), &label(&format!("Org {slug}"))).await.expect("create org")
+}
+
+async fn survey(store: &Arc<dyn Store>, org: OrgId) -> Survey {
+    let input: SurveyInput = serde_json::from_value(json!({
+        "name": "Relacional",
+        "languages": ["es", "en"],
+        "touchpoint": "billing",
+        "questions": [
+            {"id": "nps", "type": "nps", "text": {"es": "¿Recomendaría…?", "en": "Would you recommend…?"}, "required": true},
+            {"id": "csat", "type": "csat", "text": "CSAT"},
+            {"id": "why", "type": "text", "text": {"es": "¿Por qué?", "en": "Why?"}},
+            {"id": "feel", "type": "emotions", "text": "Emotions", "options": ["pleased", "frustrated"]}
+        ]
+    }))
+    .expect("survey shape");
+    let (name, definition, touchpoint) = input.parse().expect("valid survey");
+    store
+        .create_survey(org, NewSurvey { name, definition, touchpoint, created_at: at(0) }, None)
+        .await
+        .expect("create survey")
+}
+
+async fn customer(store: &Arc<dyn Store>, org: OrgId, external_id: &str, owner: Option<&str>) -> Customer {
+    let patch = CustomerPatch {
+        name: Patch::Set(format!("Cliente {external_id}")),
+        region: Patch::Set(label("Norte")),
+        owner_email: owner.map(email).map_or(Patch::Keep, Patch::Set),
+        attributes: [("plan".to_string(), Some("gold".to_string()))].into_iter().collect(),
+        ..Default::default()
+    };
+    let mut out = store.upsert_customers(org, vec![(ext(external_id), patch)], at(0)).await.expect("upsert customer");
+    out.pop().expect("one customer").0
+}
+
+fn new_response(survey: &Survey, customer: Option<&Customer>, nps: u8, verbatim: Option<&str>, minute: i64) -> NewResponse {
+    let mut raw = json!({"nps": nps, "feel": ["frustrated"]});
+    if let Some(v) = verbatim {
+        raw["why"] = json!(v);
+    }
+    let answers = survey.definition.parse_answers(raw.as_object().expect("object")).expect("valid answers");
+    NewResponse {
+        survey_id: survey.id,
+        survey_version: survey.version,
+        customer_id: customer.map(|c| c.id),
+        invitation_id: None,
+        scores: survey.definition.metric_scores(&answers),
+        emotions: survey.definition.emotions(&answers),
+        verbatim: survey.definition.verbatim(&answers),
+        answers,
+        context: ResponseContext {
+            product: Some(label("Fibra")),
+            channel: Some(label("web")),
+            employee_email: Some(email("agent@acme.com")),
+            ..Default::default()
+        }
+        .with_defaults(customer, survey.touchpoint.as_deref()),
+        segment: Some(label("pyme")),
+        language: Some(Language::parse("es").expect("language")),
+        submitted_at: at(minute),
+    }
+}
+
+fn new_case(customer: &Customer, manager: Option<&str>, minute: i64) -> NewCase {
+    NewCase {
+        customer_id: customer.id,
+        response_id: None,
+        owner_email: customer.owner_email.clone().expect("owner"),
+        manager_email: manager.map(email),
+        reason: "nps_detractor".into(),
+        priority: Priority::High,
+        due_at: at(minute + 48 * 60),
+    }
+}
+
+fn write(response: NewResponse, case: Option<NewCase>, queue_jobs: bool) -> ResponseWrite {
+    ResponseWrite { response, case, queue_jobs }
+}
+
+fn idem(key: &str) -> IdempotencyRecord {
+    IdempotencyRecord { key: key.into(), request_hash: format!("hash-of-{key}"), resource: "response".into() }
+}
+
+/// Writes one detractor response opening a case with queued jobs; returns the ids.
+async fn detractor(store: &Arc<dyn Store>, org: OrgId, survey: &Survey, c: &Customer, minute: i64) -> (ResponseId, CaseId) {
+    let ids = store
+        .insert_responses(
+            org,
+            vec![write(new_response(survey, Some(c), 2, Some("Cobro doble"), minute), Some(new_case(c, Some("boss@acme.com"), minute)), true)],
+            None,
+        )
+        .await
+        .expect("insert detractor");
+    let (rid, cid) = ids[0];
+    (rid, cid.expect("case opened"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stories
+
+async fn orgs(store: Arc<dyn Store>) {
+    let acme = org(&store, "acme").await;
+    assert_eq!(acme.slug.as_str(), "acme");
+    assert_eq!(acme.name.as_str(), "Org acme");
+    let again = store.create_org(&Slug::parse("acme").unwrap(), &label("Other")).await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "slug taken: {again:?}");
+    assert_eq!(store.org_by_slug("acme").await.unwrap(), Some(acme.clone()));
+    assert_eq!(store.org(acme.id).await.unwrap(), Some(acme.clone()));
+    assert_eq!(store.org_by_slug("nobody").await.unwrap(), None);
+    assert_eq!(store.org(OrgId(acme.id.0 + 1_000)).await.unwrap(), None);
+    let other = org(&store, "other").await;
+    assert_ne!(other.id, acme.id);
+    assert!(["sqlite", "postgres"].contains(&store.backend()));
+}
+
+async fn tokens_and_sessions(store: Arc<dyn Store>) {
+    let acme = org(&store, "acme").await;
+    let other = org(&store, "other").await;
+    let (ana, _) = store.upsert_user(acme.id, &email("ana@acme.com"), UserFields::default()).await.unwrap();
+    let token = store
+        .create_token(
+            acme.id,
+            NewToken { name: "crm".into(), role: Role::Analyst, user_id: Some(ana.id), hash: "h1".into(), expires_at: Some(at(60)) },
+        )
+        .await
+        .unwrap();
+    assert_eq!((token.org_id, token.role, token.user_id, token.expires_at), (acme.id, Role::Analyst, Some(ana.id), Some(at(60))));
+    assert_eq!(token.last_used_at, None);
+    assert_eq!(store.token_by_hash("h1").await.unwrap(), Some(token.clone()));
+    assert_eq!(store.token_by_hash("nope").await.unwrap(), None);
+
+    // Same hash again is refused; a token cannot act as another organisation's user.
+    let dup = store
+        .create_token(acme.id, NewToken { name: "x".into(), role: Role::Admin, user_id: None, hash: "h1".into(), expires_at: None })
+        .await;
+    assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
+    let foreign = store
+        .create_token(other.id, NewToken { name: "x".into(), role: Role::Admin, user_id: Some(ana.id), hash: "h2".into(), expires_at: None })
+        .await;
+    assert!(matches!(foreign, Err(StoreError::NotFound(_))), "{foreign:?}");
+
+    store.touch_token(token.id, at(5)).await.unwrap();
+    assert_eq!(store.token_by_hash("h1").await.unwrap().unwrap().last_used_at, Some(at(5)));
+    assert_eq!(store.list_tokens(acme.id).await.unwrap().len(), 1);
+    assert!(store.list_tokens(other.id).await.unwrap().is_empty());
+
+    // Revocation is scoped and final.
+    assert!(matches!(store.revoke_token(other.id, token.id, at(6)).await, Err(StoreError::NotFound(_))));
+    assert!(store.token_by_hash("h1").await.unwrap().is_some());
+    store.revoke_token(acme.id, token.id, at(6)).await.unwrap();
+    assert_eq!(store.token_by_hash("h1").await.unwrap(), None);
+    assert!(matches!(store.revoke_token(acme.id, token.id, at(7)).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(store.revoke_token(acme.id, TokenId(999_999), at(7)).await, Err(StoreError::NotFound(_))));
+
+    // Sessions live until they expire.
+    store.create_session(acme.id, ana.id, "s1", at(30)).await.unwrap();
+    store.create_session(acme.id, ana.id, "s2", at(10)).await.unwrap();
+    let (org_id, user) = store.session_by_hash("s1", at(29)).await.unwrap().expect("live session");
+    assert_eq!((org_id, user.id, user.email.as_str()), (acme.id, ana.id, "ana@acme.com"));
+    assert_eq!(store.session_by_hash("s1", at(30)).await.unwrap(), None, "expired at its expiry time");
+    assert_eq!(store.session_by_hash("zzz", at(0)).await.unwrap(), None);
+    let foreign = store.create_session(other.id, ana.id, "s3", at(30)).await;
+    assert!(matches!(foreign, Err(StoreError::NotFound(_))), "{foreign:?}");
+    assert_eq!(store.delete_expired_sessions(at(20)).await.unwrap(), 1);
+    assert!(store.session_by_hash("s1", at(0)).await.unwrap().is_some());
+    store.delete_session("s1").await.unwrap();
+    assert_eq!(store.session_by_hash("s1", at(0)).await.unwrap(), None);
+}
+
+async fn users(store: Arc<dyn Store>) {
+    let acme = org(&store, "acme").await;
+    let ana = email("ana@acme.com");
+    let (created, is_new) = store.upsert_user(acme.id, &ana, UserFields { name: Some(label("Ana")), ..Default::default() }).await.unwrap();
+    assert!(is_new);
+    assert_eq!((created.role, created.name.as_ref().map(Label::as_str)), (Role::Viewer, Some("Ana")), "role defaults to viewer");
+
+    let (updated, is_new) = store
+        .upsert_user(acme.id, &ana, UserFields { team: Some(label("Ventas")), manager_email: Some(email("boss@acme.com")), ..Default::default() })
+        .await
+        .unwrap();
+    assert!(!is_new);
+    assert_eq!(updated.id, created.id);
+    assert_eq!(updated.name.as_ref().map(Label::as_str), Some("Ana"), "unset fields keep their value");
+    assert_eq!(updated.role, Role::Viewer);
+    assert_eq!(updated.team.as_ref().map(Label::as_str), Some("Ventas"));
+
+    let (promoted, _) = store.upsert_user(acme.id, &ana, UserFields { role: Some(Role::Manager), ..Default::default() }).await.unwrap();
+    assert_eq!(promoted.role, Role::Manager);
+    assert_eq!(promoted.manager_email.as_ref().map(Email::as_str), Some("boss@acme.com"));
+
+    let (bob, _) = store.upsert_user(acme.id, &email("bob@acme.com"), UserFields { role: Some(Role::Admin), ..Default::default() }).await.unwrap();
+    assert_eq!(bob.role, Role::Admin);
+    assert_eq!(store.user_by_email(acme.id, &ana).await.unwrap(), Some(promoted.clone()));
+    assert_eq!(store.user(acme.id, bob.id).await.unwrap(), Some(bob.clone()));
+    assert_eq!(store.user(acme.id, UserId(bob.id.0 + 100)).await.unwrap(), None);
+    let emails: Vec<String> = store.list_users(acme.id).await.unwrap().into_iter().map(|u| u.email.to_string()).collect();
+    assert_eq!(emails, vec!["ana@acme.com", "bob@acme.com"]);
+
+    assert_eq!(store.password_hash(acme.id, &ana).await.unwrap(), None, "no password yet");
+    store.set_password_hash(acme.id, &ana, "$argon2id$x").await.unwrap();
+    let (u, hash) = store.password_hash(acme.id, &ana).await.unwrap().expect("hash");
+    assert_eq!((u.id, hash.as_str()), (created.id, "$argon2id$x"));
+    let missing = store.set_password_hash(acme.id, &email("nobody@acme.com"), "x").await;
+    assert!(matches!(missing, Err(StoreError::NotFound(_))), "{missing:?}");
+}
+
+async fn customers(store: Arc<dyn Store>) {
+    let acme = org(&store, "acme").await;
+    let first = CustomerPatch {
+        name: Patch::Set("Ana Pérez".into()),
+        email: Patch::Set(email("ana@cliente.es")),
+        phone: Patch::Set("+34 600 000 000".into()),
+        language: Patch::Set(Language::parse("es").unwrap()),
+        region: Patch::Set(label("Norte")),
+        segment: Patch::Set(label("pyme")),
+        lifecycle_stage: Patch::Set(label("active")),
+        annual_value: Patch::Set(1234.5),
+        owner_email: Patch::Set(email("ae@acme.com")),
+        attributes: [("plan".to_string(), Some("gold".to_string())), ("old".to_string(), Some("x".to_string()))].into_iter().collect(),
+    };
+    let out = store
+        .upsert_customers(acme.id, vec![(ext("C-1"), first), (ext("C-2"), CustomerPatch::default())], at(0))
+        .await
+        .unwrap();
+    assert_eq!(out.len(), 2);
+    assert!(out[0].1 && out[1].1, "both created");
+    let c1 = out[0].0.clone();
+    assert_eq!(store.customer_by_external_id(acme.id, "C-1").await.unwrap(), Some(c1.clone()), "round trip");
+    assert_eq!(store.customer(acme.id, c1.id).await.unwrap(), Some(c1.clone()));
+    assert_eq!(c1.annual_value, Some(1234.5));
+    assert_eq!(c1.attributes.get("plan").map(String::as_str), Some("gold"));
+
+    // Keep, clear, set, and attribute removal; the same external id twice in one batch.
+    let second = CustomerPatch {
+        phone: Patch::Clear,
+        region: Patch::Set(label("Sur")),
+        attributes: [("old".to_string(), None), ("tier".to_string(), Some("1".to_string()))].into_iter().collect(),
+        ..Default::default()
+    };
+    let third = CustomerPatch { segment: Patch::Set(label("enterprise")), ..Default::default() };
+    let out = store
+        .upsert_customers(acme.id, vec![(ext("C-1"), second), (ext("C-1"), third), (ext("C-3"), CustomerPatch::default())], at(10))
+        .await
+        .unwrap();
+    assert_eq!(out.iter().map(|(_, created)| *created).collect::<Vec<_>>(), vec![false, false, true]);
+    let c1b = store.customer_by_external_id(acme.id, "C-1").await.unwrap().unwrap();
+    assert_eq!(c1b, out[1].0, "the returned customer is what is stored");
+    assert_eq!(c1b.id, c1.id);
+    assert_eq!(c1b.name.as_deref(), Some("Ana Pérez"));
+    assert_eq!(c1b.phone, None);
+    assert_eq!(c1b.region.as_ref().map(Label::as_str), Some("Sur"));
+    assert_eq!(c1b.segment.as_ref().map(Label::as_str), Some("enterprise"));
+    let attrs: Vec<(&str, &str)> = c1b.attributes.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(attrs, vec![("plan", "gold"), ("tier", "1")]);
+    assert_eq!((c1b.created_at, c1b.updated_at), (at(0), at(10)));
+    assert_eq!(store.count_customers(acme.id).await.unwrap(), 3);
+    assert_eq!(store.customer_by_external_id(acme.id, "C-404").await.unwrap(), None);
+}
+
+async fn org_isolation(store: Arc<dyn Store>) {
+    let a = org(&store, "alpha").await;
+    let b = org(&store, "beta").await;
+    let a_survey = survey(&store, a.id).await;
+    let a_customer = customer(&store, a.id, "C-1", Some("ae@alpha.com")).await;
+    let (a_response, a_case) = detractor(&store, a.id, &a_survey, &a_customer, 1).await;
+    store.upsert_user(a.id, &email("ana@alpha.com"), UserFields::default()).await.unwrap();
+    store
+        .insert_responses(a.id, vec![write(new_response(&a_survey, None, 9, None, 2), None, false)], Some(idem("k1")))
+        .await
+        .unwrap();
+
+    // Reads by id or external id from the other organisation find nothing.
+    assert_eq!(store.customer_by_external_id(b.id, "C-1").await.unwrap(), None);
+    assert_eq!(store.customer(b.id, a_customer.id).await.unwrap(), None);
+    assert_eq!(store.survey(b.id, a_survey.id).await.unwrap(), None);
+    assert!(store.list_surveys(b.id).await.unwrap().is_empty());
+    assert_eq!(store.response(b.id, a_response).await.unwrap(), None);
+    assert_eq!(store.case(b.id, a_case).await.unwrap(), None);
+    assert!(store.list_cases(b.id, CaseFilter { limit: 50, ..Default::default() }).await.unwrap().is_empty());
+    assert!(store.list_jobs(b.id, 50).await.unwrap().is_empty());
+    assert_eq!(store.user_by_email(b.id, &email("ana@alpha.com")).await.unwrap(), None);
+    assert!(store.list_users(b.id).await.unwrap().is_empty());
+    assert_eq!(store.idempotent_result(b.id, "k1").await.unwrap(), None);
+    assert_eq!(
+        (store.count_customers(b.id).await.unwrap(), store.count_responses(b.id).await.unwrap(), store.count_cases(b.id, None).await.unwrap()),
+        (0, 0, 0)
+    );
+
+    // Writes cannot reach across either.
+    let mut stolen = store.case(a.id, a_case).await.unwrap().unwrap();
+    let before = stolen.clone();
+    stolen.apply(CaseUpdate { note: Some("hijack".into()), ..Default::default() }, "eve", at(3)).unwrap();
+    assert!(matches!(store.save_case(b.id, &stolen).await, Err(StoreError::NotFound(_))));
+    assert_eq!(store.case(a.id, a_case).await.unwrap(), Some(before));
+    assert!(matches!(store.set_password_hash(b.id, &email("ana@alpha.com"), "x").await, Err(StoreError::NotFound(_))));
+    let cross = store
+        .insert_responses(b.id, vec![write(new_response(&a_survey, None, 9, None, 4), None, true)], None)
+        .await;
+    assert!(matches!(cross, Err(StoreError::NotFound(_))), "another org's survey: {cross:?}");
+    let b_survey = survey(&store, b.id).await;
+    let cross = store
+        .insert_responses(b.id, vec![write(new_response(&b_survey, Some(&a_customer), 9, None, 4), None, true)], None)
+        .await;
+    assert!(matches!(cross, Err(StoreError::NotFound(_))), "another org's customer: {cross:?}");
+    let feedback = NewFeedback {
+        text: "x".into(),
+        source: FeedbackSource::Call,
+        customer_id: Some(a_customer.id),
+        captured_by_email: None,
+        touchpoint: None,
+        occurred_at: at(0),
+    };
+    assert!(matches!(store.insert_feedback(b.id, feedback, None).await, Err(StoreError::NotFound(_))));
+    assert_eq!(store.count_responses(b.id).await.unwrap(), 0);
+
+    // The same external id in the other organisation is another customer.
+    let b_customer = customer(&store, b.id, "C-1", None).await;
+    assert_ne!(b_customer.id, a_customer.id);
+    assert_eq!(store.customer_by_external_id(a.id, "C-1").await.unwrap(), Some(a_customer));
+}
+
+async fn surveys_and_journeys(store: Arc<dyn Store>) {
+    let acme = org(&store, "acme").await;
+    let first = survey(&store, acme.id).await;
+    assert_eq!((first.version, first.name.as_str(), first.touchpoint.as_deref()), (1, "Relacional", Some("billing")));
+    assert_eq!(store.survey(acme.id, first.id).await.unwrap(), Some(first.clone()), "definition JSON round trip");
+    let nps = first.definition.question("nps").expect("nps question");
+    assert_eq!(nps.text["es"], "¿Recomendaría…?");
+    let second = survey(&store, acme.id).await;
+    let ids: Vec<SurveyId> = store.list_surveys(acme.id).await.unwrap().into_iter().map(|s| s.id).collect();
+    assert_eq!(ids, vec![second.id, first.id], "newest first");
+    assert_eq!(store.survey(acme.id, SurveyId(second.id.0 + 100)).await.unwrap(), None);
+
+    let journey = |name: &str, importance: f64| Journey {
+        id: escucha_core::ids::JourneyId(0),
+        org_id: acme.id,
+        key: "support".into(),
+        name: name.into(),
+        stages: vec![Stage {
+            key: "contact".into(),
+            name: "Contacto".into(),
+            touchpoints: vec![Touchpoint { key: "call".into(), name: "Llamada".into(), channel: "phone".into(), importance, moment_of_truth: true }],
+        }],
+    };
+    let j1 = store.upsert_journey(acme.id, journey("Soporte", 2.0)).await.unwrap();
+    let j2 = store.upsert_journey(acme.id, journey("Soporte técnico", 3.5)).await.unwrap();
+    assert_eq!(j1.id, j2.id, "replaced by key");
+    assert_eq!(j2.name, "Soporte técnico");
+    assert_eq!(j2.stages[0].touchpoints[0].importance, 3.5);
+    assert_eq!(store.list_journeys(acme.id).await.unwrap(), vec![j2]);
+}
+
+async fn responses_cases_and_jobs_in_one_transaction(store: Arc<dyn Store>) {
+    let acme = org(&store, "acme").await;
+    let s = survey(&store, acme.id).await;
+    let c = customer(&store, acme.id, "C-1", Some("ae@acme.com")).await;
+    let detractor = new_response(&s, Some(&c), 2, Some("Cobro doble"), 1);
+    let promoter = new_response(&s, Some(&c), 10, None, 2);
+    let ids = store
+        .insert_responses(
+            acme.id,
+            vec![write(detractor.clone(), Some(new_case(&c, Some("boss@acme.com"), 1)), true), write(promoter.clone(), None, true)],
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 2);
+    let (r1, case_id) = ids[0];
+    assert_eq!(ids[1].1, None);
+    assert!(ids[1].0 > r1, "ids increase in input order");
+
+    let stored = store.response(acme.id, r1).await.unwrap().expect("stored response");
+    assert_eq!(
+        (stored.survey_id, stored.survey_version, stored.customer_id, stored.customer_external_id.as_deref()),
+        (s.id, 1, Some(c.id), Some("C-1"))
+    );
+    assert_eq!(stored.answers, detractor.answers);
+    assert_eq!(stored.scores, detractor.scores);
+    assert_eq!(stored.scores.nps, Some(2));
+    assert_eq!(stored.emotions, vec![Emotion::Frustrated]);
+    assert_eq!(stored.verbatim.as_deref(), Some("Cobro doble"));
+    assert_eq!(stored.context, detractor.context);
+    assert_eq!(stored.context.region.as_ref().map(Label::as_str), Some("Norte"), "defaulted from the customer");
+    assert_eq!(stored.context.touchpoint.as_ref().map(Label::as_str), Some("billing"));
+    assert_eq!((stored.segment, stored.language, stored.submitted_at), (detractor.segment, detractor.language, at(1)));
+
+    let case = store.case(acme.id, case_id.expect("case")).await.unwrap().expect("stored case");
+    assert_eq!(case.response_id, Some(r1), "linked to the response written with it");
+    assert_eq!((case.customer_id, case.customer_external_id.as_str()), (c.id, "C-1"));
+    assert_eq!((case.owner_email.as_str(), case.manager_email.as_ref().map(Email::as_str)), ("ae@acme.com", Some("boss@acme.com")));
+    assert_eq!((case.status, case.priority, case.due_at, case.reason.as_str()), (CaseStatus::Open, Priority::High, at(1 + 48 * 60), "nps_detractor"));
+    assert!(case.notes.is_empty());
+
+    let mut kinds: Vec<JobKind> = store.list_jobs(acme.id, 50).await.unwrap().into_iter().map(|j| j.kind).collect();
+    kinds.reverse();
+    let cid = case.id;
+    assert_eq!(
+        kinds,
+        vec![
+            JobKind::AnalyzeResponseText { response_id: r1 },
+            JobKind::NotifyCaseOwner { case_id: cid },
+            JobKind::NotifyCaseManager { case_id: cid },
+        ],
+        "text analysis for the verbatim, owner and manager notified; nothing for the silent promoter"
+    );
+
+    // Historic imports queue nothing.
+    store.insert_responses(acme.id, vec![write(new_response(&s, Some(&c), 1, Some("x"), 3), Some(new_case(&c, None, 3)), false)], None).await.unwrap();
+    assert_eq!(store.list_jobs(acme.id, 50).await.unwrap().len(), 3);
+    assert_eq!((store.count_responses(acme.id).await.unwrap(), store.count_cases(acme.id, None).await.unwrap()), (3, 2));
+    assert_eq!(store.insert_responses(acme.id, vec![], Some(idem("empty"))).await.unwrap(), vec![]);
+    assert_eq!(store.idempotent_result(acme.id, "empty").await.unwrap(), None);
+}
+
+async fn failed_writes_leave_nothing_behind(store: Arc<dyn Store>) {
+    let acme = org(&store, "acme").await;
+    let s = survey(&store, acme.id).await;
+    let c = customer(&store, acme.id, "C-1", Some("ae@acme.com")).await;
+    let batch = || vec![write(new_response(&s, Some(&c), 0, Some("Mal"), 1), Some(new_case(&c, Some("boss@acme.com"), 1)), true)];
+    store.insert_responses(acme.id, batch(), Some(idem("k1"))).await.unwrap();
+    let counts = |store: Arc<dyn Store>| async move {
+        (
+            store.count_responses(acme.id).await.unwrap(),
+            store.count_cases(acme.id, None).await.unwrap(),
+            store.list_jobs(acme.id, 100).await.unwrap().len(),
+        )
+    };
+    assert_eq!(counts(store.clone()).await, (1, 1, 3));
+
+    // The idempotency record is written last: its conflict rolls back responses, case and jobs.
+    let again = store.insert_responses(acme.id, batch(), Some(idem("k1"))).await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    assert_eq!(counts(store.clone()).await, (1, 1, 3));
+
+    // A bad item late in a batch rolls back the good ones before it.
+    let mut bad = new_response(&s, Some(&c), 5, None, 2);
+    bad.survey_id = SurveyId(s.id.0 + 1_000);
+    let mut items = batch();
+    items.push(write(bad, None, true));
+    let failed = store.insert_responses(acme.id, items, None).await;
+    assert!(matches!(failed, Err(StoreError::NotFound(_))), "{failed:?}");
+    assert_eq!(counts(store.clone()).await, (1, 1, 3));
+
+    // A case for a customer that does not exist rolls back its response too.
+    let mut ghost = c.clone();
+    ghost.id = CustomerId(c.id.0 + 1_000);
+    let failed = store.insert_responses(acme.id, vec![write(new_response(&s, None, 1, None, 3), Some(new_case(&ghost, None, 3)), true)], None).await;
+    assert!(matches!(failed, Err(StoreError::NotFound(_))), "{failed:?}");
+    assert_eq!(counts(store.clone()).await, (1, 1, 3));
+
+    // A failed survey or feedback write leaves no idempotency record and no row.
+    let dup_survey = store
+        .create_survey(acme.id, NewSurvey { name: "x".into(), definition: s.definition.clone(), touchpoint: None, created_at: at(0) }, Some(idem("k1")))
+        .await;
+    assert!(matches!(dup_survey, Err(StoreError::Conflict(_))), "{dup_survey:?}");
+    assert_eq!(store.list_surveys(acme.id).await.unwrap().len(), 1);
+}
+
+async fn idempotency(store: Arc<dyn Store>) {
+    let acme = org(&store, "acme").await;
+    let s = survey(&store, acme.id).await;
+    assert_eq!(store.idempotent_result(acme.id, "k1").await.unwrap(), None);
+    let ids = store
+        .insert_responses(
+            acme.id,
+            vec![write(new_response(&s, None, 9, None, 1), None, true), write(new_response(&s, None, 8, None, 2), None, true)],
+            Some(idem("k1")),
+        )
+        .await
+        .unwrap();
+    let found = store.idempotent_result(acme.id, "k1").await.unwrap().expect("record");
+    assert_eq!((found.request_hash.as_str(), found.resource.as_str(), found.resource_id), ("hash-of-k1", "response", ids[0].0.0));
+
+    let record = IdempotencyRecord { key: "k2".into(), request_hash: "h2".into(), resource: "survey".into() };
+    let created = store
+        .create_survey(acme.id, NewSurvey { name: "Otra".into(), definition: s.definition.clone(), touchpoint: None, created_at: at(0) }, Some(record))
+        .await
+        .unwrap();
+    let found = store.idempotent_result(acme.id, "k2").await.unwrap().expect("survey record");
+    assert_eq!((found.resource.as_str(), found.resource_id), ("survey", created.id.0));
+    assert_eq!(store.idempotent_result(acme.id, "k3").await.unwrap(), None);
+}
+
+async fn feedback(store: Arc<dyn Store>) {
+    let acme = org(&store, "acme").await;
+    let c = customer(&store, acme.id, "C-1", None).await;
+    let item = NewFeedback {
+        text: "Me cobraron dos veces".into(),
+        source: FeedbackSource::Call,
+        customer_id: Some(c.id),
+        captured_by_email: Some(email("agent@acme.com")),
+        touchpoint: Some(label("billing")),
+        occurred_at: at(5),
+    };
+    let record = IdempotencyRecord { key: "f1".into(), request_hash: "h".into(), resource: "feedback".into() };
+    let stored = store.insert_feedback(acme.id, item.clone(), Some(record.clone())).await.unwrap();
+    assert_eq!(
+        (stored.org_id, stored.text.as_str(), stored.source, stored.customer_id, stored.captured_by_email, stored.touchpoint, stored.occurred_at),
+        (acme.id, "Me cobraron dos veces", FeedbackSource::Call, Some(c.id), item.captured_by_email.clone(), item.touchpoint.clone(), at(5))
+    );
+    assert_eq!(store.idempotent_result(acme.id, "f1").await.unwrap().map(|r| r.resource_id), Some(stored.id.0));
+    let again = store.insert_feedback(acme.id, item, Some(record)).await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+}
+
+async fn index_feed(store: Arc<dyn Store>) {
+    let a = org(&store, "alpha").await;
+    let b = org(&store, "beta").await;
+    let sa = survey(&store, a.id).await;
+    let sb = survey(&store, b.id).await;
+    let ca = customer(&store, a.id, "C-1", None).await;
+    let mut expected = Vec::new();
+    for i in 0..6 {
+        let (org_id, s, c) = if i % 2 == 0 { (a.id, &sa, Some(&ca)) } else { (b.id, &sb, None) };
+        let ids = store.insert_responses(org_id, vec![write(new_response(s, c, (i % 11) as u8, None, i), None, false)], None).await.unwrap();
+        expected.push((ids[0].0.0, org_id));
+    }
+    let feed = store.index_feed(0, 100).await.unwrap();
+    assert_eq!(feed.iter().map(|r| (r.id, r.org_id)).collect::<Vec<_>>(), expected, "id order across organisations");
+    let first = &feed[0];
+    assert_eq!((first.survey_id, first.submitted_at, first.scores.nps), (sa.id.0, at(0), Some(0)));
+    assert_eq!(
+        (first.region.as_deref(), first.product.as_deref(), first.channel.as_deref(), first.employee.as_deref(), first.touchpoint.as_deref()),
+        (Some("Norte"), Some("Fibra"), Some("web"), Some("agent@acme.com"), Some("billing"))
+    );
+    assert_eq!((first.segment.as_deref(), first.language.as_deref()), (Some("pyme"), Some("es")));
+    assert_eq!(first.attributes, BTreeMap::from([("plan".to_string(), "gold".to_string())]), "customer attributes joined");
+    assert!(feed[1].attributes.is_empty(), "no customer, no attributes");
+
+    // Paging follows the sequence.
+    let page1 = store.index_feed(0, 4).await.unwrap();
+    let page2 = store.index_feed(page1.last().unwrap().id, 4).await.unwrap();
+    assert_eq!(page1.len() + page2.len(), 6);
+    assert_eq!(page2.first().unwrap().id, expected[4].0);
+    assert!(store.index_feed(expected[5].0, 10).await.unwrap().is_empty());
+}
+
+async fn cases(store: Arc<dyn Store>) {
+    let acme = org(&store, "acme").await;
+    let s = survey(&store, acme.id).await;
+    let ana = customer(&store, acme.id, "C-1", Some("ana@acme.com")).await;
+    let bob = customer(&store, acme.id, "C-2", Some("bob@acme.com")).await;
+    let mut ids = Vec::new();
+    for i in 0..7 {
+        let c = if i % 3 == 0 { &bob } else { &ana };
+        ids.push(detractor(&store, acme.id, &s, c, i).await.1);
+    }
+    let all = store.list_cases(acme.id, CaseFilter { limit: 100, ..Default::default() }).await.unwrap();
+    let mut newest_first = ids.clone();
+    newest_first.reverse();
+    assert_eq!(all.iter().map(|c| c.id).collect::<Vec<_>>(), newest_first);
+
+    // Work one case through its life cycle.
+    let mut case = store.case(acme.id, ids[1]).await.unwrap().unwrap();
+    case.apply(CaseUpdate { status: Some(CaseStatus::InProgress), note: Some("Llamé al cliente".into()), ..Default::default() }, "ana@acme.com", at(100))
+        .unwrap();
+    store.save_case(acme.id, &case).await.unwrap();
+    case.apply(
+        CaseUpdate { status: Some(CaseStatus::Closed), root_cause: Some("Cobro doble".into()), resolution: Some("Reembolso".into()), note: None },
+        "ana@acme.com",
+        at(200),
+    )
+    .unwrap();
+    store.save_case(acme.id, &case).await.unwrap();
+    let saved = store.case(acme.id, ids[1]).await.unwrap().unwrap();
+    assert_eq!(saved, case, "every field round-trips");
+    assert_eq!((saved.status, saved.closed_at, saved.notes.len()), (CaseStatus::Closed, Some(at(200)), 1));
+    assert_eq!(saved.notes[0].text, "Llamé al cliente");
+
+    // Filters.
+    let open = store.list_cases(acme.id, CaseFilter { status: Some(CaseStatus::Open), limit: 100, ..Default::default() }).await.unwrap();
+    assert_eq!(open.len(), 6);
+    assert!(open.iter().all(|c| c.status == CaseStatus::Open));
+    let bobs = store.list_cases(acme.id, CaseFilter { owner_email: Some(email("bob@acme.com")), limit: 100, ..Default::default() }).await.unwrap();
+    assert_eq!(bobs.iter().map(|c| c.id).collect::<Vec<_>>(), vec![ids[6], ids[3], ids[0]]);
+    let both = CaseFilter { status: Some(CaseStatus::Closed), owner_email: Some(email("ana@acme.com")), limit: 100, before_id: None };
+    assert_eq!(store.list_cases(acme.id, both).await.unwrap().iter().map(|c| c.id).collect::<Vec<_>>(), vec![ids[1]]);
+
+    // Cursor paging, newest first, without gaps or repeats.
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = store.list_cases(acme.id, CaseFilter { before_id: cursor, limit: 3, ..Default::default() }).await.unwrap();
+        assert!(page.len() <= 3);
+        let Some(last) = page.last() else { break };
+        cursor = Some(last.id.0);
+        seen.extend(page.iter().map(|c| c.id));
+    }
+    assert_eq!(seen, newest_first);
+    assert_eq!(store.list_cases(acme.id, CaseFilter { limit: 0, ..Default::default() }).await.unwrap().len(), 1, "limit at least 1");
+
+    assert_eq!(store.count_cases(acme.id, None).await.unwrap(), 7);
+    assert_eq!(store.count_cases(acme.id, Some(CaseStatus::Open)).await.unwrap(), 6);
+    assert_eq!(store.count_cases(acme.id, Some(CaseStatus::Closed)).await.unwrap(), 1);
+    let mut ghost = case.clone();
+    ghost.id = CaseId(case.id.0 + 1_000);
+    assert!(matches!(store.save_case(acme.id, &ghost).await, Err(StoreError::NotFound(_))));
+}
+
+async fn jobs(store: Arc<dyn Store>) {
+    let acme = org(&store, "acme").await;
+    let s = survey(&store, acme.id).await;
+    let c = customer(&store, acme.id, "C-1", Some("ae@acme.com")).await;
+    let before = Utc::now() - Duration::seconds(1);
+    detractor(&store, acme.id, &s, &c, 0).await;
+    let now = Utc::now() + Duration::seconds(1);
+
+    assert!(store.claim_jobs(before, 10).await.unwrap().is_empty(), "nothing due yet");
+    let claimed = store.claim_jobs(now, 2).await.unwrap();
+    assert_eq!(claimed.len(), 2, "limit respected");
+    assert!(claimed.iter().all(|j| j.status == JobStatus::Running && j.attempts == 1 && j.org_id == acme.id));
+    let rest = store.claim_jobs(now, 10).await.unwrap();
+    assert_eq!(rest.len(), 1, "running jobs are not handed out again");
+    assert!(store.claim_jobs(now, 10).await.unwrap().is_empty());
+
+    // Done, retried, failed for good.
+    let (done, retried, failed) = (claimed[0].id, claimed[1].id, rest[0].id);
+    store.complete_job(done).await.unwrap();
+    store.fail_job(retried, "smtp down", Some(now + Duration::minutes(5))).await.unwrap();
+    store.fail_job(failed, "no such mailbox", None).await.unwrap();
+    assert!(store.claim_jobs(now + Duration::minutes(4), 10).await.unwrap().is_empty(), "retry not due yet");
+    let again = store.claim_jobs(now + Duration::minutes(5), 10).await.unwrap();
+    assert_eq!(again.iter().map(|j| (j.id, j.attempts)).collect::<Vec<_>>(), vec![(retried, 2)]);
+    assert_eq!(again[0].last_error.as_deref(), Some("smtp down"));
+
+    // A worker that dies loses its lease; the job is claimed again after it.
+    let lease_end = now + Duration::minutes(5) + Duration::seconds(JOB_LEASE_SECONDS);
+    assert!(store.claim_jobs(lease_end - Duration::seconds(1), 10).await.unwrap().is_empty());
+    let reclaimed = store.claim_jobs(lease_end, 10).await.unwrap();
+    assert_eq!(reclaimed.iter().map(|j| (j.id, j.attempts)).collect::<Vec<_>>(), vec![(retried, 3)]);
+    store.complete_job(retried).await.unwrap();
+
+    let listed: BTreeMap<JobId, JobStatus> = store.list_jobs(acme.id, 10).await.unwrap().into_iter().map(|j| (j.id, j.status)).collect();
+    assert_eq!(listed, BTreeMap::from([(done, JobStatus::Done), (retried, JobStatus::Done), (failed, JobStatus::Failed)]));
+    assert!(matches!(store.complete_job(JobId(999_999)).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(store.fail_job(JobId(999_999), "x", None).await, Err(StoreError::NotFound(_))));
+    assert!(store.claim_jobs(lease_end + Duration::days(1), 0).await.unwrap().is_empty());
+}
+
+async fn concurrent_claimers(store: Arc<dyn Store>) {
+    let acme = org(&store, "acme").await;
+    let s = survey(&store, acme.id).await;
+    let items: Vec<ResponseWrite> = (0..150).map(|i| write(new_response(&s, None, 7, Some("texto"), i), None, true)).collect();
+    store.insert_responses(acme.id, items, None).await.unwrap();
+    let now = Utc::now() + Duration::seconds(1);
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut mine = Vec::new();
+                loop {
+                    let batch = store.claim_jobs(now, 7).await.expect("claim");
+                    if batch.is_empty() {
+                        return mine;
+                    }
+                    mine.extend(batch.into_iter().map(|j| j.id));
+                    tokio::task::yield_now().await;
+                }
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    let mut busy_workers = 0;
+    for w in workers {
+        let mine = w.await.expect("worker");
+        busy_workers += usize::from(!mine.is_empty());
+        all.extend(mine);
+    }
+    let unique: BTreeSet<JobId> = all.iter().copied().collect();
+    assert_eq!(unique.len(), all.len(), "no job claimed twice");
+    assert_eq!(all.len(), 150, "every job claimed once");
+    eprintln!("{} claimers took jobs", busy_workers);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Migrations and speed
+
+/// Number of migration files of a backend.
+fn migration_files(flavour: &str) -> i64 {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(flavour);
+    std::fs::read_dir(dir).expect("migrations folder").filter(|e| e.as_ref().is_ok_and(|e| e.path().extension().is_some_and(|x| x == "sql"))).count() as i64
+}
+
+#[tokio::test]
+async fn sqlite_migrations_apply_to_an_empty_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("nested/folder/escucha.db").display());
+    let store = SqliteStore::connect(&url).await.expect("migrate an empty database, creating its folder");
+    let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(applied, migration_files("sqlite"));
+    let journal: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(store.pool()).await.unwrap();
+    let fks: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(store.pool()).await.unwrap();
+    let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(store.pool()).await.unwrap();
+    assert_eq!((journal.as_str(), fks, sync), ("wal", 1, 2), "WAL, foreign keys on, synchronous FULL");
+    store.close().await;
+    let again = SqliteStore::connect(&url).await.expect("reconnecting applies nothing new");
+    let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(again.pool()).await.unwrap();
+    assert_eq!(applied, migration_files("sqlite"));
+    let memory = SqliteStore::connect("sqlite::memory:").await.expect("in-memory database");
+    assert_eq!(memory.count_customers(OrgId(1)).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn postgres_migrations_apply_to_an_empty_database() {
+    let Some(db) = PgDb::new().await else { return };
+    let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success").fetch_one(db.store.pool()).await.unwrap();
+    assert_eq!(applied, migration_files("postgres"));
+    let again = PostgresStore::connect(&with_database(&db.admin_url, &db.name)).await.expect("reconnecting applies nothing new");
+    let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(again.pool()).await.unwrap();
+    assert_eq!(applied, migration_files("postgres"));
+    again.close().await;
+}
+
+#[test]
+fn test_database_urls_keep_credentials_and_options() {
+    assert_eq!(with_database("postgres://u:p@h:5432/test", "x"), "postgres://u:p@h:5432/x");
+    assert_eq!(with_database("postgres://u@h/test?sslmode=disable", "x"), "postgres://u@h/x?sslmode=disable");
+    assert_eq!(with_database("postgres://u@h", "x"), "postgres://u@h/x");
+}
+
+/// Loads `total` responses in batches, a fifth of them detractors opening cases, as the demo
+/// loader does; returns responses per second.
+async fn bulk_load(store: Arc<dyn Store>, total: usize, batch: usize) -> f64 {
+    let acme = org(&store, "acme").await;
+    let s = survey(&store, acme.id).await;
+    let customers: Vec<Customer> = store
+        .upsert_customers(
+            acme.id,
+            (0..1_000)
+                .map(|i| (ext(&format!("C-{i:05}")), CustomerPatch { owner_email: Patch::Set(email("ae@acme.com")), region: Patch::Set(label("Norte")), ..Default::default() }))
+                .collect(),
+            at(0),
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(c, _)| c)
+        .collect();
+    let template = new_response(&s, Some(&customers[0]), 9, Some("Todo bien, gracias"), 0);
+    let started = Instant::now();
+    for start in (0..total).step_by(batch) {
+        let items = (start..(start + batch).min(total))
+            .map(|i| {
+                let c = &customers[i % customers.len()];
+                let mut r = template.clone();
+                r.customer_id = Some(c.id);
+                r.scores.nps = Some((i % 11) as u8);
+                r.submitted_at = at(-((i % 1_000_000) as i64));
+                let case = (i % 5 == 0).then(|| new_case(c, Some("boss@acme.com"), 0));
+                write(r, case, false)
+            })
+            .collect();
+        store.insert_responses(acme.id, items, None).await.unwrap();
+    }
+    let secs = started.elapsed().as_secs_f64();
+    assert_eq!(store.count_responses(acme.id).await.unwrap(), total as i64);
+    assert_eq!(store.count_cases(acme.id, None).await.unwrap(), total.div_ceil(5) as i64);
+    total as f64 / secs
+}
+
+/// The demo loader's load: 100,000 responses in batches of 5,000 into SQLite; prints the rate.
+/// Run it with `cargo test --release -p escucha-store --test conformance bulk -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement: run with --release --ignored"]
+async fn bulk_insert_100k_responses_sqlite() {
+    let db = SqliteDb::new().await;
+    let rate = bulk_load(db.store.clone(), 100_000, 5_000).await;
+    println!("SQLite: {rate:.0} responses/s ({:.1} s for 100,000 in batches of 5,000)", 100_000.0 / rate);
+}
+
+/// The same load on PostgreSQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement: run with --release --ignored"]
+async fn bulk_insert_100k_responses_postgres() {
+    let Some(db) = PgDb::new().await else { return };
+    let rate = bulk_load(db.store.clone(), 100_000, 5_000).await;
+    println!("PostgreSQL: {rate:.0} responses/s ({:.1} s for 100,000 in batches of 5,000)", 100_000.0 / rate);
+}
+
+/// A small bulk load in every test run, so the batch path is exercised on both backends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_insert_in_batches_sqlite() {
+    let db = SqliteDb::new().await;
+    let rate = bulk_load(db.store.clone(), 4_000, 1_000).await;
+    eprintln!("SQLite (debug build): {rate:.0} responses/s");
+}
+
+/// The same small bulk load on PostgreSQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_insert_in_batches_postgres() {
+    let Some(db) = PgDb::new().await else { return };
+    let rate = bulk_load(db.store.clone(), 4_000, 1_000).await;
+    eprintln!("PostgreSQL (debug build): {rate:.0} responses/s");
+}

@@ -1,0 +1,259 @@
+//! `escucha`: the command line. Parses arguments, loads configuration, wires the pieces; the
+//! work itself lives in the library crates.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, anyhow, bail};
+use clap::{Args, Parser, Subcommand};
+
+use escucha_core::org::Role;
+use escucha_core::values::{Email, Label, Slug};
+use escucha_server::{Application, Config, Overrides};
+use escucha_store::{NewToken, Store};
+
+#[derive(Parser)]
+#[command(name = "escucha", version, about = "Escucha: Voice-of-the-Customer platform / plataforma de la voz del cliente")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run everything: API, web pages, background work.
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8080).
+        #[arg(long)]
+        addr: Option<String>,
+        #[command(flatten)]
+        storage: StorageArgs,
+        /// Load the demo organisation (slug `demo`) when the database has none.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Organisations.
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
+    /// Staff users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Apply database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+    /// Text analytics.
+    Text {
+        #[command(subcommand)]
+        command: TextCommand,
+    },
+}
+
+#[derive(Args, Clone)]
+struct StorageArgs {
+    /// Data folder (SQLite file, escucha.toml).
+    #[arg(long, default_value = "./escucha-data")]
+    data: PathBuf,
+    /// Database URL (sqlite://… or postgres://…); also ESCUCHA_DATABASE_URL.
+    #[arg(long)]
+    database_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token and print it (only) on stdout.
+    Create {
+        /// Organisation slug.
+        #[arg(long)]
+        org: String,
+        /// Role the token carries.
+        #[arg(long, conflicts_with = "user", required_unless_present = "user")]
+        role: Option<String>,
+        /// Act as this user, with the user's role and data scope.
+        #[arg(long)]
+        user: Option<String>,
+        /// What the token is for.
+        #[arg(long, default_value = "cli")]
+        name: String,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Create an organisation and print its slug.
+    Create {
+        /// URL-safe short name.
+        #[arg(long)]
+        slug: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Set a user's web sign-in password, read from standard input (one line).
+    SetPassword {
+        /// Organisation slug.
+        #[arg(long)]
+        org: String,
+        /// The user's e-mail.
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum TextCommand {
+    /// Read JSON lines {"text": …} on stdin; write each with language, sentiment, emotions,
+    /// topics and the redacted text.
+    Analyze {
+        /// Language: auto, es or en.
+        #[arg(long, default_value = "auto")]
+        lang: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ESCUCHA_LOG").unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
+        )
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("escucha: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("escucha: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn config(storage: &StorageArgs, addr: Option<String>, demo: bool) -> anyhow::Result<Config> {
+    let env: HashMap<String, String> = std::env::vars().collect();
+    Ok(Config::load(&storage.data, &env, Overrides { addr, database_url: storage.database_url.clone(), demo })?)
+}
+
+async fn open_store(storage: &StorageArgs) -> anyhow::Result<std::sync::Arc<dyn Store>> {
+    let cfg = config(storage, None, false)?;
+    if cfg.database_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&cfg.data_dir).with_context(|| format!("cannot create {}", cfg.data_dir.display()))?;
+    }
+    Ok(escucha_store::connect(&cfg.database_url).await?)
+}
+
+async fn org_id(store: &dyn Store, slug: &str) -> anyhow::Result<escucha_core::ids::OrgId> {
+    Ok(store.org_by_slug(slug).await?.ok_or_else(|| anyhow!("there is no organisation '{slug}'"))?.id)
+}
+
+async fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve { addr, storage, demo } => {
+            let cfg = config(&storage, addr, demo)?;
+            let app = Application::build(cfg).await?;
+            eprintln!("Escucha listening on http://{}", app.local_addr());
+            app.run_until(shutdown_signal()).await?;
+        }
+        Command::Token { command: TokenCommand::Create { org, role, user, name, storage } } => {
+            let store = open_store(&storage).await?;
+            let org = org_id(store.as_ref(), &org).await?;
+            let (role, user_id) = match (role, user) {
+                (Some(r), None) => (Role::parse(&r)?, None),
+                (None, Some(email)) => {
+                    let email = Email::parse(&email)?;
+                    let u = store.user_by_email(org, &email).await?.ok_or_else(|| anyhow!("there is no user {email}"))?;
+                    (u.role, Some(u.id))
+                }
+                _ => bail!("give either --role or --user"),
+            };
+            let secret = escucha_server::auth::new_secret(escucha_server::auth::TOKEN_PREFIX);
+            let hash = escucha_server::auth::hash_secret(&secret);
+            store.create_token(org, NewToken { name, role, user_id, hash, expires_at: None }).await?;
+            println!("{secret}");
+        }
+        Command::Org { command: OrgCommand::Create { slug, name, storage } } => {
+            let store = open_store(&storage).await?;
+            let org = store.create_org(&Slug::parse(&slug)?, &Label::parse(&name).map_err(|e| e.prefixed("name"))?).await?;
+            println!("{}", org.slug);
+        }
+        Command::User { command: UserCommand::SetPassword { org, email, storage } } => {
+            let store = open_store(&storage).await?;
+            let org = org_id(store.as_ref(), &org).await?;
+            let email = Email::parse(&email)?;
+            let mut input = String::new();
+            std::io::stdin().read_to_string(&mut input)?;
+            let password = input.lines().next().unwrap_or("").to_string();
+            if password.chars().count() < 10 {
+                bail!("the password must have at least 10 characters (give it on standard input)");
+            }
+            let hash = escucha_server::auth::hash_password(&password).map_err(|e| anyhow!("cannot hash the password: {e}"))?;
+            store.set_password_hash(org, &email, &hash).await?;
+            eprintln!("password set for {email}");
+        }
+        Command::Migrate { storage } => {
+            let store = open_store(&storage).await?;
+            eprintln!("migrations applied ({})", store.backend());
+        }
+        Command::Text { command: TextCommand::Analyze { lang } } => {
+            let options = escucha_text::AnalyzeOptions { lang: lang.parse().map_err(|e| anyhow!("{e}"))?, ..Default::default() };
+            let stdin = std::io::stdin().lock();
+            let stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            let summary = escucha_text::analyze_stream(stdin, stdout, &options)?;
+            if summary.failed > 0 {
+                eprintln!("{} of {} lines failed", summary.failed, summary.lines);
+                return Ok(ExitCode::from(1));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    eprintln!("shutting down: finishing requests in flight");
+}
