@@ -102,7 +102,11 @@ def luhn_complete(prefix, length):
 
 
 def card():
-    c = luhn_complete(random.choice(["4", "51", "55", "4", "37"]), 16)
+    prefix = random.choice(["4", "51", "55", "4", "37"])
+    if prefix == "37":  # American Express: 15 digits, grouped 4-6-5
+        c = luhn_complete(prefix, 15)
+        return f"{c[:4]} {c[4:10]} {c[10:]}" if random.random() < 0.7 else c
+    c = luhn_complete(prefix, 16)
     return " ".join(c[i:i + 4] for i in range(0, 16, 4)) if random.random() < 0.7 else c
 
 
@@ -197,6 +201,16 @@ T = [
     ("en", "Booking {order} on {date}: the room was dirty and nobody answered at reception."),
     ("en", "Account holder {p_name_en}, SSN on file ends in 4421. Please update my address to {p_addr_en}."),
     ("en", "Flight {order} delayed again, I paid {amount} for a hotel. Thanks for nothing."),
+    # Harder cases: names without a cue or a common given name, unusual layouts, look-alikes.
+    ("es", "Quiero felicitar a {p_name} de la sucursal centro, un siete."),
+    ("es", "{p_name} nos atendió de maravilla en la caja 3."),
+    ("es", "Mi número es el {p_phone_ES}, llamen después de las 18:00."),
+    ("es", "El equipo con IMEI {imei} sigue bloqueado, plan de 600 Mb por {amount}."),
+    ("es", "La línea 5 del metro iba llena, 10/10 de incomodidad. Llegué a las 9:45."),
+    ("es", "Envíenlo a {p_addr_es}, gracias. Código postal {postal}."),
+    ("en", "Spoke to {p_name_en} on the phone yesterday, very helpful."),
+    ("en", "Contact: {p_email_en} / {p_phone_US}"),
+    ("en", "Invoice INV-{order} for {amount} was paid on {date}, reference {order}."),
 ]
 
 
@@ -211,6 +225,10 @@ def fill(lang, template):
             return amount()
         if key == "date":
             return date()
+        if key == "imei":
+            return luhn_complete("35", 15)
+        if key == "postal":
+            return str(random.randint(10000, 52999))
         if key == "first":
             return random.choice(FIRST_ES if lang == "es" else FIRST_EN)
         kind = key[2:]

@@ -1,5 +1,6 @@
 //! The columnar storage of one organisation's responses: dictionary-encoded dimension columns
-//! (`u32` codes, 0 = not known), scores as `u8` with a sentinel for "not answered", the UTC day
+//! (`u32` codes, 0 = not known, each column stored in the narrowest of `u8`/`u16`/`u32` that
+//! holds its dictionary and widened when it grows), scores as `u8` with a sentinel for "not answered", the UTC day
 //! as an `i32`, per-block day bounds (zone maps) to skip blocks outside a date range, and a
 //! compact set of the sequence numbers already held (idempotent inserts).
 
@@ -97,10 +98,133 @@ impl Dictionary {
     }
 }
 
+/// The codes of a column, stored in the narrowest width that holds every code so far: most
+/// dimensions have fewer than 256 values, so a row costs one byte per dimension instead of four
+/// (less memory, and scans read a quarter of the bytes). Widened in place, once, when a code no
+/// longer fits.
+#[derive(Debug)]
+pub(crate) enum Codes {
+    U8(Vec<u8>),
+    U16(Vec<u16>),
+    U32(Vec<u32>),
+}
+
+impl Default for Codes {
+    fn default() -> Self {
+        Codes::U8(Vec::new())
+    }
+}
+
+/// A borrowed run of codes of one width.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum CodeSlice<'a> {
+    U8(&'a [u8]),
+    U16(&'a [u16]),
+    U32(&'a [u32]),
+}
+
+impl Codes {
+    /// `len` codes 0 with room for `capacity`.
+    fn zeros(len: usize, capacity: usize) -> Codes {
+        let mut codes = Vec::with_capacity(capacity.max(len));
+        codes.resize(len, 0u8);
+        Codes::U8(codes)
+    }
+
+    /// Appends a code, widening the storage first when it does not fit.
+    fn push(&mut self, code: u32) {
+        match self {
+            Codes::U8(v) => match u8::try_from(code) {
+                Ok(c) => v.push(c),
+                Err(_) => {
+                    self.widen(code);
+                    self.push(code);
+                }
+            },
+            Codes::U16(v) => match u16::try_from(code) {
+                Ok(c) => v.push(c),
+                Err(_) => {
+                    self.widen(code);
+                    self.push(code);
+                }
+            },
+            Codes::U32(v) => v.push(code),
+        }
+    }
+
+    /// Re-stores the codes in a width that holds `code` (keeping the capacity).
+    fn widen(&mut self, code: u32) {
+        let wide = |len: usize, cap: usize| cap.max(len);
+        *self = match self {
+            Codes::U8(v) if code <= u32::from(u16::MAX) => {
+                let mut w = Vec::with_capacity(wide(v.len(), v.capacity()));
+                w.extend(v.iter().map(|&c| u16::from(c)));
+                Codes::U16(w)
+            }
+            Codes::U8(v) => {
+                let mut w = Vec::with_capacity(wide(v.len(), v.capacity()));
+                w.extend(v.iter().map(|&c| u32::from(c)));
+                Codes::U32(w)
+            }
+            Codes::U16(v) => {
+                let mut w = Vec::with_capacity(wide(v.len(), v.capacity()));
+                w.extend(v.iter().map(|&c| u32::from(c)));
+                Codes::U32(w)
+            }
+            Codes::U32(v) => Codes::U32(std::mem::take(v)),
+        };
+    }
+
+    fn reserve_exact(&mut self, additional: usize) {
+        match self {
+            Codes::U8(v) => v.reserve_exact(additional),
+            Codes::U16(v) => v.reserve_exact(additional),
+            Codes::U32(v) => v.reserve_exact(additional),
+        }
+    }
+
+    /// Number of codes.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Codes::U8(v) => v.len(),
+            Codes::U16(v) => v.len(),
+            Codes::U32(v) => v.len(),
+        }
+    }
+
+    /// The code of a row (0 past the end).
+    #[cfg(test)]
+    pub(crate) fn get(&self, row: usize) -> u32 {
+        match self {
+            Codes::U8(v) => v.get(row).map_or(0, |&c| u32::from(c)),
+            Codes::U16(v) => v.get(row).map_or(0, |&c| u32::from(c)),
+            Codes::U32(v) => v.get(row).copied().unwrap_or(0),
+        }
+    }
+
+    /// The codes of `rows` (`None` if out of bounds).
+    pub(crate) fn slice(&self, rows: std::ops::Range<usize>) -> Option<CodeSlice<'_>> {
+        match self {
+            Codes::U8(v) => v.get(rows).map(CodeSlice::U8),
+            Codes::U16(v) => v.get(rows).map(CodeSlice::U16),
+            Codes::U32(v) => v.get(rows).map(CodeSlice::U32),
+        }
+    }
+
+    fn memory_bytes(&self) -> usize {
+        match self {
+            Codes::U8(v) => v.capacity(),
+            Codes::U16(v) => v.capacity() * 2,
+            Codes::U32(v) => v.capacity() * 4,
+        }
+    }
+}
+
 /// A dictionary-encoded column.
 #[derive(Debug, Default)]
 pub(crate) struct Column {
-    pub(crate) codes: Vec<u32>,
+    pub(crate) codes: Codes,
     pub(crate) dict: Dictionary,
 }
 
@@ -111,7 +235,7 @@ impl Column {
     }
 
     fn memory_bytes(&self) -> usize {
-        self.codes.capacity() * 4 + self.dict.memory_bytes()
+        self.codes.memory_bytes() + self.dict.memory_bytes()
     }
 }
 
@@ -262,10 +386,8 @@ impl OrgIndex {
         for (name, _) in &facts.attributes {
             let known = self.attrs.iter().any(|(n, _)| n == name);
             if !known && self.attrs.len() < MAX_ATTRIBUTE_COLUMNS && !name.is_empty() {
-                let mut codes = Vec::with_capacity(self.days.capacity());
-                codes.resize(row, 0);
                 let column = Column {
-                    codes,
+                    codes: Codes::zeros(row, self.days.capacity()),
                     dict: Dictionary::default(),
                 };
                 self.attrs.push((name.clone(), column));
@@ -370,6 +492,29 @@ mod tests {
         let d = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
         assert_eq!(day_date(day_number(d)), Some(d));
         assert_eq!(day_date(i32::MAX), None);
+    }
+
+    #[test]
+    fn codes_widen_when_a_code_does_not_fit() {
+        let mut codes = Codes::zeros(3, 8);
+        codes.push(7);
+        assert!(matches!(codes, Codes::U8(_)));
+        codes.push(300);
+        assert!(matches!(codes, Codes::U16(_)));
+        codes.push(70_000);
+        assert!(matches!(codes, Codes::U32(_)));
+        codes.push(1);
+        assert_eq!(codes.len(), 7);
+        let all: Vec<u32> = (0..7).map(|row| codes.get(row)).collect();
+        assert_eq!(all, vec![0, 0, 0, 7, 300, 70_000, 1]);
+        // Straight from u8 to u32.
+        let mut codes = Codes::default();
+        codes.push(5);
+        codes.push(u32::MAX - 1);
+        assert!(matches!(codes, Codes::U32(_)));
+        assert_eq!(codes.get(0), 5);
+        assert!(matches!(codes.slice(0..2), Some(CodeSlice::U32(&[5, _]))));
+        assert!(codes.slice(1..3).is_none());
     }
 
     #[test]

@@ -22,10 +22,24 @@ use std::sync::OnceLock;
 use chrono::NaiveDate;
 use escucha_core::metrics::MetricKind;
 
-use crate::columns::{BLOCK_ROWS, Column, NO_SCORE, OrgIndex, ScoreColumn, day_date, day_number};
+use crate::columns::{
+    BLOCK_ROWS, CodeSlice, Codes, Column, NO_SCORE, OrgIndex, ScoreColumn, day_date, day_number,
+};
 use crate::dimension::Dimension;
 use crate::query::{Interval, MAX_SERIES_POINTS, MetricQuery, QueryError, SeriesQuery};
 use crate::result::{self, BINS, Group, GroupKey, MetricResult, SeriesResult};
+
+/// Runs `$body` with `$codes` bound to the typed slice of a [`CodeSlice`], whatever its width:
+/// the body is compiled once per width, so the loops stay monomorphic.
+macro_rules! with_codes {
+    ($slice:expr, |$codes:ident| $body:expr) => {
+        match $slice {
+            CodeSlice::U8($codes) => $body,
+            CodeSlice::U16($codes) => $body,
+            CodeSlice::U32($codes) => $body,
+        }
+    };
+}
 
 /// Flat counters are used up to this many cells (× 11 bins × 8 bytes = 22 MiB per thread);
 /// beyond, a hash map of the cells actually seen.
@@ -48,7 +62,7 @@ fn score_column(metric: MetricKind) -> ScoreColumn {
 
 /// A row condition: its code must be allowed by the table.
 struct Condition<'a> {
-    codes: &'a [u32],
+    codes: &'a Codes,
     allowed: Vec<bool>,
 }
 
@@ -108,9 +122,9 @@ enum GroupBy<'a> {
     /// Every row in group 0.
     Nothing,
     /// The code of one column.
-    One(&'a [u32]),
+    One(&'a Codes),
     /// `c1 × card2 + c2`.
-    Two(&'a [u32], &'a [u32], u64),
+    Two(&'a Codes, &'a Codes, u64),
     /// Series: the bucket of the row's day, `table[day − lo]`.
     Buckets(&'a [u32]),
 }
@@ -295,20 +309,20 @@ impl Scan<'_> {
     fn fill_groups(&self, group_by: GroupBy, rows: Range<usize>, days: &[i32], slots: &mut [u64]) {
         match group_by {
             GroupBy::Nothing => slots.fill(0),
-            GroupBy::One(c1) => match c1.get(rows) {
-                Some(c1) => {
+            GroupBy::One(c1) => match c1.slice(rows) {
+                Some(c1) => with_codes!(c1, |c1| {
                     for (s, &c) in slots.iter_mut().zip(c1) {
                         *s = u64::from(c);
                     }
-                }
+                }),
                 None => slots.fill(0),
             },
-            GroupBy::Two(c1, c2, card2) => match (c1.get(rows.clone()), c2.get(rows)) {
-                (Some(c1), Some(c2)) => {
+            GroupBy::Two(c1, c2, card2) => match (c1.slice(rows.clone()), c2.slice(rows)) {
+                (Some(c1), Some(c2)) => with_codes!(c1, |c1| with_codes!(c2, |c2| {
                     for ((s, &a), &b) in slots.iter_mut().zip(c1).zip(c2) {
                         *s = u64::from(a).wrapping_mul(card2).wrapping_add(u64::from(b));
                     }
-                }
+                })),
                 _ => slots.fill(0),
             },
             GroupBy::Buckets(table) => {
@@ -369,24 +383,26 @@ impl Scan<'_> {
                         *s = slot_of(bucket, offset, score, trash);
                     }
                 }
-                (Some(offset), GroupBy::One(c1)) => {
-                    let c1 = c1.get(start..end).unwrap_or_default();
-                    if c1.len() < n {
-                        slots.fill(trash);
-                    }
-                    for ((s, &score), &a) in slots.iter_mut().zip(scores).zip(c1) {
-                        *s = slot_of(u64::from(a), offset, score, trash);
-                    }
-                }
+                (Some(offset), GroupBy::One(c1)) => match c1.slice(start..end) {
+                    Some(c1) => with_codes!(c1, |c1| {
+                        for ((s, &score), &a) in slots.iter_mut().zip(scores).zip(c1) {
+                            *s = slot_of(u64::from(a), offset, score, trash);
+                        }
+                    }),
+                    None => slots.fill(trash),
+                },
                 (Some(offset), GroupBy::Two(c1, c2, card2)) => {
-                    let c1 = c1.get(start..end).unwrap_or_default();
-                    let c2 = c2.get(start..end).unwrap_or_default();
-                    if c1.len() < n || c2.len() < n {
-                        slots.fill(trash);
-                    }
-                    for (((s, &score), &a), &b) in slots.iter_mut().zip(scores).zip(c1).zip(c2) {
-                        let group = u64::from(a).wrapping_mul(card2).wrapping_add(u64::from(b));
-                        *s = slot_of(group, offset, score, trash);
+                    match (c1.slice(start..end), c2.slice(start..end)) {
+                        (Some(c1), Some(c2)) => with_codes!(c1, |c1| with_codes!(c2, |c2| {
+                            for (((s, &score), &a), &b) in
+                                slots.iter_mut().zip(scores).zip(c1).zip(c2)
+                            {
+                                let group =
+                                    u64::from(a).wrapping_mul(card2).wrapping_add(u64::from(b));
+                                *s = slot_of(group, offset, score, trash);
+                            }
+                        })),
+                        _ => slots.fill(trash),
                     }
                 }
                 (_, group_by) => {
@@ -403,16 +419,18 @@ impl Scan<'_> {
                 }
             }
             for condition in &self.conditions {
-                let Some(codes) = condition.codes.get(start..end) else {
+                let Some(codes) = condition.codes.slice(start..end) else {
                     slots.fill(trash);
                     continue;
                 };
                 let allowed = condition.allowed.as_slice();
-                for (s, &code) in slots.iter_mut().zip(codes) {
-                    let ok = allowed.get(code as usize).copied().unwrap_or(false);
-                    let keep = u64::from(ok).wrapping_neg();
-                    *s = (*s & keep) | (trash & !keep);
-                }
+                with_codes!(codes, |codes| {
+                    for (s, &code) in slots.iter_mut().zip(codes) {
+                        let ok = allowed.get(code as usize).copied().unwrap_or(false);
+                        let keep = u64::from(ok).wrapping_neg();
+                        *s = (*s & keep) | (trash & !keep);
+                    }
+                });
             }
             sink.count(slots, trash);
             start = end;

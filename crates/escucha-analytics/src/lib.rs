@@ -11,11 +11,12 @@
 //!   idempotent by the store's sequence number (a compact roaring-style set per organisation),
 //!   so following or replaying the store's feed is harmless; out-of-order sequences are fine.
 //! - **Columnar, per organisation**: dimension values are dictionary-encoded into `u32` codes
-//!   (0 = unknown), scores are `u8` with a sentinel for "not answered", the UTC day is an
-//!   `i32`; `attr.NAME` columns appear when a name is first seen. About 55 bytes per response
-//!   (see `bench/analytics/RESULTS.md`).
-//!   Each organisation sits behind its own `RwLock`: inserts (one writer task) and many
-//!   concurrent queries, and organisations never contend with each other.
+//!   (0 = unknown), each column stored in the narrowest of `u8`/`u16`/`u32` that holds its
+//!   dictionary (widened once when it outgrows it); scores are `u8` with a sentinel for "not
+//!   answered"; the UTC day is an `i32`; `attr.NAME` columns appear when a name is first seen.
+//!   About 20 bytes per response (see `bench/analytics/RESULTS.md`). Each organisation sits
+//!   behind its own `RwLock`: one writer task inserts while many queries read, and
+//!   organisations never contend with each other.
 //! - **Counting, not computing, in the hot loop**: a scan only counts answers per
 //!   (group, period, score) in a flat array indexed arithmetically from the rows' codes; the
 //!   statistics (value, intervals, significance) come afterwards from those counts through
@@ -25,7 +26,8 @@
 //!   dimension with OR; `restrict` (the caller's data scope) is an AND of IN-lists; rows whose
 //!   grouped dimension is unknown form a group whose key value is `null`, so groups add up to
 //!   the total; groups with n = 0 are left out; series keep empty buckets (value `null`) so a
-//!   time axis has no holes, and the series interval defaults to `month`.
+//!   time axis has no holes, and the series interval defaults to `month`. Restrictions fail
+//!   closed: an empty IN-list, or a dimension no response carries, selects nothing.
 
 #![warn(missing_docs)]
 

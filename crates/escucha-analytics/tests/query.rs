@@ -1011,3 +1011,44 @@ fn engine_agrees_with_a_naive_count() {
         }
     }
 }
+
+/// A dimension whose dictionary outgrows one byte (256 values) and then two (65,536): its codes
+/// are re-stored wider on the way, and earlier and later values still filter and group right.
+#[test]
+fn dimensions_with_many_values_widen_their_codes() {
+    let index = AnalyticsIndex::new();
+    let n = 70_000i64;
+    let rows: Vec<ResponseFacts> = (0..n)
+        .map(|i| ResponseFacts {
+            seq: i,
+            org_id: ORG,
+            submitted_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+            employee: Some(format!("e{i}")),
+            region: Some(["north", "south"][(i % 2) as usize].to_owned()),
+            // Even rows promoters, odd rows detractors.
+            nps: Some(if i % 2 == 0 { 10 } else { 0 }),
+            ..ResponseFacts::default()
+        })
+        .collect();
+    index.insert_many(&rows);
+    for (employee, expected) in [
+        ("e5", -100.0),
+        ("e254", 100.0),
+        ("e300", 100.0),
+        ("e69999", -100.0),
+    ] {
+        let r = run(&index, &[("metric", "nps"), ("filter[employee]", employee)]);
+        assert_eq!(r.total.n, 1, "{employee}");
+        close(r.total.value, expected);
+    }
+    // 70,001 employee codes × 3 region codes: flat counters, one group per employee.
+    let r = run(&index, &[("metric", "nps"), ("by", "employee,region")]);
+    assert_eq!(r.groups.len(), n as usize);
+    let g = r
+        .groups
+        .iter()
+        .find(|g| g.key.get(&Dimension::Employee) == Some("e65537"))
+        .unwrap();
+    assert_eq!(g.key.get(&Dimension::Region), Some("south"));
+    close(g.cell.value, -100.0);
+}

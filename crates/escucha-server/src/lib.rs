@@ -20,6 +20,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod openapi;
+pub mod security;
 pub mod service;
 pub mod state;
 pub mod web;
@@ -107,7 +108,10 @@ impl Application {
         let Application { listener, state, feed_position } = self;
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let follower = tokio::spawn(follow_store(state.clone(), feed_position, stop_rx));
-        let app = api::router(state.clone()).merge(web::router(state.clone())).fallback(api::not_found);
+        let app = api::router(state.clone())
+            .merge(web::router(state.clone()))
+            .fallback(api::not_found)
+            .layer(axum::middleware::from_fn_with_state(state.clone(), security::headers));
         let result = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await;

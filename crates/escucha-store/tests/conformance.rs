@@ -104,13 +104,12 @@ impl Drop for PgDb {
     fn drop(&mut self) {
         let admin_url = self.admin_url.clone();
         let name = self.name.clone();
-        let store = self.store.clone();
-        // Async work cannot run in `drop`, and this thread may be inside the test's runtime:
-        // drop the database from a helper thread with its own runtime.
+        // Async work cannot run in `drop`, and this thread may be the test runtime's only one:
+        // drop the database from a helper thread with its own runtime. The store's connections
+        // belong to the test runtime; `WITH (FORCE)` ends them.
         let done = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
             rt.block_on(async move {
-                store.close().await;
                 let admin = admin_pool(&admin_url).await;
                 sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")))
                     .execute(&admin)

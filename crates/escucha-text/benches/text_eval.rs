@@ -25,6 +25,16 @@ fn machine() -> String {
     format!("{cores} cores, {cpu}")
 }
 
+/// CPU seconds used so far by `who` (`thread-self` or `self`), from /proc (Linux).
+fn cpu_seconds(who: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{who}/stat")).ok()?;
+    // fields after the command name (which is in parentheses and may contain spaces)
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
 fn main() {
     // `cargo bench` passes --bench; nothing else is accepted.
     println!("# escucha-text evaluation\n");
@@ -179,16 +189,31 @@ fn main() {
     let n = all_texts.len();
     let bytes: usize = all_texts.iter().map(String::len).sum();
     let t0 = Instant::now();
+    let c0 = cpu_seconds("thread-self");
     let mut checksum = 0usize;
     for t in &all_texts {
         checksum += pipeline.analyze(t, None).topics.len();
     }
     let secs = t0.elapsed().as_secs_f64();
+    let cpu = cpu_seconds("thread-self").zip(c0).map(|(a, b)| a - b);
     println!(
-        "Whole pipeline, one thread: {n} comments ({:.0} bytes on average) in {secs:.2} s = **{:.0} comments/s per core** (checksum {checksum}).",
+        "Whole pipeline, one thread: {n} comments ({:.0} bytes on average) in {secs:.2} s wall = **{:.0} comments/s** wall-clock{}; checksum {checksum}.",
         bytes as f64 / n.max(1) as f64,
-        n as f64 / secs
+        n as f64 / secs,
+        cpu.map_or(String::new(), |c| format!(
+            ", {c:.2} s of CPU = **{:.0} comments per CPU-second** (per core, unaffected by other load on the machine)",
+            n as f64 / c
+        ))
     );
+    if let Some(load) = std::fs::read_to_string("/proc/loadavg").ok() {
+        println!(
+            "\nLoad average while measuring: {}",
+            load.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+    }
     // Time per analyser (same texts, one thread).
     {
         use escucha_text::{Doc, Lang};
@@ -236,14 +261,20 @@ fn main() {
         input.push('\n');
     }
     let t0 = Instant::now();
+    let c0 = cpu_seconds("self");
     let mut sink = std::io::sink();
     let summary = analyze_stream(input.as_bytes(), &mut sink, &AnalyzeOptions::default())
         .expect("stream to a sink");
     let secs = t0.elapsed().as_secs_f64();
+    let cpu = cpu_seconds("self").zip(c0).map(|(a, b)| a - b);
     println!(
-        "\n`analyze_stream` (JSON in and out, all cores): {} lines in {secs:.2} s = **{:.0} lines/s**.",
+        "\n`analyze_stream` (JSON in and out, all cores): {} lines in {secs:.2} s wall = **{:.0} lines/s**{}.",
         summary.lines,
-        summary.lines as f64 / secs
+        summary.lines as f64 / secs,
+        cpu.map_or(String::new(), |c| format!(
+            ", {c:.2} s of CPU = {:.0} lines per CPU-second",
+            summary.lines as f64 / c
+        ))
     );
     if let Some(kib) = eval::peak_rss_kib() {
         println!(

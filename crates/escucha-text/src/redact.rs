@@ -211,6 +211,26 @@ pub fn uy_ci_valid(body: &str, check: u32) -> bool {
     (10 - s % 10) % 10 == check
 }
 
+/// True when a digit string has the length and issuer prefix of a payment card (Visa,
+/// Mastercard, Amex, Discover, JCB, Diners, Maestro-like lengths).
+pub fn card_layout(d: &str) -> bool {
+    let p2: u32 = d.get(..2).and_then(|p| p.parse().ok()).unwrap_or(0);
+    match d.len() {
+        13 => d.starts_with('4'),
+        14 => (36..=38).contains(&p2) || p2 == 30,
+        15 => p2 == 34 || p2 == 37,
+        16 => {
+            d.starts_with('4')
+                || (51..=55).contains(&p2)
+                || (22..=27).contains(&p2)
+                || d.starts_with('6')
+                || p2 == 35
+        }
+        17..=19 => d.starts_with('4') || d.starts_with('5') || d.starts_with('6') || p2 == 35,
+        _ => false,
+    }
+}
+
 fn digits_of(s: &str) -> String {
     s.chars().filter(|c| c.is_ascii_digit()).collect()
 }
@@ -336,6 +356,13 @@ const LOOKALIKE_CUES: &[&str] = &[
     "sku",
     "transaccion",
     "transaction",
+    "reference",
+    "imei",
+    "sn",
+    "voucher",
+    "cupon",
+    "coupon",
+    "awb",
     "operacion",
     "comprobante",
     "receipt",
@@ -345,6 +372,30 @@ const LOOKALIKE_CUES: &[&str] = &[
     "socio",
     "member",
     "tarjeta",
+];
+
+/// Cues before a Luhn-valid number that make it something other than a card.
+const CARD_LOOKALIKE_CUES: &[&str] = &[
+    "imei",
+    "serial",
+    "serie",
+    "sn",
+    "pedido",
+    "order",
+    "orden",
+    "tracking",
+    "guia",
+    "reference",
+    "referencia",
+    "ref",
+    "invoice",
+    "factura",
+    "folio",
+    "boleta",
+    "ticket",
+    "awb",
+    "codigo",
+    "code",
 ];
 
 const NAME_CUES: &[&str] = &[
@@ -422,6 +473,39 @@ const NAME_CUES: &[&str] = &[
     "from",
     "de parte de",
     "por parte de",
+    "felicitar a",
+    "agradecer a",
+    "gracias a",
+    "hable con",
+    "hablar con",
+    "spoke to",
+    "spoke with",
+    "talked to",
+    "talked with",
+    "ask for",
+    "preguntar por",
+    "thanks to",
+    "thank you to",
+];
+
+/// Words right after a capitalised sequence that show it names the person who served.
+const NAME_POST_CUES: &[&str] = &[
+    "me atendio",
+    "nos atendio",
+    "me ayudo",
+    "nos ayudo",
+    "me resolvio",
+    "nos resolvio",
+    "me explico",
+    "me llamo",
+    "fue muy",
+    "fue super",
+    "was very",
+    "was so",
+    "helped me",
+    "helped us",
+    "sorted",
+    "went above",
 ];
 
 const NOT_NAME_WORDS: &[&str] = &[
@@ -579,8 +663,10 @@ impl RuleRedactor {
         let s = &text[start..end];
         let d = digits_of(s);
         let n = d.len();
-        // Cards: 13–19 digits, Luhn, a known issuer prefix.
-        if (13..=19).contains(&n) && matches!(d.as_bytes()[0], b'2'..=b'6') && luhn_valid(&d) {
+        let ctx = folded_context(text, start, 32);
+        // Cards: 13–19 digits, Luhn, a known issuer prefix for that length, no look-alike cue
+        // (an IMEI is Luhn-valid too).
+        if card_layout(&d) && luhn_valid(&d) && !ends_with_cue(&ctx, CARD_LOOKALIKE_CUES) {
             out.push(PiiSpan {
                 kind: PiiKind::Card,
                 start,
@@ -588,7 +674,6 @@ impl RuleRedactor {
             });
             return;
         }
-        let ctx = folded_context(text, start, 32);
         if ends_with_cue(&ctx, LOOKALIKE_CUES) || Self::is_amount_or_date(text, start, end, s) {
             return;
         }
@@ -678,6 +763,13 @@ impl RuleRedactor {
                 cue = ends_with_cue(&ctx, NAME_CUES);
             }
             let given = self.first_names.contains(rest[0].as_str());
+            if !cue {
+                let after = crate::text::fold(crate::truncate_at_char_boundary(
+                    text[end..].trim_start_matches([' ', ',']),
+                    24,
+                ));
+                cue = NAME_POST_CUES.iter().any(|c| after.starts_with(c));
+            }
             // A signature: the sequence ends the text (maybe with a period) after a boundary.
             let tail = text[end..].trim();
             let before = text[..start].trim_end();
@@ -825,7 +917,7 @@ impl RuleRedactor {
             }
             let before = text[..start].chars().next_back();
             let after = text[end..].chars().next();
-            if before.is_some_and(|b| b.is_alphanumeric() || b == '/' || b == '#')
+            if before.is_some_and(|b| b.is_alphanumeric() || matches!(b, '/' | '#' | '-' | '_'))
                 || after.is_some_and(|a| a.is_alphanumeric() || a == '/')
             {
                 continue;
@@ -904,6 +996,11 @@ mod tests {
         assert_eq!(rut_check_digit(9874512), '2');
         assert_eq!(rut_check_digit(12345678), '5');
         assert!(luhn_valid("4378326616630492"));
+        assert!(card_layout("4378326616630492"));
+        assert!(
+            !card_layout("352816089878881"),
+            "a 15-digit 35… number is an IMEI, not a card"
+        );
         assert!(!luhn_valid("4378326616630493"));
         assert!(iban_valid("ES91 2100 0418 4502 0005 1332"));
         assert!(!iban_valid("ES92 2100 0418 4502 0005 1332"));

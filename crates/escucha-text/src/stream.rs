@@ -252,39 +252,171 @@ fn process_line(
         )
     })?;
     let s = s.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
-    let value: Value = serde_json::from_str(s).map_err(|e| {
-        error_line(
-            "invalid_json",
-            format!("line {no} is not valid JSON (column {})", e.column()),
-        )
-    })?;
-    let Value::Object(mut obj) = value else {
-        return Err(error_line(
-            "not_an_object",
-            format!("line {no} is not a JSON object"),
-        ));
+    let probe: Probe = if s.starts_with('{') {
+        serde_json::from_str(s).map_err(|e| {
+            error_line(
+                "invalid_json",
+                format!("line {no} is not valid JSON (column {})", e.column()),
+            )
+        })?
+    } else {
+        return Err(match serde_json::from_str::<serde::de::IgnoredAny>(s) {
+            Ok(_) => error_line("not_an_object", format!("line {no} is not a JSON object")),
+            Err(e) => error_line(
+                "invalid_json",
+                format!("line {no} is not valid JSON (column {})", e.column()),
+            ),
+        });
     };
-    let Some(Value::String(text)) = obj.get("text") else {
+    let Some(text) = probe.text else {
         return Err(error_line(
             "missing_text",
             format!("line {no} has no string field \"text\""),
         ));
     };
-    let analysis = pipeline.analyze(text, lang);
-    let fields = output_fields(&analysis);
-    if obj.keys().any(|k| OUTPUT_FIELDS.contains(&k.as_str())) || !s.ends_with('}') {
-        for (k, v) in fields {
+    let analysis = pipeline.analyze(&text, lang);
+    if probe.collides || !s.ends_with('}') {
+        // Rare: the input already has one of our fields; rebuild the object, ours winning.
+        let mut obj: Map<String, Value> = serde_json::from_str(s)
+            .map_err(|_| error_line("invalid_json", format!("line {no} is not valid JSON")))?;
+        for (k, v) in output_fields(&analysis) {
             obj.insert(k, v);
         }
         return Ok(Value::Object(obj).to_string());
     }
     // Keep the input object byte for byte (field order included) and append our fields.
-    let extra = Value::Object(fields).to_string();
-    let mut out = String::with_capacity(s.len() + extra.len());
+    let mut out = String::with_capacity(s.len() * 2 + 256);
     out.push_str(&s[..s.len() - 1]);
     out.push(',');
-    out.push_str(&extra[1..]);
+    write_fields(&mut out, &analysis);
+    out.push('}');
     Ok(out)
+}
+
+/// What the stream needs from an input object, read without building it: its `text` (if a
+/// string) and whether it already holds one of the output fields.
+struct Probe {
+    text: Option<String>,
+    collides: bool,
+}
+
+impl<'de> serde::Deserialize<'de> for Probe {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Probe;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Probe, A::Error> {
+                let mut p = Probe {
+                    text: None,
+                    collides: false,
+                };
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    if key == "text" {
+                        p.text = match map.next_value::<Value>()? {
+                            Value::String(t) => Some(t),
+                            _ => None,
+                        };
+                    } else {
+                        p.collides |= OUTPUT_FIELDS.contains(&key.as_ref());
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+                Ok(p)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+fn push_json_str(out: &mut String, s: &str) {
+    // serde_json escapes exactly as JSON requires; writing to a String cannot fail.
+    out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into()));
+}
+
+fn push_num(out: &mut String, x: f32) {
+    use std::fmt::Write as _;
+    let v = if x.is_finite() { r3(x) } else { 0.0 };
+    let _ = write!(out, "{v}");
+}
+
+/// Appends the output fields (without braces) as JSON, in the documented order.
+fn write_fields(out: &mut String, a: &Analysis) {
+    use std::fmt::Write as _;
+    out.push_str("\"language\":\"");
+    out.push_str(a.language.lang.code());
+    out.push_str("\",\"language_confidence\":");
+    push_num(out, a.language.confidence);
+    out.push_str(",\"sentiment\":{\"label\":\"");
+    out.push_str(a.sentiment.label.as_str());
+    out.push_str("\",\"score\":");
+    push_num(out, a.sentiment.score);
+    out.push_str(",\"confidence\":");
+    push_num(out, a.sentiment.confidence);
+    out.push_str("},\"emotions\":[");
+    for (i, e) in a.emotions.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = write!(
+            out,
+            "{{\"id\":\"{}\",\"polarity\":\"{}\",\"confidence\":",
+            e.emotion.id(),
+            if e.emotion.is_positive() {
+                "positive"
+            } else {
+                "negative"
+            }
+        );
+        push_num(out, e.confidence);
+        out.push('}');
+    }
+    out.push_str("],\"topics\":[");
+    for (i, t) in a.topics.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("{\"id\":");
+        push_json_str(out, &t.id);
+        out.push_str(",\"confidence\":");
+        push_num(out, t.confidence);
+        out.push('}');
+    }
+    out.push_str("],\"key_phrases\":[");
+    for (i, k) in a.key_phrases.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_json_str(out, &k.text);
+    }
+    out.push_str("],\"redacted\":");
+    push_json_str(out, &a.redaction.text);
+    out.push_str(",\"pii\":[");
+    for (i, p) in a.redaction.spans.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let kind = serde_json::to_string(&p.kind).unwrap_or_else(|_| "\"\"".into());
+        let _ = write!(
+            out,
+            "{{\"kind\":{kind},\"start\":{},\"end\":{}}}",
+            p.start, p.end
+        );
+    }
+    out.push_str("],\"engine\":");
+    push_json_str(out, a.engine);
+    if let Some(n) = a.truncated_from {
+        let _ = write!(
+            out,
+            ",\"truncated\":{{\"original_bytes\":{n},\"analyzed_bytes\":{}}}",
+            a.redaction_source_len()
+        );
+    }
 }
 
 /// Reads JSON lines `{"text": …}` from `input` and writes one analysed JSON line per input
@@ -444,6 +576,24 @@ mod tests {
         assert_eq!(out[4]["language"], "und");
         assert_eq!(out[4]["sentiment"]["label"], "neutral");
         assert_eq!(out[5]["sentiment"]["label"], "negative");
+    }
+
+    #[test]
+    fn input_object_is_kept_byte_for_byte() {
+        let mut out = Vec::new();
+        analyze_stream(
+            &b"{\"z\":1,\"text\":\"hola \\u00e1\",\"a\":[2]}\n"[..],
+            &mut out,
+            &AnalyzeOptions::default(),
+        )
+        .unwrap();
+        let line = String::from_utf8(out).unwrap();
+        assert!(
+            line.starts_with("{\"z\":1,\"text\":\"hola \\u00e1\",\"a\":[2],\"language\":"),
+            "{line}"
+        );
+        let v: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["redacted"], "hola á");
     }
 
     #[test]

@@ -54,6 +54,11 @@ enum Command {
         #[command(flatten)]
         storage: StorageArgs,
     },
+    /// Import data from files.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Text analytics.
     Text {
         #[command(subcommand)]
@@ -117,6 +122,21 @@ enum UserCommand {
         /// The user's e-mail.
         #[arg(long)]
         email: String,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Upsert customers from a .csv or .xlsx file; every bad row is reported by line number and
+    /// nothing is imported unless every row is valid.
+    Customers {
+        /// The file.
+        file: PathBuf,
+        /// Organisation slug.
+        #[arg(long)]
+        org: String,
         #[command(flatten)]
         storage: StorageArgs,
     },
@@ -217,6 +237,28 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let hash = escucha_server::auth::hash_password(&password).map_err(|e| anyhow!("cannot hash the password: {e}"))?;
             store.set_password_hash(org, &email, &hash).await?;
             eprintln!("password set for {email}");
+        }
+        Command::Import { command: ImportCommand::Customers { file, org, storage } } => {
+            use escucha_server::service::import::{ImportError, import_customers, read_table};
+            let table = read_table(&file)?;
+            let store = open_store(&storage).await?;
+            let org = org_id(store.as_ref(), &org).await?;
+            match import_customers(store.as_ref(), org, &table, chrono::Utc::now()).await {
+                Ok(summary) => println!(
+                    "imported {} customers ({} created, {} updated) from {}",
+                    summary.created + summary.updated,
+                    summary.created,
+                    summary.updated,
+                    file.display()
+                ),
+                Err(ImportError::Rows(errors)) => {
+                    for e in &errors {
+                        eprintln!("{e}");
+                    }
+                    bail!("{} row problem(s) in {}; nothing was imported", errors.len(), file.display());
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
         Command::Migrate { storage } => {
             let store = open_store(&storage).await?;

@@ -74,6 +74,49 @@ fn org_and_token_commands_print_only_their_result() {
     }
 }
 
+#[test]
+fn set_password_reads_standard_input_and_checks_length() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    assert!(escucha(&["org", "create", "--slug", "acme", "--name", "Acme"], dir.path()).status.success());
+    let run = |password: &str, email: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_escucha"))
+            .args(["user", "set-password", "--org", "acme", "--email", email, "--data"])
+            .arg(dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(password.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    // No such user yet.
+    let out = run("una clave bastante larga\n", "ana@acme.example");
+    assert!(!out.status.success());
+    // Create the user through a token-less path: the API needs a server, so use the admin token.
+    let token = String::from_utf8(escucha(&["token", "create", "--org", "acme", "--role", "admin"], dir.path()).stdout).unwrap();
+    assert!(token.starts_with("esk_"));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = escucha_store::connect(&format!("sqlite://{}", dir.path().join("escucha.db").display())).await.unwrap();
+        let org = store.org_by_slug("acme").await.unwrap().unwrap();
+        let email = escucha_core::values::Email::parse("ana@acme.example").unwrap();
+        store.upsert_user(org.id, &email, Default::default()).await.unwrap();
+    });
+    let out = run("corta\n", "ana@acme.example");
+    assert!(!out.status.success(), "short passwords are refused");
+    let out = run("una clave bastante larga\n", "ana@acme.example");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    rt.block_on(async {
+        let store = escucha_store::connect(&format!("sqlite://{}", dir.path().join("escucha.db").display())).await.unwrap();
+        let org = store.org_by_slug("acme").await.unwrap().unwrap();
+        let email = escucha_core::values::Email::parse("ana@acme.example").unwrap();
+        let (_, hash) = store.password_hash(org.id, &email).await.unwrap().expect("a hash is stored");
+        assert!(escucha_server::auth::verify_password("una clave bastante larga", &hash));
+    });
+}
+
 #[tokio::test]
 async fn an_acknowledged_response_survives_sigkill() {
     let dir = tempfile::tempdir().unwrap();
@@ -123,4 +166,53 @@ async fn an_acknowledged_response_survives_sigkill() {
     assert_eq!(m["total"]["n"], 40);
     child.kill().unwrap();
     child.wait().unwrap();
+}
+
+#[test]
+fn customers_import_from_csv_and_xlsx_reports_bad_rows_by_line() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(escucha(&["org", "create", "--slug", "acme", "--name", "Acme"], dir.path()).status.success());
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "external_id,name,email\nC-1,Ana,ana@x.example\nC-2,Luis,luis-at-x\n,Nadie,\n").unwrap();
+    let out = escucha(&["import", "customers", bad.to_str().unwrap(), "--org", "acme"], dir.path());
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 3: email:") && err.contains("line 4: external_id:"), "{err}");
+    assert!(err.contains("nothing was imported"), "{err}");
+
+    let good = dir.path().join("good.csv");
+    std::fs::write(&good, "external_id,name,region,attr.plan\nC-1,Ana,Norte,oro\nC-2,Luis,Sur,plata\n").unwrap();
+    let out = escucha(&["import", "customers", good.to_str().unwrap(), "--org", "acme"], dir.path());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), format!("imported 2 customers (2 created, 0 updated) from {}", good.display()));
+
+    let xlsx = dir.path().join("more.xlsx");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (col, h) in ["external_id", "name", "annual_value", "owner_email"].iter().enumerate() {
+        sheet.write_string(0, col as u16, *h).unwrap();
+    }
+    sheet.write_string(1, 0, "C-2").unwrap();
+    sheet.write_string(1, 1, "Luis Gómez").unwrap();
+    sheet.write_number(1, 2, 1500.0).unwrap();
+    sheet.write_number(2, 0, 3.0).unwrap();
+    sheet.write_string(2, 1, "Eva").unwrap();
+    sheet.write_string(2, 3, "ae@acme.example").unwrap();
+    book.save(&xlsx).unwrap();
+    let out = escucha(&["import", "customers", xlsx.to_str().unwrap(), "--org", "acme"], dir.path());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("(1 created, 1 updated)"));
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = escucha_store::connect(&format!("sqlite://{}", dir.path().join("escucha.db").display())).await.unwrap();
+        let org = store.org_by_slug("acme").await.unwrap().unwrap();
+        let luis = store.customer_by_external_id(org.id, "C-2").await.unwrap().unwrap();
+        assert_eq!(luis.name.as_deref(), Some("Luis Gómez"));
+        assert_eq!(luis.region.map(|r| r.to_string()).as_deref(), Some("Sur"), "kept from the CSV import");
+        assert_eq!(luis.annual_value, Some(1500.0));
+        let eva = store.customer_by_external_id(org.id, "3").await.unwrap().expect("numeric ids read as whole numbers");
+        assert_eq!(eva.owner_email.map(|e| e.to_string()).as_deref(), Some("ae@acme.example"));
+        assert_eq!(store.count_customers(org.id).await.unwrap(), 3);
+    });
 }

@@ -1,4 +1,5 @@
 //! Application functions: each use case in domain terms over the store, called by thin
 //! handlers (API and web alike).
 
+pub mod import;
 pub mod responses;

@@ -117,6 +117,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("overdue", "vencido", "overdue"),
     ("signed_in_as", "Sesión de", "Signed in as"),
     ("unknown", "sin dato", "unknown"),
+    ("form_expired", "El formulario caducó; vuelva a intentarlo.", "The form expired; please try again."),
 ];
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ use escucha_core::org::User;
 use escucha_core::values::Email;
 
 use crate::auth::{hash_secret, new_secret, verify_password};
+use crate::security;
 use crate::state::AppState;
 use i18n::{LANG_COOKIE, Lang};
 
@@ -93,12 +94,23 @@ pub(crate) fn with_lang_cookie(lang: Lang, query: &PageQuery, mut response: Resp
 
 async fn login_page(Query(q): Query<PageQuery>, headers: HeaderMap) -> Response {
     let lang = Lang::negotiate(q.lang.as_deref(), &headers);
-    with_lang_cookie(lang, &q, pages::login(lang, None, "demo", "").into_response())
+    let (csrf, set_cookie) = security::csrf_token(&headers);
+    let response = with_lang_cookie(lang, &q, pages::login(lang, None, "demo", "", &csrf).into_response());
+    with_cookie(response, set_cookie)
+}
+
+/// Appends a `Set-Cookie` header when there is one.
+pub(crate) fn with_cookie(mut response: Response, cookie: Option<HeaderValue>) -> Response {
+    if let Some(c) = cookie {
+        response.headers_mut().append(header::SET_COOKIE, c);
+    }
+    response
 }
 
 /// The sign-in form.
 #[derive(Debug, Deserialize)]
 pub struct LoginForm {
+    csrf: String,
     org: String,
     email: String,
     password: String,
@@ -106,9 +118,14 @@ pub struct LoginForm {
 
 async fn login_submit(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<LoginForm>) -> Response {
     let lang = Lang::negotiate(None, &headers);
-    let fail = |status: StatusCode| {
-        (status, pages::login(lang, Some(lang.t("bad_credentials")), &form.org, &form.email)).into_response()
+    let (csrf, set_cookie) = security::csrf_token(&headers);
+    let fail = |status: StatusCode, message: &str| {
+        with_cookie((status, pages::login(lang, Some(message), &form.org, &form.email, &csrf)).into_response(), set_cookie.clone())
     };
+    if !security::csrf_ok(&headers, &form.csrf) {
+        return fail(StatusCode::FORBIDDEN, lang.t("form_expired"));
+    }
+    let fail = |status: StatusCode| fail(status, lang.t("bad_credentials"));
     let Ok(email) = Email::parse(&form.email) else {
         return fail(StatusCode::UNAUTHORIZED);
     };
@@ -141,7 +158,16 @@ async fn login_submit(State(state): State<AppState>, headers: HeaderMap, Form(fo
     response
 }
 
-async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+/// The sign-out form.
+#[derive(Debug, Deserialize)]
+pub struct LogoutForm {
+    csrf: String,
+}
+
+async fn logout(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<LogoutForm>) -> Response {
+    if !security::csrf_ok(&headers, &form.csrf) {
+        return (StatusCode::FORBIDDEN, "CSRF").into_response();
+    }
     if let Some(secret) = cookie(&headers, SESSION_COOKIE) {
         if let Err(e) = state.store.delete_session(&hash_secret(&secret)).await {
             tracing::warn!(error = %e, "could not delete a session");

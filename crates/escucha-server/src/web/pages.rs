@@ -53,7 +53,7 @@ form.login button { margin-top:1.2rem; width:100%; }
 a { color:var(--accent); }
 "#;
 
-fn layout(lang: Lang, title: &str, signed_in: Option<&str>, body: Markup) -> Markup {
+fn layout(lang: Lang, title: &str, signed_in: Option<(&str, &str)>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang=(lang.tag()) {
@@ -66,12 +66,15 @@ fn layout(lang: Lang, title: &str, signed_in: Option<&str>, body: Markup) -> Mar
             body {
                 header.top {
                     span.brand { "Escucha" }
-                    @if let Some(who) = signed_in {
+                    @if let Some((who, _)) = signed_in {
                         span.note { (lang.t("signed_in_as")) " " (who) }
                     }
                     a href={ "?lang=" (lang.other().tag()) } hreflang=(lang.other().tag()) { (lang.t("switch_language")) }
-                    @if signed_in.is_some() {
-                        form method="post" action="/logout" { button type="submit" id="sign-out" { (lang.t("sign_out")) } }
+                    @if let Some((_, csrf)) = signed_in {
+                        form method="post" action="/logout" {
+                            input type="hidden" name="csrf" value=(csrf);
+                            button type="submit" id="sign-out" { (lang.t("sign_out")) }
+                        }
                     }
                 }
                 (body)
@@ -81,7 +84,7 @@ fn layout(lang: Lang, title: &str, signed_in: Option<&str>, body: Markup) -> Mar
 }
 
 /// The sign-in page, with an optional error and the values to keep in the form.
-pub fn login(lang: Lang, error: Option<&str>, org: &str, email: &str) -> Markup {
+pub fn login(lang: Lang, error: Option<&str>, org: &str, email: &str, csrf: &str) -> Markup {
     layout(
         lang,
         lang.t("sign_in"),
@@ -89,6 +92,7 @@ pub fn login(lang: Lang, error: Option<&str>, org: &str, email: &str) -> Markup 
         html! {
             form.login method="post" action="/login" {
                 h1 { (lang.t("sign_in")) }
+                input type="hidden" name="csrf" value=(csrf);
                 label for="org" { (lang.t("organisation")) }
                 input #org name="org" type="text" value=(org) required autocomplete="organization";
                 label for="email" { (lang.t("email")) }
@@ -193,6 +197,7 @@ pub async fn dashboard(State(state): State<AppState>, web: WebUser, Query(q): Qu
             }
         }
     };
-    let page = layout(lang, lang.t("dashboard"), Some(web.user.email.as_str()), body);
-    Ok(with_lang_cookie(lang, &q, page.into_response()))
+    let (csrf, set_cookie) = crate::security::csrf_token(&headers);
+    let page = layout(lang, lang.t("dashboard"), Some((web.user.email.as_str(), &csrf)), body);
+    Ok(super::with_cookie(with_lang_cookie(lang, &q, page.into_response()), set_cookie))
 }

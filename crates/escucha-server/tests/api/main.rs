@@ -7,3 +7,4 @@ mod closed_loop;
 mod errors;
 mod helpers;
 mod metrics;
+mod web;
