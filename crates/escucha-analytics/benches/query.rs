@@ -10,9 +10,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, TimeZone, Utc};
-use escucha_analytics::{
-    AnalyticsIndex, Dimension, Interval, MetricKind, MetricQuery, ResponseFacts, SeriesQuery,
-};
+use escucha_analytics::{AnalyticsIndex, Dimension, Interval, MetricKind, MetricQuery, ResponseFacts, SeriesQuery};
 
 const ORG: i64 = 1;
 const BATCH: usize = 100_000;
@@ -80,9 +78,7 @@ fn pick(values: &[String], rng: &mut Rng) -> Option<String> {
 fn row(seq: u64, total: u64, values: &Values, rng: &mut Rng) -> ResponseFacts {
     let day = (seq * DAYS / total.max(1) + rng.below(3)).min(DAYS - 1);
     let start = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
-    let submitted_at = start
-        + chrono::Duration::days(day as i64)
-        + chrono::Duration::seconds(rng.below(86_400) as i64);
+    let submitted_at = start + chrono::Duration::days(day as i64) + chrono::Duration::seconds(rng.below(86_400) as i64);
     let employee = rng.below(200) as usize;
     let nps = {
         // Skewed towards promoters, like real programmes.
@@ -180,18 +176,16 @@ fn bench(rows: u64, runs: usize) {
     let mut generated = 0u64;
     while generated < rows {
         let n = (rows - generated).min(BATCH as u64);
-        let batch: Vec<ResponseFacts> = (generated..generated + n)
-            .map(|seq| row(seq, rows, &values, &mut rng))
-            .collect();
+        let batch: Vec<ResponseFacts> =
+            (generated..generated + n).map(|seq| row(seq, rows, &values, &mut rng)).collect();
         let t = Instant::now();
         index.insert_many(&batch);
         insert_time += t.elapsed();
         generated += n;
     }
     // Replaying a batch is ignored (idempotent by seq); measure that path too.
-    let replay: Vec<ResponseFacts> = (0..(BATCH as u64).min(rows))
-        .map(|seq| row(seq, rows, &values, &mut rng))
-        .collect();
+    let replay: Vec<ResponseFacts> =
+        (0..(BATCH as u64).min(rows)).map(|seq| row(seq, rows, &values, &mut rng)).collect();
     let t = Instant::now();
     let again = index.insert_many(&replay);
     let replay_time = t.elapsed();
@@ -219,10 +213,7 @@ fn bench(rows: u64, runs: usize) {
 
     let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d);
     let total = MetricQuery::new(MetricKind::Nps);
-    let by_region = MetricQuery {
-        group_by: vec![Dimension::Region],
-        ..MetricQuery::new(MetricKind::Nps)
-    };
+    let by_region = MetricQuery { group_by: vec![Dimension::Region], ..MetricQuery::new(MetricKind::Nps) };
     let by_region_product_range = MetricQuery {
         group_by: vec![Dimension::Region, Dimension::Product],
         from: date(2025, 4, 1),
@@ -243,41 +234,19 @@ fn bench(rows: u64, runs: usize) {
     };
     let restricted_ces = MetricQuery {
         group_by: vec![Dimension::Attr("tier".into())],
-        restrict: vec![(
-            Dimension::Region,
-            vec!["region-1".into(), "region-2".into()],
-        )],
+        restrict: vec![(Dimension::Region, vec!["region-1".into(), "region-2".into()])],
         ..MetricQuery::new(MetricKind::Ces)
     };
-    let run = |q: &MetricQuery| {
-        index
-            .query(ORG, q)
-            .map(|r| r.groups.len().max(1))
-            .unwrap_or(0)
-    };
+    let run = |q: &MetricQuery| index.query(ORG, q).map(|r| r.groups.len().max(1)).unwrap_or(0);
     measure("NPS total, everything", runs, || run(&total));
     measure("NPS by region", runs, || run(&by_region));
-    measure("NPS by region × product, 6-month range", runs, || {
-        run(&by_region_product_range)
-    });
-    measure("NPS by employee, filter product", runs, || {
-        run(&by_employee_filtered)
-    });
-    measure("NPS by region, last quarter vs previous", runs, || {
-        run(&compare)
-    });
-    measure("CES by attr.tier, restricted to 2 regions", runs, || {
-        run(&restricted_ces)
-    });
-    let series = SeriesQuery {
-        interval: Interval::Week,
-        ..SeriesQuery::new(MetricKind::Nps)
-    };
+    measure("NPS by region × product, 6-month range", runs, || run(&by_region_product_range));
+    measure("NPS by employee, filter product", runs, || run(&by_employee_filtered));
+    measure("NPS by region, last quarter vs previous", runs, || run(&compare));
+    measure("CES by attr.tier, restricted to 2 regions", runs, || run(&restricted_ces));
+    let series = SeriesQuery { interval: Interval::Week, ..SeriesQuery::new(MetricKind::Nps) };
     measure("NPS series by ISO week, everything", runs, || {
-        index
-            .series(ORG, &series)
-            .map(|r| r.points.len())
-            .unwrap_or(0)
+        index.series(ORG, &series).map(|r| r.points.len()).unwrap_or(0)
     });
     if std::env::var("ESCUCHA_BENCH_FOCUS").is_err() {
         concurrent(&index, rows, &values, &by_region, runs);
@@ -286,13 +255,7 @@ fn bench(rows: u64, runs: usize) {
 
 /// The server's pattern: one task inserting new responses while queries run. Two readers
 /// query NPS by region in a loop while a writer inserts `BATCH` new rows one by one.
-fn concurrent(
-    index: &AnalyticsIndex,
-    rows: u64,
-    values: &Values,
-    query: &MetricQuery,
-    runs: usize,
-) {
+fn concurrent(index: &AnalyticsIndex, rows: u64, values: &Values, query: &MetricQuery, runs: usize) {
     let mut rng = Rng(7);
     let fresh: Vec<ResponseFacts> = (rows..rows + BATCH as u64)
         .map(|seq| row(seq.min(rows - 1), rows, values, &mut rng))
@@ -326,11 +289,7 @@ fn concurrent(
         }
         let insert_time = t.elapsed();
         done.store(true, std::sync::atomic::Ordering::Relaxed);
-        let mut latencies: Vec<Duration> = readers
-            .into_iter()
-            .filter_map(|r| r.join().ok())
-            .flatten()
-            .collect();
+        let mut latencies: Vec<Duration> = readers.into_iter().filter_map(|r| r.join().ok()).flatten().collect();
         latencies.sort();
         ((insert_time, slowest), latencies)
     });
@@ -359,25 +318,15 @@ fn main() {
         return;
     }
     let full = has("--bench");
-    let sizes = std::env::var("ESCUCHA_BENCH_ROWS").unwrap_or_else(|_| {
-        if full {
-            "1000000,10000000".into()
-        } else {
-            "20000".into()
-        }
-    });
-    let runs = std::env::var("ESCUCHA_BENCH_RUNS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(if full { 40 } else { 2 });
+    let sizes = std::env::var("ESCUCHA_BENCH_ROWS")
+        .unwrap_or_else(|_| if full { "1000000,10000000".into() } else { "20000".into() });
+    let runs =
+        std::env::var("ESCUCHA_BENCH_RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(if full { 40 } else { 2 });
     println!(
         "escucha-analytics query benchmark: {} cores available",
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
-    for size in sizes
-        .split(',')
-        .filter_map(|s| s.trim().parse::<u64>().ok())
-    {
+    for size in sizes.split(',').filter_map(|s| s.trim().parse::<u64>().ok()) {
         bench(size, runs);
     }
 }

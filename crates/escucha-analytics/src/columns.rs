@@ -1,7 +1,8 @@
 //! The columnar storage of one organisation's responses: dictionary-encoded dimension columns
 //! (`u32` codes, 0 = not known, each column stored in the narrowest of `u8`/`u16`/`u32` that
-//! holds its dictionary and widened when it grows), scores as `u8` with a sentinel for "not answered", the UTC day
-//! as an `i32`, per-block day bounds (zone maps) to skip blocks outside a date range, and a
+//! holds its dictionary and widened when it grows), scores as `u8` with a sentinel for "not
+//! answered", the UTC day as an `i32`, per-block day bounds (zone maps) to skip blocks outside a
+//! date range, per-block score histograms to count whole blocks without reading them, and a
 //! compact set of the sequence numbers already held (idempotent inserts).
 
 use std::collections::HashMap;
@@ -10,6 +11,7 @@ use chrono::{Datelike, NaiveDate};
 
 use crate::dimension::Dimension;
 use crate::facts::ResponseFacts;
+use crate::result::BINS;
 
 /// Score sentinel: the question was not answered (or the answer was out of its scale).
 pub(crate) const NO_SCORE: u8 = u8::MAX;
@@ -261,10 +263,7 @@ impl SeqSet {
     pub(crate) fn insert(&mut self, seq: i64) -> bool {
         let high = seq >> 16;
         let low = (seq & 0xFFFF) as u16;
-        let chunk = self
-            .chunks
-            .entry(high)
-            .or_insert_with(|| Chunk::Sparse(Vec::new()));
+        let chunk = self.chunks.entry(high).or_insert_with(|| Chunk::Sparse(Vec::new()));
         match chunk {
             Chunk::Sparse(list) => {
                 if list.last().is_none_or(|&last| last < low) {
@@ -315,6 +314,9 @@ pub(crate) struct OrgIndex {
     pub(crate) days: Vec<i32>,
     /// `(min, max)` day of each block of [`BLOCK_ROWS`] rows.
     pub(crate) blocks: Vec<(i32, i32)>,
+    /// Per score column, the histogram of scores 0–10 of each block: a whole block inside a
+    /// query's range, unfiltered and in one cell, is counted from it without reading its rows.
+    pub(crate) block_hists: [Vec<[u32; BINS]>; 4],
     /// Survey ids, as decimal strings.
     pub(crate) survey: Column,
     survey_codes: HashMap<i64, u32>,
@@ -358,10 +360,7 @@ impl OrgIndex {
         let survey_code = match self.survey_codes.get(&facts.survey_id) {
             Some(&code) => code,
             None => {
-                let code = self
-                    .survey
-                    .dict
-                    .code_or_insert(&facts.survey_id.to_string());
+                let code = self.survey.dict.code_or_insert(&facts.survey_id.to_string());
                 self.survey_codes.insert(facts.survey_id, code);
                 code
             }
@@ -386,26 +385,31 @@ impl OrgIndex {
         for (name, _) in &facts.attributes {
             let known = self.attrs.iter().any(|(n, _)| n == name);
             if !known && self.attrs.len() < MAX_ATTRIBUTE_COLUMNS && !name.is_empty() {
-                let column = Column {
-                    codes: Codes::zeros(row, self.days.capacity()),
-                    dict: Dictionary::default(),
-                };
+                let column = Column { codes: Codes::zeros(row, self.days.capacity()), dict: Dictionary::default() };
                 self.attrs.push((name.clone(), column));
             }
         }
         for (name, column) in &mut self.attrs {
-            let value = facts
-                .attributes
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v.as_str());
+            let value = facts.attributes.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
             column.push(value);
         }
 
-        self.scores[ScoreColumn::Nps as usize].push(valid_score(facts.nps, 0, 10));
-        self.scores[ScoreColumn::Csat as usize].push(valid_score(facts.csat, 1, 5));
-        self.scores[ScoreColumn::Ces as usize].push(valid_score(facts.ces, 1, 7));
-        self.scores[ScoreColumn::Cadv as usize].push(valid_score(facts.cadv, 1, 5));
+        let scores = [
+            valid_score(facts.nps, 0, 10),
+            valid_score(facts.csat, 1, 5),
+            valid_score(facts.ces, 1, 7),
+            valid_score(facts.cadv, 1, 5),
+        ];
+        let new_block = row.is_multiple_of(BLOCK_ROWS);
+        for ((column, hists), score) in self.scores.iter_mut().zip(self.block_hists.iter_mut()).zip(scores) {
+            column.push(score);
+            if new_block {
+                hists.push([0; BINS]);
+            }
+            if let Some(count) = hists.last_mut().and_then(|h| h.get_mut(usize::from(score))) {
+                *count += 1;
+            }
+        }
         true
     }
 
@@ -451,14 +455,11 @@ impl OrgIndex {
         self.seen.memory_bytes()
             + self.days.capacity() * 4
             + self.blocks.capacity() * 8
+            + self.block_hists.iter().map(|h| h.capacity() * 4 * BINS).sum::<usize>()
             + self.survey.memory_bytes()
             + self.survey_codes.capacity() * 13
             + self.context.iter().map(Column::memory_bytes).sum::<usize>()
-            + self
-                .attrs
-                .iter()
-                .map(|(n, c)| n.len() + c.memory_bytes())
-                .sum::<usize>()
+            + self.attrs.iter().map(|(n, c)| n.len() + c.memory_bytes()).sum::<usize>()
             + self.scores.iter().map(Vec::capacity).sum::<usize>()
     }
 }

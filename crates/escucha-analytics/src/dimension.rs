@@ -90,23 +90,16 @@ impl Dimension {
     /// Parses an API name: a fixed dimension or `attr.NAME` (NAME: 1–64 characters, no control
     /// characters).
     pub fn parse(raw: &str) -> Result<Dimension, QueryError> {
-        if let Some(fixed) = Dimension::FIXED
-            .iter()
-            .find(|d| d.fixed_name() == Some(raw))
-        {
+        if let Some(fixed) = Dimension::FIXED.iter().find(|d| d.fixed_name() == Some(raw)) {
             return Ok(fixed.clone());
         }
         if let Some(name) = raw.strip_prefix("attr.") {
-            let valid = !name.is_empty()
-                && name.len() <= MAX_ATTRIBUTE_NAME_LEN
-                && !name.chars().any(char::is_control);
+            let valid = !name.is_empty() && name.len() <= MAX_ATTRIBUTE_NAME_LEN && !name.chars().any(char::is_control);
             if valid {
                 return Ok(Dimension::Attr(name.to_owned()));
             }
         }
-        Err(QueryError::UnknownDimension {
-            value: raw.to_owned(),
-        })
+        Err(QueryError::UnknownDimension { value: raw.to_owned() })
     }
 }
 
@@ -142,10 +135,7 @@ mod tests {
         for d in Dimension::FIXED {
             assert_eq!(Dimension::parse(&d.to_string()).unwrap(), d);
         }
-        assert_eq!(
-            "attr.tier".parse::<Dimension>().unwrap(),
-            Dimension::Attr("tier".into())
-        );
+        assert_eq!("attr.tier".parse::<Dimension>().unwrap(), Dimension::Attr("tier".into()));
         assert_eq!(Dimension::Attr("tier".into()).to_string(), "attr.tier");
     }
 

@@ -2,18 +2,26 @@
 //! cell (group × period) in one pass over the rows.
 //!
 //! The hot loop does no hashing, no allocation and no data-dependent branch per row. Rows are
-//! taken a chunk at a time (2,048, never crossing a zone-map block) in simple passes over a
-//! scratch array of counter slots: (1) the slot `(group + period offset) × 11 + score`, with the
-//! group computed arithmetically from the group columns' codes (`c1 × card2 + c2`) or from a
-//! day → bucket table for series; rows without a score or outside the range get a trash slot
-//! through a mask; (2) each filter or restriction masks rows whose code its lookup table
-//! rejects; (3) the counters are bumped, in four interleaved copies when there are few of them
-//! so that runs of equal slots do not wait on each other. Blocks whose day bounds miss the range
-//! are skipped; blocks wholly inside the range and one period are counted without reading their
-//! days at all (and, for a series, without the bucket table when the block is in one bucket).
-//! Scans over more than 2 × 2¹⁸ rows are split over the cores with `std::thread::scope`, each
-//! thread with its own counters. Group-bys with more than 2¹⁸ cells count into a hash map of the
-//! cells seen instead of a flat array.
+//! taken a chunk at a time (2,048, never crossing a zone-map block) in simple passes:
+//! - without filters, one pass writes each row's counter slot into a scratch array:
+//!   `(group + period offset) × 11 + score`, the group computed arithmetically from the group
+//!   columns' codes (`c1 × card2 + c2`) or from a day → bucket table for series; rows without a
+//!   score or outside the range get a trash slot through a mask;
+//! - with filters or restrictions, a first pass selects the rows that have a score and pass the
+//!   first condition (writing every offset, advancing only for kept rows), later conditions
+//!   narrow that selection, and slots are computed for the kept rows only (a query filtered to
+//!   one row in ten then costs about what an unfiltered one does, instead of twice as much);
+//! - then the counters are bumped: in four interleaved copies when there are few of them, so
+//!   runs of equal slots do not wait on each other, and with rejected rows spread over eight
+//!   trash counters.
+//!
+//! Blocks whose day bounds miss the range are skipped. A block wholly inside the range and one
+//! period, with no condition and all its rows in one cell (no group-by, or one series bucket),
+//! is counted from the score histogram kept per block at insert, without reading its rows; other
+//! such blocks are counted without reading their days (and, for a series, without the bucket
+//! table when the block lies in one bucket). Scans of at least 2 × 2¹⁸ rows are split over the
+//! cores with `std::thread::scope`, each thread with its own counters. Group-bys with more than
+//! 2¹⁸ cells count into a hash map of the cells seen instead of a flat array.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -22,11 +30,9 @@ use std::sync::OnceLock;
 use chrono::NaiveDate;
 use escucha_core::metrics::MetricKind;
 
-use crate::columns::{
-    BLOCK_ROWS, CodeSlice, Codes, Column, NO_SCORE, OrgIndex, ScoreColumn, day_date, day_number,
-};
+use crate::columns::{BLOCK_ROWS, CodeSlice, Codes, Column, NO_SCORE, OrgIndex, ScoreColumn, day_date, day_number};
 use crate::dimension::Dimension;
-use crate::query::{Interval, MAX_SERIES_POINTS, MetricQuery, QueryError, SeriesQuery};
+use crate::query::{Interval, MAX_GROUPS, MAX_SERIES_POINTS, MetricQuery, QueryError, SeriesQuery};
 use crate::result::{self, BINS, Group, GroupKey, MetricResult, SeriesResult};
 
 /// Runs `$body` with `$codes` bound to the typed slice of a [`CodeSlice`], whatever its width:
@@ -96,11 +102,7 @@ fn conditions<'a>(
         let mut allowed = vec![false; column.dict.cardinality()];
         let mut any = false;
         for value in values {
-            if let Some(slot) = column
-                .dict
-                .code(value)
-                .and_then(|code| allowed.get_mut(code as usize))
-            {
+            if let Some(slot) = column.dict.code(value).and_then(|code| allowed.get_mut(code as usize)) {
                 *slot = true;
                 any = true;
             }
@@ -108,10 +110,7 @@ fn conditions<'a>(
         if !any {
             return None;
         }
-        out.push(Condition {
-            codes: &column.codes,
-            allowed,
-        });
+        out.push(Condition { codes: &column.codes, allowed });
     }
     Some(out)
 }
@@ -134,6 +133,8 @@ struct Scan<'a> {
     scores: &'a [u8],
     days: &'a [i32],
     blocks: &'a [(i32, i32)],
+    /// Score histogram of each block (for the metric's score column).
+    block_hists: &'a [[u32; BINS]],
     conditions: Vec<Condition<'a>>,
     group_by: GroupBy<'a>,
     /// Inclusive day range scanned (both periods when comparing).
@@ -166,6 +167,20 @@ const CHUNK: usize = 2048;
 /// Where counted slots go: `slot = cell × 11 + score`, or the trash slot for rows left out.
 trait Sink {
     fn count(&mut self, slots: &[u64], trash: u64);
+    /// Adds a whole histogram of scores to one cell.
+    fn add_histogram(&mut self, cell: u64, hist: &[u32; BINS]);
+}
+
+/// Adds `hist` to the counters of `cell` in a flat array.
+fn add_flat(counts: &mut [u64], cell: u64, hist: &[u32; BINS]) {
+    let Ok(base) = usize::try_from(cell.saturating_mul(BINS as u64)) else {
+        return;
+    };
+    if let Some(counters) = counts.get_mut(base..base.saturating_add(BINS)) {
+        for (c, &h) in counters.iter_mut().zip(hist) {
+            *c += u64::from(h);
+        }
+    }
 }
 
 /// Counters after the real ones that take the rows left out, without a branch: row `i` of a
@@ -186,6 +201,10 @@ impl Sink for Vec<u64> {
             bump(self, spread(slot, trash, i));
         }
     }
+
+    fn add_histogram(&mut self, cell: u64, hist: &[u32; BINS]) {
+        add_flat(self, cell, hist);
+    }
 }
 
 /// Flat counters in [`LANES`] copies, consecutive rows going to different copies: a run of
@@ -199,8 +218,8 @@ struct Lanes {
 /// Copies of the counters used by [`Lanes`].
 const LANES: usize = 4;
 
-/// Counters up to which [`Lanes`] is used (beyond, rows rarely repeat a slot).
-const MAX_LANE_COUNTERS: usize = 1 << 10;
+/// Counters up to which [`Lanes`] is used (4 × 32 KiB; beyond, rows rarely repeat a slot).
+const MAX_LANE_COUNTERS: usize = 1 << 12;
 
 #[inline(always)]
 fn bump(counts: &mut [u64], slot: u64) {
@@ -211,10 +230,7 @@ fn bump(counts: &mut [u64], slot: u64) {
 
 impl Lanes {
     fn new(len: usize) -> Self {
-        Lanes {
-            counts: vec![0; len * LANES],
-            len,
-        }
+        Lanes { counts: vec![0; len * LANES], len }
     }
 
     fn fold(self) -> Vec<u64> {
@@ -231,22 +247,26 @@ impl Lanes {
 
 impl Sink for Lanes {
     #[inline(always)]
-    fn count(&mut self, slots: &[u64], trash: u64) {
+    fn count(&mut self, slots: &[u64], _trash: u64) {
+        // Each lane has its own trash counter, so rejected rows need no spreading here.
         let (a, rest) = self.counts.split_at_mut(self.len);
         let (b, rest) = rest.split_at_mut(self.len);
         let (c, d) = rest.split_at_mut(self.len);
         let mut quads = slots.chunks_exact(LANES);
-        for (i, q) in (&mut quads).enumerate() {
-            // Lanes already separate consecutive rows; spreading the trash by quad as well
-            // keeps each lane's trash counters independent.
-            bump(a, spread(q[0], trash, i));
-            bump(b, spread(q[1], trash, i));
-            bump(c, spread(q[2], trash, i));
-            bump(d, spread(q[3], trash, i));
+        for q in &mut quads {
+            bump(a, q[0]);
+            bump(b, q[1]);
+            bump(c, q[2]);
+            bump(d, q[3]);
         }
         for &slot in quads.remainder() {
             bump(a, slot);
         }
+    }
+
+    fn add_histogram(&mut self, cell: u64, hist: &[u32; BINS]) {
+        let len = self.len;
+        add_flat(&mut self.counts[..len], cell, hist);
     }
 }
 
@@ -256,15 +276,22 @@ impl Sink for HashMap<usize, [u64; BINS]> {
             if slot == trash {
                 continue;
             }
-            let (Ok(cell), Ok(bin)) = (
-                usize::try_from(slot / BINS as u64),
-                usize::try_from(slot % BINS as u64),
-            ) else {
+            let (Ok(cell), Ok(bin)) = (usize::try_from(slot / BINS as u64), usize::try_from(slot % BINS as u64)) else {
                 continue;
             };
             if let Some(c) = self.entry(cell).or_insert([0; BINS]).get_mut(bin) {
                 *c += 1;
             }
+        }
+    }
+
+    fn add_histogram(&mut self, cell: u64, hist: &[u32; BINS]) {
+        let Ok(cell) = usize::try_from(cell) else {
+            return;
+        };
+        let counters = self.entry(cell).or_insert([0; BINS]);
+        for (c, &h) in counters.iter_mut().zip(hist) {
+            *c += u64::from(h);
         }
     }
 }
@@ -293,6 +320,34 @@ impl Scan<'_> {
         (self.groups.saturating_mul(self.periods) as u64).saturating_mul(BINS as u64)
     }
 
+    /// The cell of every row of `block` when the block can be counted from its histogram: this
+    /// range covers the whole block, no condition applies, the block lies inside the day range
+    /// and one period, and all its rows fall in one group (no group-by, or a series bucket).
+    fn whole_block_cell(&self, block: usize, start: usize, end: usize) -> Option<u64> {
+        let first = block * BLOCK_ROWS;
+        let last = first + BLOCK_ROWS;
+        if start != first || end < last || !self.conditions.is_empty() {
+            return None;
+        }
+        let &(min, max) = self.blocks.get(block)?;
+        if min < self.lo || max > self.hi {
+            return None;
+        }
+        let offset = if max < self.split {
+            self.groups as u64
+        } else if min >= self.split {
+            0
+        } else {
+            return None;
+        };
+        let group = match self.group_by {
+            GroupBy::Nothing => 0,
+            GroupBy::Buckets(table) => self.same_bucket(table, block)?,
+            GroupBy::One(_) | GroupBy::Two(..) => return None,
+        };
+        Some(group + offset)
+    }
+
     /// For a series: the bucket of every row of `block` when its first and last days fall in
     /// the same bucket (day-ordered data: nearly every block).
     fn same_bucket(&self, table: &[u32], block: usize) -> Option<u64> {
@@ -303,6 +358,129 @@ impl Scan<'_> {
         };
         let first = at(min)?;
         (at(max)? == first).then_some(u64::from(first))
+    }
+
+    /// Writes into `selection` the offsets (within the chunk `start..end`) of the rows that have
+    /// a score and pass every condition, in order, and returns how many. Branch-free: each row is written and
+    /// the write position advances only when the row is kept.
+    fn select(&self, start: usize, end: usize, scores: &[u8], selection: &mut [u16; CHUNK]) -> usize {
+        let n = (end - start).min(CHUNK);
+        let scores = scores.get(..n).unwrap_or_default();
+        let mut conditions = self.conditions.iter();
+        // The first condition and the presence of a score (for CES or CAdv, fewer than half of
+        // the rows) in one pass over the chunk…
+        let mut kept = 0;
+        match conditions.next() {
+            Some(first) => {
+                let Some(codes) = first.codes.slice(start..end) else {
+                    return 0;
+                };
+                let allowed = first.allowed.as_slice();
+                with_codes!(codes, |codes| {
+                    for (i, (&code, &score)) in codes.iter().zip(scores).enumerate() {
+                        let ok = allowed.get(code as usize).copied().unwrap_or(false);
+                        selection[kept] = i as u16;
+                        kept += usize::from(ok & (score != NO_SCORE));
+                    }
+                });
+            }
+            None => {
+                for (i, &score) in scores.iter().enumerate() {
+                    selection[kept] = i as u16;
+                    kept += usize::from(score != NO_SCORE);
+                }
+            }
+        }
+        // … then the others over the rows still kept.
+        for condition in conditions {
+            let Some(codes) = condition.codes.slice(start..end) else {
+                return 0;
+            };
+            let allowed = condition.allowed.as_slice();
+            let mut out = 0;
+            with_codes!(codes, |codes| {
+                for j in 0..kept {
+                    let row = selection[j];
+                    let code = codes.get(usize::from(row)).map_or(0, |&c| c as usize);
+                    selection[out] = row;
+                    out += usize::from(allowed.get(code).copied().unwrap_or(false));
+                }
+            });
+            kept = out;
+        }
+        kept
+    }
+
+    /// The counter slots of the selected rows `kept` (offsets within the chunk `rows`): as the
+    /// unfiltered passes, but reading each column only at the kept offsets.
+    #[allow(clippy::too_many_arguments)]
+    fn selected_slots(
+        &self,
+        rows: Range<usize>,
+        day_free: Option<u64>,
+        block: usize,
+        kept: &[u16],
+        scores: &[u8],
+        days: &[i32],
+        slots: &mut [u64],
+    ) {
+        let trash = self.trash();
+        let groups = self.groups as u64;
+        // Group of each kept row.
+        match self.group_by {
+            GroupBy::Nothing => slots.fill(0),
+            GroupBy::One(c1) => match c1.slice(rows) {
+                Some(c1) => with_codes!(c1, |c1| {
+                    for (s, &row) in slots.iter_mut().zip(kept) {
+                        *s = c1.get(usize::from(row)).map_or(0, |&c| u64::from(c));
+                    }
+                }),
+                None => slots.fill(0),
+            },
+            GroupBy::Two(c1, c2, card2) => match (c1.slice(rows.clone()), c2.slice(rows)) {
+                (Some(c1), Some(c2)) => with_codes!(c1, |c1| with_codes!(c2, |c2| {
+                    for (s, &row) in slots.iter_mut().zip(kept) {
+                        let row = usize::from(row);
+                        let a = c1.get(row).map_or(0, |&c| u64::from(c));
+                        let b = c2.get(row).map_or(0, |&c| u64::from(c));
+                        *s = a.wrapping_mul(card2).wrapping_add(b);
+                    }
+                })),
+                _ => slots.fill(0),
+            },
+            GroupBy::Buckets(table) => match self.same_bucket(table, block) {
+                Some(bucket) => slots.fill(bucket),
+                None => {
+                    for (s, &row) in slots.iter_mut().zip(kept) {
+                        let day = days.get(usize::from(row)).copied().unwrap_or(self.lo);
+                        let offset = i64::from(day) - i64::from(self.lo);
+                        *s = usize::try_from(offset).ok().and_then(|o| table.get(o)).map_or(0, |&b| u64::from(b));
+                    }
+                }
+            },
+        }
+        // Period, score and range.
+        match day_free {
+            Some(offset) => {
+                for (s, &row) in slots.iter_mut().zip(kept) {
+                    let score = scores.get(usize::from(row)).copied().unwrap_or(NO_SCORE);
+                    *s = slot_of(*s, offset, score, trash);
+                }
+            }
+            None => {
+                let (lo, hi, split) = (self.lo, self.hi, self.split);
+                for (s, &row) in slots.iter_mut().zip(kept) {
+                    let row = usize::from(row);
+                    let score = scores.get(row).copied().unwrap_or(NO_SCORE);
+                    let day = days.get(row).copied().unwrap_or(i32::MIN);
+                    let valid = (score != NO_SCORE) & (day >= lo) & (day <= hi);
+                    let cell = s.wrapping_add(groups * u64::from(day < split));
+                    let slot = cell.wrapping_mul(BINS as u64).wrapping_add(u64::from(score));
+                    let keep = u64::from(valid).wrapping_neg();
+                    *s = (slot & keep) | (trash & !keep);
+                }
+            }
+        }
     }
 
     /// Writes each row's group into `slots`.
@@ -328,10 +506,7 @@ impl Scan<'_> {
             GroupBy::Buckets(table) => {
                 for (s, &day) in slots.iter_mut().zip(days) {
                     let offset = i64::from(day) - i64::from(self.lo);
-                    *s = usize::try_from(offset)
-                        .ok()
-                        .and_then(|o| table.get(o))
-                        .map_or(0, |&b| u64::from(b));
+                    *s = usize::try_from(offset).ok().and_then(|o| table.get(o)).map_or(0, |&b| u64::from(b));
                 }
             }
         }
@@ -340,7 +515,13 @@ impl Scan<'_> {
     /// Counts the rows of `range`, a chunk at a time, in simple passes the compiler can keep
     /// branch-free: group slot per row, then validity (score, day, period), then each
     /// condition, then the counters.
-    fn run_range<S: Sink>(&self, range: Range<usize>, slots: &mut [u64; CHUNK], sink: &mut S) {
+    fn run_range<S: Sink>(
+        &self,
+        range: Range<usize>,
+        slots: &mut [u64; CHUNK],
+        selection: &mut [u16; CHUNK],
+        sink: &mut S,
+    ) {
         let (lo, hi, split) = (self.lo, self.hi, self.split);
         let groups = self.groups as u64;
         let bins = BINS as u64;
@@ -349,6 +530,13 @@ impl Scan<'_> {
         while start < range.end {
             // A chunk never crosses a block, so the block's day bounds describe all its rows.
             let block = start / BLOCK_ROWS;
+            if let Some(cell) = self.whole_block_cell(block, start, range.end)
+                && let Some(hist) = self.block_hists.get(block)
+            {
+                sink.add_histogram(cell, hist);
+                start = (block + 1) * BLOCK_ROWS;
+                continue;
+            }
             let end = (start + CHUNK).min((block + 1) * BLOCK_ROWS).min(range.end);
             let n = end - start;
             // When the whole block lies in the range and in one period, the days need not be
@@ -363,11 +551,19 @@ impl Scan<'_> {
                     None
                 }
             });
-            let (Some(scores), Some(days)) =
-                (self.scores.get(start..end), self.days.get(start..end))
-            else {
+            let (Some(scores), Some(days)) = (self.scores.get(start..end), self.days.get(start..end)) else {
                 return;
             };
+            if !self.conditions.is_empty() {
+                // Filtered scans: select the rows first, then compute and count only those.
+                let kept = self.select(start, end, scores, selection);
+                let kept = selection.get(..kept).unwrap_or_default();
+                let slots = slots.get_mut(..kept.len()).unwrap_or_default();
+                self.selected_slots(start..end, day_free, block, kept, scores, days, slots);
+                sink.count(slots, trash);
+                start = end;
+                continue;
+            }
             let slots = &mut slots[..n];
             match (day_free, self.group_by) {
                 // The common case in one pass: whole block in one period, grouped by columns.
@@ -376,9 +572,7 @@ impl Scan<'_> {
                         *s = slot_of(0, offset, score, trash);
                     }
                 }
-                (Some(offset), GroupBy::Buckets(table))
-                    if let Some(bucket) = self.same_bucket(table, block) =>
-                {
+                (Some(offset), GroupBy::Buckets(table)) if let Some(bucket) = self.same_bucket(table, block) => {
                     for (s, &score) in slots.iter_mut().zip(scores) {
                         *s = slot_of(bucket, offset, score, trash);
                     }
@@ -391,46 +585,27 @@ impl Scan<'_> {
                     }),
                     None => slots.fill(trash),
                 },
-                (Some(offset), GroupBy::Two(c1, c2, card2)) => {
-                    match (c1.slice(start..end), c2.slice(start..end)) {
-                        (Some(c1), Some(c2)) => with_codes!(c1, |c1| with_codes!(c2, |c2| {
-                            for (((s, &score), &a), &b) in
-                                slots.iter_mut().zip(scores).zip(c1).zip(c2)
-                            {
-                                let group =
-                                    u64::from(a).wrapping_mul(card2).wrapping_add(u64::from(b));
-                                *s = slot_of(group, offset, score, trash);
-                            }
-                        })),
-                        _ => slots.fill(trash),
-                    }
-                }
+                (Some(offset), GroupBy::Two(c1, c2, card2)) => match (c1.slice(start..end), c2.slice(start..end)) {
+                    (Some(c1), Some(c2)) => with_codes!(c1, |c1| with_codes!(c2, |c2| {
+                        for (((s, &score), &a), &b) in slots.iter_mut().zip(scores).zip(c1).zip(c2) {
+                            let group = u64::from(a).wrapping_mul(card2).wrapping_add(u64::from(b));
+                            *s = slot_of(group, offset, score, trash);
+                        }
+                    })),
+                    _ => slots.fill(trash),
+                },
                 (_, group_by) => {
                     self.fill_groups(group_by, start..end, days, slots);
                     // Branch-free: a row's slot becomes `trash` through a mask, so rows kept
                     // at random cost no mispredicted branches.
                     for ((s, &score), &day) in slots.iter_mut().zip(scores).zip(days) {
-                        let valid = score != NO_SCORE && day >= lo && day <= hi;
+                        let valid = (score != NO_SCORE) & (day >= lo) & (day <= hi);
                         let cell = s.wrapping_add(groups * u64::from(day < split));
                         let slot = cell.wrapping_mul(bins).wrapping_add(u64::from(score));
                         let keep = u64::from(valid).wrapping_neg();
                         *s = (slot & keep) | (trash & !keep);
                     }
                 }
-            }
-            for condition in &self.conditions {
-                let Some(codes) = condition.codes.slice(start..end) else {
-                    slots.fill(trash);
-                    continue;
-                };
-                let allowed = condition.allowed.as_slice();
-                with_codes!(codes, |codes| {
-                    for (s, &code) in slots.iter_mut().zip(codes) {
-                        let ok = allowed.get(code as usize).copied().unwrap_or(false);
-                        let keep = u64::from(ok).wrapping_neg();
-                        *s = (*s & keep) | (trash & !keep);
-                    }
-                });
             }
             sink.count(slots, trash);
             start = end;
@@ -440,16 +615,17 @@ impl Scan<'_> {
     /// Counts `ranges` into `len` flat counters (the last [`TRASH_SLOTS`] for rows left out).
     fn count_flat(&self, ranges: &[Range<usize>], len: usize) -> Vec<u64> {
         let mut slots = [0u64; CHUNK];
+        let mut selection = [0u16; CHUNK];
         if len <= MAX_LANE_COUNTERS {
             let mut lanes = Lanes::new(len);
             for range in ranges {
-                self.run_range(range.clone(), &mut slots, &mut lanes);
+                self.run_range(range.clone(), &mut slots, &mut selection, &mut lanes);
             }
             lanes.fold()
         } else {
             let mut counts = vec![0u64; len];
             for range in ranges {
-                self.run_range(range.clone(), &mut slots, &mut counts);
+                self.run_range(range.clone(), &mut slots, &mut selection, &mut counts);
             }
             counts
         }
@@ -461,28 +637,24 @@ impl Scan<'_> {
         let ranges = self.ranges();
         if cells > MAX_FLAT_CELLS {
             let mut slots = [0u64; CHUNK];
+            let mut selection = [0u16; CHUNK];
             let mut map = HashMap::new();
             for range in ranges {
-                self.run_range(range, &mut slots, &mut map);
+                self.run_range(range, &mut slots, &mut selection, &mut map);
             }
             return Counters::Sparse(map);
         }
         // Extra counters for the rows left out.
         let len = cells * BINS + TRASH_SLOTS;
         let rows: usize = ranges.iter().map(|r| r.len()).sum();
-        let threads = cores()
-            .min(MAX_THREADS)
-            .min(rows / MIN_ROWS_PER_THREAD)
-            .max(1);
+        let threads = cores().min(MAX_THREADS).min(rows / MIN_ROWS_PER_THREAD).max(1);
         let mut total = if threads == 1 {
             self.count_flat(&ranges, len)
         } else {
             let parts = split_ranges(&ranges, threads);
             let partials: Vec<Vec<u64>> = std::thread::scope(|scope| {
-                let handles: Vec<_> = parts
-                    .iter()
-                    .map(|part| scope.spawn(move || self.count_flat(part, len)))
-                    .collect();
+                let handles: Vec<_> =
+                    parts.iter().map(|part| scope.spawn(move || self.count_flat(part, len))).collect();
                 handles.into_iter().filter_map(|h| h.join().ok()).collect()
             });
             let mut total = vec![0u64; len];
@@ -502,10 +674,7 @@ impl Scan<'_> {
 /// is that period's first cell): `(group + offset) × 11 + score`, or `trash` without a score.
 #[inline(always)]
 fn slot_of(group: u64, offset: u64, score: u8, trash: u64) -> u64 {
-    let slot = group
-        .wrapping_add(offset)
-        .wrapping_mul(BINS as u64)
-        .wrapping_add(u64::from(score));
+    let slot = group.wrapping_add(offset).wrapping_mul(BINS as u64).wrapping_add(u64::from(score));
     let keep = u64::from(score != NO_SCORE).wrapping_neg();
     (slot & keep) | (trash & !keep)
 }
@@ -541,10 +710,7 @@ fn split_ranges(ranges: &[Range<usize>], parts: usize) -> Vec<Vec<Range<usize>>>
 }
 
 fn day_bounds(from: Option<NaiveDate>, to: Option<NaiveDate>) -> (i32, i32) {
-    (
-        from.map_or(i32::MIN, day_number),
-        to.map_or(i32::MAX, day_number),
-    )
+    (from.map_or(i32::MIN, day_number), to.map_or(i32::MAX, day_number))
 }
 
 /// One group dimension of a query: its codes and dictionary, or nothing when the dimension is
@@ -566,23 +732,10 @@ impl GroupColumn<'_> {
 }
 
 /// Answers a metric query over one organisation (`None`: the organisation has no data).
-pub(crate) fn metric(
-    org: Option<&OrgIndex>,
-    query: &MetricQuery,
-) -> Result<MetricResult, QueryError> {
+pub(crate) fn metric(org: Option<&OrgIndex>, query: &MetricQuery) -> Result<MetricResult, QueryError> {
     query.validate()?;
-    let empty_total = || {
-        result::cell(
-            query.metric,
-            &[0; BINS],
-            query.compare_previous.then_some(&[0; BINS][..]),
-        )
-    };
-    let empty = || MetricResult {
-        metric: query.metric,
-        total: empty_total(),
-        groups: Vec::new(),
-    };
+    let empty_total = || result::cell(query.metric, &[0; BINS], query.compare_previous.then_some(&[0; BINS][..]));
+    let empty = || MetricResult { metric: query.metric, total: empty_total(), groups: Vec::new(), truncated: false };
     let Some(org) = org else {
         return Ok(empty());
     };
@@ -601,14 +754,8 @@ pub(crate) fn metric(
         periods = 2;
     }
 
-    let group_columns: Vec<GroupColumn> = query
-        .group_by
-        .iter()
-        .map(|d| GroupColumn {
-            dimension: d,
-            column: org.column(d),
-        })
-        .collect();
+    let group_columns: Vec<GroupColumn> =
+        query.group_by.iter().map(|d| GroupColumn { dimension: d, column: org.column(d) }).collect();
     let card1 = group_columns.first().map_or(1, GroupColumn::cardinality);
     let card2 = group_columns.get(1).map_or(1, GroupColumn::cardinality);
     let groups = card1.saturating_mul(card2);
@@ -624,6 +771,7 @@ pub(crate) fn metric(
         scores: &org.scores[score_column(query.metric) as usize],
         days: &org.days,
         blocks: &org.blocks,
+        block_hists: &org.block_hists[score_column(query.metric) as usize],
         conditions,
         group_by,
         lo,
@@ -640,11 +788,7 @@ pub(crate) fn metric(
     let mut out_groups = Vec::new();
     let mut visit = |group: usize| {
         let current = counters.histogram(group);
-        let previous = if compare {
-            counters.histogram(group + groups)
-        } else {
-            None
-        };
+        let previous = if compare { counters.histogram(group + groups) } else { None };
         for (t, c) in total_current.iter_mut().zip(current.unwrap_or(&[])) {
             *t += c;
         }
@@ -665,18 +809,12 @@ pub(crate) fn metric(
             ],
             _ => Vec::new(),
         };
-        out_groups.push(Group {
-            key: GroupKey(key),
-            cell: result::cell(query.metric, current, previous),
-        });
+        out_groups.push(Group { key: GroupKey(key), cell: result::cell(query.metric, current, previous) });
     };
     match &counters {
         Counters::Flat(_) => (0..groups).for_each(&mut visit),
         Counters::Sparse(map) => {
-            let mut seen: Vec<usize> = map
-                .keys()
-                .map(|&c| if c >= groups { c - groups } else { c })
-                .collect();
+            let mut seen: Vec<usize> = map.keys().map(|&c| if c >= groups { c - groups } else { c }).collect();
             seen.sort_unstable();
             seen.dedup();
             seen.into_iter().for_each(&mut visit);
@@ -690,14 +828,13 @@ pub(crate) fn metric(
             ka.cmp(kb)
         })
     });
+    let truncated = out_groups.len() > MAX_GROUPS;
+    out_groups.truncate(MAX_GROUPS);
     Ok(MetricResult {
         metric: query.metric,
-        total: result::cell(
-            query.metric,
-            &total_current,
-            compare.then_some(&total_previous[..]),
-        ),
+        total: result::cell(query.metric, &total_current, compare.then_some(&total_previous[..])),
         groups: out_groups,
+        truncated,
     })
 }
 
@@ -713,9 +850,8 @@ fn buckets(interval: Interval, lo: i32, hi: i32) -> Result<(Vec<NaiveDate>, Vec<
         Interval::Day => (last - first).num_days() + 1,
         Interval::Week => (last_start - first_start).num_days() / 7 + 1,
         Interval::Month => {
-            let months = |d: NaiveDate| {
-                i64::from(chrono::Datelike::year(&d)) * 12 + i64::from(chrono::Datelike::month0(&d))
-            };
+            let months =
+                |d: NaiveDate| i64::from(chrono::Datelike::year(&d)) * 12 + i64::from(chrono::Datelike::month0(&d));
             months(last_start) - months(first_start) + 1
         }
     };
@@ -745,10 +881,7 @@ fn buckets(interval: Interval, lo: i32, hi: i32) -> Result<(Vec<NaiveDate>, Vec<
 }
 
 /// Answers a series query over one organisation (`None`: the organisation has no data).
-pub(crate) fn series(
-    org: Option<&OrgIndex>,
-    query: &SeriesQuery,
-) -> Result<SeriesResult, QueryError> {
+pub(crate) fn series(org: Option<&OrgIndex>, query: &SeriesQuery) -> Result<SeriesResult, QueryError> {
     if let (Some(from), Some(to)) = (query.from, query.to)
         && from > to
     {
@@ -758,29 +891,21 @@ pub(crate) fn series(
     let lo = query.from.map(day_number).or(bounds.map(|b| b.0));
     let hi = query.to.map(day_number).or(bounds.map(|b| b.1));
     let (Some(lo), Some(hi)) = (lo, hi) else {
-        return Ok(SeriesResult {
-            metric: query.metric,
-            interval: query.interval,
-            points: Vec::new(),
-        });
+        return Ok(SeriesResult { metric: query.metric, interval: query.interval, points: Vec::new() });
     };
     if lo > hi {
         // Only one bound was given and it lies beyond all the data: an empty series.
-        return Ok(SeriesResult {
-            metric: query.metric,
-            interval: query.interval,
-            points: Vec::new(),
-        });
+        return Ok(SeriesResult { metric: query.metric, interval: query.interval, points: Vec::new() });
     }
     let (starts, table) = buckets(query.interval, lo, hi)?;
-    let conditions =
-        org.and_then(|org| conditions(org, &query.filters, &query.restrict, query.survey_id));
+    let conditions = org.and_then(|org| conditions(org, &query.filters, &query.restrict, query.survey_id));
     let counters = match (org, conditions) {
         (Some(org), Some(conditions)) => {
             let scan = Scan {
                 scores: &org.scores[score_column(query.metric) as usize],
                 days: &org.days,
                 blocks: &org.blocks,
+                block_hists: &org.block_hists[score_column(query.metric) as usize],
                 conditions,
                 group_by: GroupBy::Buckets(&table),
                 lo,
@@ -798,18 +923,11 @@ pub(crate) fn series(
         .iter()
         .enumerate()
         .map(|(i, &start)| {
-            let hist = counters
-                .as_ref()
-                .and_then(|c| c.histogram(i))
-                .unwrap_or(&empty);
+            let hist = counters.as_ref().and_then(|c| c.histogram(i)).unwrap_or(&empty);
             result::point(query.metric, start, hist)
         })
         .collect();
-    Ok(SeriesResult {
-        metric: query.metric,
-        interval: query.interval,
-        points,
-    })
+    Ok(SeriesResult { metric: query.metric, interval: query.interval, points })
 }
 
 #[cfg(test)]

@@ -42,10 +42,7 @@ impl Default for AnalyticsIndex {
 impl AnalyticsIndex {
     /// An empty index.
     pub fn new() -> Self {
-        AnalyticsIndex {
-            orgs: RwLock::new(HashMap::new()),
-            max_seq: AtomicI64::new(i64::MIN),
-        }
+        AnalyticsIndex { orgs: RwLock::new(HashMap::new()), max_seq: AtomicI64::new(i64::MIN) }
     }
 
     fn org(&self, org_id: i64) -> Option<Arc<RwLock<OrgIndex>>> {
@@ -65,10 +62,7 @@ impl AnalyticsIndex {
     /// organisation (a replay), in which case nothing changes. Sequences may arrive in any order.
     pub fn insert(&self, facts: &ResponseFacts) -> bool {
         let org = self.org_or_create(facts.org_id);
-        let inserted = org
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(facts);
+        let inserted = org.write().unwrap_or_else(PoisonError::into_inner).insert(facts);
         if inserted {
             self.max_seq.fetch_max(facts.seq, Ordering::Relaxed);
         }
@@ -113,10 +107,7 @@ impl AnalyticsIndex {
     pub fn stats(&self, org_id: i64) -> IndexStats {
         self.org(org_id).map_or_else(IndexStats::default, |org| {
             let org = org.read().unwrap_or_else(PoisonError::into_inner);
-            IndexStats {
-                rows: org.len(),
-                bytes: org.memory_bytes(),
-            }
+            IndexStats { rows: org.len(), bytes: org.memory_bytes() }
         })
     }
 

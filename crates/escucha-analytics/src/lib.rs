@@ -21,13 +21,16 @@
 //!   (group, period, score) in a flat array indexed arithmetically from the rows' codes; the
 //!   statistics (value, intervals, significance) come afterwards from those counts through
 //!   `escucha_core::metrics`, so every number matches the exact definitions of API.md. Blocks
-//!   whose day bounds miss the range are skipped; big scans split over the cores.
+//!   whose day bounds miss the range are skipped, whole unfiltered blocks are counted from
+//!   per-block score histograms kept at insert, and big scans split over the cores.
 //! - **Semantics**: filters on different dimensions combine with AND, several values of one
 //!   dimension with OR; `restrict` (the caller's data scope) is an AND of IN-lists; rows whose
 //!   grouped dimension is unknown form a group whose key value is `null`, so groups add up to
-//!   the total; groups with n = 0 are left out; series keep empty buckets (value `null`) so a
-//!   time axis has no holes, and the series interval defaults to `month`. Restrictions fail
-//!   closed: an empty IN-list, or a dimension no response carries, selects nothing.
+//!   the total; groups with n = 0 are left out, and at most [`MAX_GROUPS`] (the largest) are
+//!   returned, with `truncated` set when more existed; series keep empty buckets (value
+//!   `null`) so a time axis has no holes, and the series interval defaults to `month`.
+//!   Restrictions fail closed: an empty IN-list, or a dimension no response carries, selects
+//!   nothing.
 
 #![warn(missing_docs)]
 
@@ -45,10 +48,9 @@ pub use escucha_core::metrics::MetricKind;
 pub use facts::ResponseFacts;
 pub use index::{AnalyticsIndex, IndexStats};
 pub use query::{
-    Interval, MAX_GROUP_DIMENSIONS, MAX_SERIES_POINTS, MetricQuery, QueryError, SeriesQuery,
+    Interval, MAX_GROUP_DIMENSIONS, MAX_GROUPS, MAX_SERIES_POINTS, MetricQuery, QueryError, SeriesQuery,
     previous_period,
 };
 pub use result::{
-    Cell, Counts, Group, GroupKey, MetricResult, PeriodComparison, PreviousPeriod, SeriesPoint,
-    SeriesResult,
+    Cell, Counts, Group, GroupKey, MetricResult, PeriodComparison, PreviousPeriod, SeriesPoint, SeriesResult,
 };

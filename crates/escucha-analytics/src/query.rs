@@ -10,6 +10,11 @@ use crate::dimension::Dimension;
 /// Most dimensions a metric can be grouped by at once.
 pub const MAX_GROUP_DIMENSIONS: usize = 2;
 
+/// Most groups a metric report returns: the largest by n; the rest are left out and the result
+/// says so (`truncated`), which bounds the answer of a group-by over a dimension with a value per
+/// customer.
+pub const MAX_GROUPS: usize = 10_000;
+
 /// Most points a series may have (e.g. 27 years of days); more is refused rather than computed.
 pub const MAX_SERIES_POINTS: usize = 10_000;
 
@@ -117,17 +122,13 @@ impl QueryError {
             QueryError::InvalidDate { param, .. } => Some(param),
             QueryError::InvalidRange { .. } => Some("from"),
             QueryError::UnknownInterval { .. } => Some("interval"),
-            QueryError::UnknownParameter { name, .. }
-            | QueryError::InvalidParameter { name, .. } => Some(name),
+            QueryError::UnknownParameter { name, .. } | QueryError::InvalidParameter { name, .. } => Some(name),
             QueryError::UnknownDimension { .. } | QueryError::TooManyPoints { .. } => None,
         }
     }
 
     fn invalid(name: &str, message: impl Into<String>) -> Self {
-        QueryError::InvalidParameter {
-            name: name.to_owned(),
-            message: message.into(),
-        }
+        QueryError::InvalidParameter { name: name.to_owned(), message: message.into() }
     }
 }
 
@@ -193,16 +194,11 @@ impl MetricQuery {
     /// range when comparing with the previous period. [`crate::AnalyticsIndex::query`] calls it.
     pub fn validate(&self) -> Result<(), QueryError> {
         if self.group_by.len() > MAX_GROUP_DIMENSIONS {
-            return Err(QueryError::TooManyDimensions {
-                count: self.group_by.len(),
-            });
+            return Err(QueryError::TooManyDimensions { count: self.group_by.len() });
         }
         for (i, d) in self.group_by.iter().enumerate() {
             if self.group_by[..i].contains(d) {
-                return Err(QueryError::invalid(
-                    "by",
-                    format!("`{d}` is listed twice: list each dimension once"),
-                ));
+                return Err(QueryError::invalid("by", format!("`{d}` is listed twice: list each dimension once")));
             }
         }
         check_range(self.from, self.to)?;
@@ -259,9 +255,7 @@ impl Interval {
             "day" => Ok(Interval::Day),
             "week" => Ok(Interval::Week),
             "month" => Ok(Interval::Month),
-            _ => Err(QueryError::UnknownInterval {
-                value: raw.to_owned(),
-            }),
+            _ => Err(QueryError::UnknownInterval { value: raw.to_owned() }),
         }
     }
 
@@ -272,8 +266,7 @@ impl Interval {
             Interval::Day => date,
             Interval::Week => {
                 let back = i64::from(date.weekday().num_days_from_monday());
-                date.checked_sub_signed(chrono::Duration::days(back))
-                    .unwrap_or(date)
+                date.checked_sub_signed(chrono::Duration::days(back)).unwrap_or(date)
             }
             Interval::Month => date.with_day(1).unwrap_or(date),
         }
@@ -396,21 +389,13 @@ impl Common {
                 "compare" if endpoint == Endpoint::Metrics => &mut compare,
                 "interval" if endpoint == Endpoint::Series => &mut interval,
                 _ => {
-                    let dimension = name
-                        .strip_prefix("filter[")
-                        .and_then(|rest| rest.strip_suffix(']'));
+                    let dimension = name.strip_prefix("filter[").and_then(|rest| rest.strip_suffix(']'));
                     let Some(dimension) = dimension else {
-                        return Err(QueryError::UnknownParameter {
-                            name: name.clone(),
-                            accepted: endpoint.accepted(),
-                        });
+                        return Err(QueryError::UnknownParameter { name: name.clone(), accepted: endpoint.accepted() });
                     };
                     let dimension = Dimension::parse(dimension)?;
                     if value.is_empty() {
-                        return Err(QueryError::invalid(
-                            name,
-                            "give the value to keep, e.g. filter[region]=north",
-                        ));
+                        return Err(QueryError::invalid(name, "give the value to keep, e.g. filter[region]=north"));
                     }
                     filters.push((dimension, value.clone()));
                     continue;
@@ -443,12 +428,8 @@ impl Common {
         };
         let survey_id = survey_id
             .map(|raw| {
-                raw.parse::<i64>().map_err(|_| {
-                    QueryError::invalid(
-                        "survey_id",
-                        format!("`{raw}` is not a survey id (an integer)"),
-                    )
-                })
+                raw.parse::<i64>()
+                    .map_err(|_| QueryError::invalid("survey_id", format!("`{raw}` is not a survey id (an integer)")))
             })
             .transpose()?;
         let compare_previous = match compare {
@@ -484,10 +465,7 @@ fn parse_date(param: &str, value: &str) -> Result<NaiveDate, QueryError> {
     shape_ok
         .then(|| NaiveDate::parse_from_str(value, "%Y-%m-%d").ok())
         .flatten()
-        .ok_or_else(|| QueryError::InvalidDate {
-            param: param.to_owned(),
-            value: value.to_owned(),
-        })
+        .ok_or_else(|| QueryError::InvalidDate { param: param.to_owned(), value: value.to_owned() })
 }
 
 #[cfg(test)]
@@ -495,10 +473,7 @@ mod tests {
     use super::*;
 
     fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -519,27 +494,15 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(q.metric, MetricKind::Nps);
-        assert_eq!(
-            q.group_by,
-            vec![Dimension::Region, Dimension::Attr("tier".into())]
-        );
-        assert_eq!(
-            q.filters,
-            vec![
-                (Dimension::Product, "cards".into()),
-                (Dimension::Product, "loans".into())
-            ]
-        );
+        assert_eq!(q.group_by, vec![Dimension::Region, Dimension::Attr("tier".into())]);
+        assert_eq!(q.filters, vec![(Dimension::Product, "cards".into()), (Dimension::Product, "loans".into())]);
         assert_eq!(q.from, Some(date(2026, 1, 1)));
         assert_eq!(q.to, Some(date(2026, 1, 31)));
         assert_eq!(q.survey_id, Some(7));
         assert!(q.compare_previous);
         assert!(q.restrict.is_empty());
         // 31 days before January: 1–31 December.
-        assert_eq!(
-            q.previous_period(),
-            Some((date(2025, 12, 1), date(2025, 12, 31)))
-        );
+        assert_eq!(q.previous_period(), Some((date(2025, 12, 1), date(2025, 12, 31))));
     }
 
     #[test]
@@ -548,8 +511,7 @@ mod tests {
         assert_eq!(q, MetricQuery::new(MetricKind::Ces));
         let s = SeriesQuery::from_params(&params(&[("metric", "csat")])).unwrap();
         assert_eq!(s, SeriesQuery::new(MetricKind::Csat));
-        let s =
-            SeriesQuery::from_params(&params(&[("metric", "csat"), ("interval", "week")])).unwrap();
+        let s = SeriesQuery::from_params(&params(&[("metric", "csat"), ("interval", "week")])).unwrap();
         assert_eq!(s.interval, Interval::Week);
     }
 
@@ -563,83 +525,31 @@ mod tests {
         let err = MetricQuery::from_params(&params(&[("metric", "nps"), ("to", "x")])).unwrap_err();
         assert_eq!(err.parameter(), Some("to"));
         assert_eq!(code_of(&[("metric", "xps")]), "unknown_metric");
-        assert_eq!(
-            code_of(&[("metric", "nps"), ("by", "city")]),
-            "unknown_dimension"
-        );
-        assert_eq!(
-            code_of(&[("metric", "nps"), ("filter[city]", "x")]),
-            "unknown_dimension"
-        );
-        assert_eq!(
-            code_of(&[("metric", "nps"), ("by", "region,product,team")]),
-            "too_many_dimensions"
-        );
-        assert_eq!(
-            code_of(&[("metric", "nps"), ("by", "region,region")]),
-            "invalid_parameter"
-        );
-        assert_eq!(
-            code_of(&[("metric", "nps"), ("from", "2026-13-01")]),
-            "invalid_date"
-        );
-        assert_eq!(
-            code_of(&[("metric", "nps"), ("to", "2026-1-5")]),
-            "invalid_date"
-        );
-        assert_eq!(
-            code_of(&[
-                ("metric", "nps"),
-                ("from", "2026-02-01"),
-                ("to", "2026-01-01")
-            ]),
-            "invalid_range"
-        );
-        assert_eq!(
-            code_of(&[("metric", "nps"), ("survey_id", "x")]),
-            "invalid_parameter"
-        );
-        assert_eq!(
-            code_of(&[("metric", "nps"), ("compare", "last_year")]),
-            "invalid_parameter"
-        );
-        assert_eq!(
-            code_of(&[("metric", "nps"), ("compare", "previous")]),
-            "invalid_parameter"
-        );
-        assert_eq!(
-            code_of(&[("metric", "nps"), ("metric", "csat")]),
-            "invalid_parameter"
-        );
-        assert_eq!(
-            code_of(&[("metric", "nps"), ("filter[region]", "")]),
-            "invalid_parameter"
-        );
-        assert_eq!(
-            code_of(&[("metric", "nps"), ("limit", "5")]),
-            "unknown_parameter"
-        );
-        assert_eq!(
-            code_of(&[("metric", "nps"), ("interval", "day")]),
-            "unknown_parameter"
-        );
-        let err = SeriesQuery::from_params(&params(&[("metric", "nps"), ("interval", "year")]))
-            .unwrap_err();
+        assert_eq!(code_of(&[("metric", "nps"), ("by", "city")]), "unknown_dimension");
+        assert_eq!(code_of(&[("metric", "nps"), ("filter[city]", "x")]), "unknown_dimension");
+        assert_eq!(code_of(&[("metric", "nps"), ("by", "region,product,team")]), "too_many_dimensions");
+        assert_eq!(code_of(&[("metric", "nps"), ("by", "region,region")]), "invalid_parameter");
+        assert_eq!(code_of(&[("metric", "nps"), ("from", "2026-13-01")]), "invalid_date");
+        assert_eq!(code_of(&[("metric", "nps"), ("to", "2026-1-5")]), "invalid_date");
+        assert_eq!(code_of(&[("metric", "nps"), ("from", "2026-02-01"), ("to", "2026-01-01")]), "invalid_range");
+        assert_eq!(code_of(&[("metric", "nps"), ("survey_id", "x")]), "invalid_parameter");
+        assert_eq!(code_of(&[("metric", "nps"), ("compare", "last_year")]), "invalid_parameter");
+        assert_eq!(code_of(&[("metric", "nps"), ("compare", "previous")]), "invalid_parameter");
+        assert_eq!(code_of(&[("metric", "nps"), ("metric", "csat")]), "invalid_parameter");
+        assert_eq!(code_of(&[("metric", "nps"), ("filter[region]", "")]), "invalid_parameter");
+        assert_eq!(code_of(&[("metric", "nps"), ("limit", "5")]), "unknown_parameter");
+        assert_eq!(code_of(&[("metric", "nps"), ("interval", "day")]), "unknown_parameter");
+        let err = SeriesQuery::from_params(&params(&[("metric", "nps"), ("interval", "year")])).unwrap_err();
         assert_eq!(err.code(), "unknown_interval");
-        let err =
-            SeriesQuery::from_params(&params(&[("metric", "nps"), ("by", "region")])).unwrap_err();
+        let err = SeriesQuery::from_params(&params(&[("metric", "nps"), ("by", "region")])).unwrap_err();
         assert_eq!(err.code(), "unknown_parameter");
     }
 
     #[test]
     fn messages_say_what_to_use() {
         let err = MetricQuery::from_params(&params(&[("metric", "xps")])).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "unknown metric `xps`: use one of nps, csat, dsat, ces, cadv"
-        );
-        let err =
-            MetricQuery::from_params(&params(&[("metric", "nps"), ("by", "city")])).unwrap_err();
+        assert_eq!(err.to_string(), "unknown metric `xps`: use one of nps, csat, dsat, ces, cadv");
+        let err = MetricQuery::from_params(&params(&[("metric", "nps"), ("by", "city")])).unwrap_err();
         assert!(err.to_string().contains("journey_stage"), "{err}");
         let err = MetricQuery::from_params(&params(&[("metric", "nps"), ("x", "1")])).unwrap_err();
         assert!(err.to_string().contains("filter[DIM]"), "{err}");
@@ -648,29 +558,11 @@ mod tests {
     #[test]
     fn interval_bucket_starts() {
         // 2026-01-01 is a Thursday: its ISO week starts Monday 2025-12-29.
-        assert_eq!(
-            Interval::Week.bucket_start(date(2026, 1, 1)),
-            date(2025, 12, 29)
-        );
-        assert_eq!(
-            Interval::Week.bucket_start(date(2025, 12, 29)),
-            date(2025, 12, 29)
-        );
-        assert_eq!(
-            Interval::Week.bucket_start(date(2026, 1, 4)),
-            date(2025, 12, 29)
-        );
-        assert_eq!(
-            Interval::Month.bucket_start(date(2026, 2, 28)),
-            date(2026, 2, 1)
-        );
-        assert_eq!(
-            Interval::Month.next_start(date(2026, 1, 1)),
-            Some(date(2026, 2, 1))
-        );
-        assert_eq!(
-            Interval::Day.next_start(date(2026, 2, 28)),
-            Some(date(2026, 3, 1))
-        );
+        assert_eq!(Interval::Week.bucket_start(date(2026, 1, 1)), date(2025, 12, 29));
+        assert_eq!(Interval::Week.bucket_start(date(2025, 12, 29)), date(2025, 12, 29));
+        assert_eq!(Interval::Week.bucket_start(date(2026, 1, 4)), date(2025, 12, 29));
+        assert_eq!(Interval::Month.bucket_start(date(2026, 2, 28)), date(2026, 2, 1));
+        assert_eq!(Interval::Month.next_start(date(2026, 1, 1)), Some(date(2026, 2, 1)));
+        assert_eq!(Interval::Day.next_start(date(2026, 2, 28)), Some(date(2026, 3, 1)));
     }
 }

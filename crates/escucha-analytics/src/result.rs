@@ -20,8 +20,12 @@ pub struct MetricResult {
     pub metric: MetricKind,
     /// Over every selected answer.
     pub total: Cell,
-    /// One per combination of group values with n > 0, sorted by n descending, then key.
+    /// One per combination of group values with n > 0, sorted by n descending, then key; at
+    /// most [`crate::MAX_GROUPS`], the largest.
     pub groups: Vec<Group>,
+    /// Whether groups beyond [`crate::MAX_GROUPS`] were left out (the total still counts
+    /// them): group by a dimension with fewer values, or filter, to see them.
+    pub truncated: bool,
 }
 
 /// One group of a grouped report.
@@ -42,10 +46,7 @@ pub struct GroupKey(pub Vec<(Dimension, Option<String>)>);
 impl GroupKey {
     /// The value of `dimension` in this key (`None` when absent or unknown).
     pub fn get(&self, dimension: &Dimension) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(d, _)| d == dimension)
-            .and_then(|(_, v)| v.as_deref())
+        self.0.iter().find(|(d, _)| d == dimension).and_then(|(_, v)| v.as_deref())
     }
 }
 
@@ -222,17 +223,9 @@ impl Acc {
 
     fn counts(&self, metric: MetricKind) -> Counts {
         match (self, metric) {
-            (Acc::Nps(c), _) => Counts::Nps {
-                promoters: c.promoters,
-                passives: c.passives,
-                detractors: c.detractors,
-            },
-            (Acc::Ces(c), _) => Counts::Ces {
-                share_easy: c.share_easy(),
-            },
-            (Acc::Proportion(c), MetricKind::Dsat) => Counts::Dsat {
-                dissatisfied: c.hits,
-            },
+            (Acc::Nps(c), _) => Counts::Nps { promoters: c.promoters, passives: c.passives, detractors: c.detractors },
+            (Acc::Ces(c), _) => Counts::Ces { share_easy: c.share_easy() },
+            (Acc::Proportion(c), MetricKind::Dsat) => Counts::Dsat { dissatisfied: c.hits },
             (Acc::Proportion(c), MetricKind::Cadv) => Counts::Cadv { advocates: c.hits },
             (Acc::Proportion(c), _) => Counts::Csat { satisfied: c.hits },
         }
@@ -257,10 +250,7 @@ pub(crate) fn cell(metric: MetricKind, current: &[u64], previous: Option<&[u64]>
         let prev = Acc::from_histogram(metric, hist);
         let test = acc.compare(&prev);
         PeriodComparison {
-            previous: PreviousPeriod {
-                n: prev.n(),
-                value: prev.summary().map(|s| s.value),
-            },
+            previous: PreviousPeriod { n: prev.n(), value: prev.summary().map(|s| s.value) },
             change: test.map(|t| t.change),
             p_value: test.and_then(|t| t.p_value),
             significant: test.is_some_and(|t| t.significant),
@@ -279,10 +269,5 @@ pub(crate) fn cell(metric: MetricKind, current: &[u64], previous: Option<&[u64]>
 pub(crate) fn point(metric: MetricKind, start: NaiveDate, hist: &[u64]) -> SeriesPoint {
     let acc = Acc::from_histogram(metric, hist);
     let summary = acc.summary();
-    SeriesPoint {
-        start,
-        n: acc.n(),
-        value: summary.map(|s| s.value),
-        ci95: summary.and_then(|s| s.ci95),
-    }
+    SeriesPoint { start, n: acc.n(), value: summary.map(|s| s.value), ci95: summary.and_then(|s| s.ci95) }
 }

@@ -5,8 +5,7 @@ use std::sync::Arc;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use escucha_analytics::{
-    AnalyticsIndex, Counts, Dimension, Interval, MetricKind, MetricQuery, MetricResult,
-    ResponseFacts, SeriesQuery,
+    AnalyticsIndex, Counts, Dimension, Interval, MetricKind, MetricQuery, MetricResult, ResponseFacts, SeriesQuery,
 };
 use serde_json::json;
 
@@ -34,17 +33,11 @@ fn facts(r: &Row) -> ResponseFacts {
         org_id: ORG,
         survey_id: r.survey,
         // Late in the UTC day, to check that the day is taken in UTC.
-        submitted_at: Utc
-            .with_ymd_and_hms(r.day.0, r.day.1, r.day.2, 23, 59, 59)
-            .unwrap(),
+        submitted_at: Utc.with_ymd_and_hms(r.day.0, r.day.1, r.day.2, 23, 59, 59).unwrap(),
         region: r.region.map(String::from),
         product: Some(r.product.to_owned()),
         channel: Some("email".into()),
-        attributes: r
-            .attrs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
+        attributes: r.attrs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         nps: r.nps,
         csat: r.csat,
         ces: r.ces,
@@ -78,105 +71,15 @@ fn rows() -> Vec<Row> {
         attrs,
     };
     vec![
-        r(
-            1,
-            (2026, 1, 5),
-            Some("north"),
-            "cards",
-            1,
-            Some(10),
-            Some(5),
-            Some(7),
-            &[("tier", "gold")],
-        ),
-        r(
-            2,
-            (2026, 1, 6),
-            Some("north"),
-            "cards",
-            1,
-            Some(9),
-            Some(4),
-            Some(6),
-            &[("tier", "gold")],
-        ),
-        r(
-            3,
-            (2026, 1, 11),
-            Some("north"),
-            "loans",
-            2,
-            Some(7),
-            Some(3),
-            Some(4),
-            &[],
-        ),
-        r(
-            4,
-            (2026, 1, 12),
-            Some("north"),
-            "loans",
-            1,
-            Some(3),
-            Some(1),
-            Some(2),
-            &[("tier", "silver")],
-        ),
-        r(
-            5,
-            (2026, 1, 31),
-            Some("south"),
-            "cards",
-            2,
-            Some(0),
-            Some(2),
-            Some(1),
-            &[("tier", "silver")],
-        ),
-        r(
-            6,
-            (2026, 2, 1),
-            Some("south"),
-            "cards",
-            1,
-            Some(6),
-            Some(5),
-            Some(5),
-            &[("tier", "gold"), ("plan", "pro")],
-        ),
-        r(
-            7,
-            (2026, 2, 15),
-            Some("south"),
-            "loans",
-            1,
-            Some(10),
-            Some(4),
-            None,
-            &[],
-        ),
-        r(
-            8,
-            (2026, 2, 28),
-            None,
-            "cards",
-            1,
-            Some(8),
-            None,
-            Some(3),
-            &[],
-        ),
-        r(
-            9,
-            (2026, 3, 1),
-            Some("north"),
-            "cards",
-            2,
-            None,
-            Some(5),
-            None,
-            &[("tier", "gold")],
-        ),
+        r(1, (2026, 1, 5), Some("north"), "cards", 1, Some(10), Some(5), Some(7), &[("tier", "gold")]),
+        r(2, (2026, 1, 6), Some("north"), "cards", 1, Some(9), Some(4), Some(6), &[("tier", "gold")]),
+        r(3, (2026, 1, 11), Some("north"), "loans", 2, Some(7), Some(3), Some(4), &[]),
+        r(4, (2026, 1, 12), Some("north"), "loans", 1, Some(3), Some(1), Some(2), &[("tier", "silver")]),
+        r(5, (2026, 1, 31), Some("south"), "cards", 2, Some(0), Some(2), Some(1), &[("tier", "silver")]),
+        r(6, (2026, 2, 1), Some("south"), "cards", 1, Some(6), Some(5), Some(5), &[("tier", "gold"), ("plan", "pro")]),
+        r(7, (2026, 2, 15), Some("south"), "loans", 1, Some(10), Some(4), None, &[]),
+        r(8, (2026, 2, 28), None, "cards", 1, Some(8), None, Some(3), &[]),
+        r(9, (2026, 3, 1), Some("north"), "cards", 2, None, Some(5), None, &[("tier", "gold")]),
     ]
 }
 
@@ -193,10 +96,7 @@ fn index() -> AnalyticsIndex {
 }
 
 fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
 fn run(index: &AnalyticsIndex, pairs: &[(&str, &str)]) -> MetricResult {
@@ -206,29 +106,18 @@ fn run(index: &AnalyticsIndex, pairs: &[(&str, &str)]) -> MetricResult {
 
 fn close(actual: Option<f64>, expected: f64) {
     let actual = actual.expect("a value");
-    assert!(
-        (actual - expected).abs() < 1e-9,
-        "expected {expected}, got {actual}"
-    );
+    assert!((actual - expected).abs() < 1e-9, "expected {expected}, got {actual}");
 }
 
 fn nps_counts(counts: Counts) -> (u64, u64, u64) {
     match counts {
-        Counts::Nps {
-            promoters,
-            passives,
-            detractors,
-        } => (promoters, passives, detractors),
+        Counts::Nps { promoters, passives, detractors } => (promoters, passives, detractors),
         other => panic!("expected NPS counts, got {other:?}"),
     }
 }
 
 fn keys(result: &MetricResult) -> Vec<Vec<Option<String>>> {
-    result
-        .groups
-        .iter()
-        .map(|g| g.key.0.iter().map(|(_, v)| v.clone()).collect())
-        .collect()
+    result.groups.iter().map(|g| g.key.0.iter().map(|(_, v)| v.clone()).collect()).collect()
 }
 
 fn k(values: &[Option<&str>]) -> Vec<Option<String>> {
@@ -254,10 +143,7 @@ fn nps_total_and_by_region() {
     //   ci95: p .5, d .25 → .75 − .0625 = .6875, / 4 = .171875, √ × 196 = 81.2573 →
     //   [−56.2573, 106.2573 → clipped to 100].
     // south: 0, 6, 10 → 1 / 0 / 2, NPS = −33.33…; unknown region: 8 → passive, NPS 0, [0, 0].
-    assert_eq!(
-        keys(&r),
-        vec![k(&[Some("north")]), k(&[Some("south")]), k(&[None])]
-    );
+    assert_eq!(keys(&r), vec![k(&[Some("north")]), k(&[Some("south")]), k(&[None])]);
     let north = &r.groups[0].cell;
     assert_eq!(north.n, 4);
     assert_eq!(nps_counts(north.counts), (2, 1, 1));
@@ -276,14 +162,7 @@ fn nps_total_and_by_region() {
 #[test]
 fn json_shape_matches_the_api() {
     let index = index();
-    let r = run(
-        &index,
-        &[
-            ("metric", "nps"),
-            ("by", "region"),
-            ("filter[region]", "south"),
-        ],
-    );
+    let r = run(&index, &[("metric", "nps"), ("by", "region"), ("filter[region]", "south")]);
     // south: 0, 6, 10 → P 1, Pa 0, D 2, NPS −33.33…; p = 1/3, d = 2/3,
     // p + d − (p − d)² = 1 − 1/9 = 8/9, / 3 = 8/27 → half = 196 × √(8/27) = 106.6888866.
     let half = 196.0 * (8.0f64 / 27.0).sqrt();
@@ -297,7 +176,7 @@ fn json_shape_matches_the_api() {
     group["key"] = json!({"region": "south"});
     assert_eq!(
         serde_json::to_value(&r).unwrap(),
-        json!({"metric": "nps", "total": cell, "groups": [group]})
+        json!({"metric": "nps", "total": cell, "groups": [group], "truncated": false})
     );
 }
 
@@ -339,35 +218,14 @@ fn filters_combine_and_across_dimensions_or_within_one() {
     assert_eq!(nps_counts(r.total.counts), (2, 1, 2));
     close(r.total.value, 0.0);
     // cards or loans: all 8 answers.
-    let r = run(
-        &index,
-        &[
-            ("metric", "nps"),
-            ("filter[product]", "cards"),
-            ("filter[product]", "loans"),
-        ],
-    );
+    let r = run(&index, &[("metric", "nps"), ("filter[product]", "cards"), ("filter[product]", "loans")]);
     assert_eq!(r.total.n, 8);
     // north and loans: rows 3, 4 → 7, 3 → NPS −50.
-    let r = run(
-        &index,
-        &[
-            ("metric", "nps"),
-            ("filter[region]", "north"),
-            ("filter[product]", "loans"),
-        ],
-    );
+    let r = run(&index, &[("metric", "nps"), ("filter[region]", "north"), ("filter[product]", "loans")]);
     assert_eq!(r.total.n, 2);
     close(r.total.value, -50.0);
     // An unknown value selects nothing: n 0, no value, no interval, no groups.
-    let r = run(
-        &index,
-        &[
-            ("metric", "nps"),
-            ("by", "region"),
-            ("filter[region]", "west"),
-        ],
-    );
+    let r = run(&index, &[("metric", "nps"), ("by", "region"), ("filter[region]", "west")]);
     assert_eq!(r.total.n, 0);
     assert_eq!(r.total.value, None);
     assert_eq!(r.total.ci95, None);
@@ -381,14 +239,7 @@ fn date_range_is_inclusive_in_utc_days() {
     let index = index();
     // 2026-01-06 … 2026-01-31: rows 2, 3, 4, 5 (both ends included, submitted at 23:59:59 UTC)
     // → 9, 7, 3, 0 → P 1, Pa 1, D 2 → NPS = 100 × (1 − 2) / 4 = −25.
-    let r = run(
-        &index,
-        &[
-            ("metric", "nps"),
-            ("from", "2026-01-06"),
-            ("to", "2026-01-31"),
-        ],
-    );
+    let r = run(&index, &[("metric", "nps"), ("from", "2026-01-06"), ("to", "2026-01-31")]);
     assert_eq!(r.total.n, 4);
     assert_eq!(nps_counts(r.total.counts), (1, 1, 2));
     close(r.total.value, -25.0);
@@ -424,10 +275,8 @@ fn restrict_is_an_and_of_in_lists() {
     assert_eq!(r.total.n, 3);
     close(r.total.value, -100.0 / 3.0);
     // (north or south) and loans: rows 3, 4, 7 → 7, 3, 10 → P 1, Pa 1, D 1 → 0.
-    q.restrict = vec![
-        (Dimension::Region, vec!["north".into(), "south".into()]),
-        (Dimension::Product, vec!["loans".into()]),
-    ];
+    q.restrict =
+        vec![(Dimension::Region, vec!["north".into(), "south".into()]), (Dimension::Product, vec!["loans".into()])];
     let r = index.query(ORG, &q).unwrap();
     assert_eq!(nps_counts(r.total.counts), (1, 1, 1));
     // A restriction cannot be widened by a filter: south restricted, north filtered → nothing.
@@ -446,10 +295,7 @@ fn attribute_columns_are_created_on_demand() {
     // tier: gold = rows 1, 2, 6 → 10, 9, 6 → 33.33; silver = rows 4, 5 → 3, 0 → −100;
     // unknown = rows 3, 7, 8 → 7, 10, 8 → 33.33. Gold and unknown tie on n = 3: known first.
     let r = run(&index, &[("metric", "nps"), ("by", "attr.tier")]);
-    assert_eq!(
-        keys(&r),
-        vec![k(&[Some("gold")]), k(&[None]), k(&[Some("silver")])]
-    );
+    assert_eq!(keys(&r), vec![k(&[Some("gold")]), k(&[None]), k(&[Some("silver")])]);
     close(r.groups[0].cell.value, 100.0 / 3.0);
     close(r.groups[2].cell.value, -100.0);
     // `plan` first appears at row 6 (inserted in between others): only row 6 has it.
@@ -460,14 +306,7 @@ fn attribute_columns_are_created_on_demand() {
     let r = run(&index, &[("metric", "nps"), ("filter[attr.colour]", "red")]);
     assert_eq!(r.total.n, 0);
     let r = run(&index, &[("metric", "nps"), ("by", "attr.colour,region")]);
-    assert_eq!(
-        keys(&r),
-        vec![
-            k(&[None, Some("north")]),
-            k(&[None, Some("south")]),
-            k(&[None, None])
-        ]
-    );
+    assert_eq!(keys(&r), vec![k(&[None, Some("north")]), k(&[None, Some("south")]), k(&[None, None])]);
 }
 
 #[test]
@@ -477,10 +316,7 @@ fn duplicate_sequence_is_ignored() {
     replay.nps = Some(0);
     replay.region = Some("west".into());
     assert!(!index.insert(&replay));
-    assert_eq!(
-        index.insert_many(rows().iter().map(facts).collect::<Vec<_>>().iter()),
-        0
-    );
+    assert_eq!(index.insert_many(rows().iter().map(facts).collect::<Vec<_>>().iter()), 0);
     assert_eq!(index.stats(ORG).rows, 9);
     assert_eq!(index.max_seq(), Some(9));
     let r = run(&index, &[("metric", "nps")]);
@@ -510,10 +346,7 @@ fn csat_dsat_cadv_and_ces() {
     let [lo, hi] = r.total.ci95.unwrap();
     close(Some(lo), 100.0 * (centre - half));
     close(Some(hi), 100.0 * (centre + half));
-    assert!(
-        (lo - 30.57424).abs() < 1e-5 && (hi - 86.31557).abs() < 1e-5,
-        "{lo} {hi}"
-    );
+    assert!((lo - 30.57424).abs() < 1e-5 && (hi - 86.31557).abs() < 1e-5, "{lo} {hi}");
     // DSAT: 1, 2 → 2 of 8 = 25.
     let r = run(&index, &[("metric", "dsat")]);
     assert_eq!(r.total.counts, Counts::Dsat { dissatisfied: 2 });
@@ -530,10 +363,7 @@ fn csat_dsat_cadv_and_ces() {
     assert_eq!(r.total.n, 7);
     close(r.total.value, 4.0);
     let [lo, hi] = r.total.ci95.unwrap();
-    assert!(
-        (lo - 2.0021048).abs() < 1e-6 && (hi - 5.9978952).abs() < 1e-6,
-        "{lo} {hi}"
-    );
+    assert!((lo - 2.0021048).abs() < 1e-6 && (hi - 5.9978952).abs() < 1e-6, "{lo} {hi}");
     match r.total.counts {
         Counts::Ces { share_easy } => close(share_easy, 300.0 / 7.0),
         other => panic!("expected CES counts, got {other:?}"),
@@ -548,13 +378,7 @@ fn compare_with_the_previous_period() {
     // February (28 days) against the 28 days before: 2026-01-04 … 2026-01-31.
     let r = run(
         &index,
-        &[
-            ("metric", "nps"),
-            ("by", "region"),
-            ("from", "2026-02-01"),
-            ("to", "2026-02-28"),
-            ("compare", "previous"),
-        ],
+        &[("metric", "nps"), ("by", "region"), ("from", "2026-02-01"), ("to", "2026-02-28"), ("compare", "previous")],
     );
     // Total now: rows 6, 7, 8 → 6, 10, 8 → 0 (n 3); before: rows 1–5 → 10, 9, 7, 3, 0 → 0 (n 5).
     // change 0 → p = 1.
@@ -602,11 +426,7 @@ fn series_by_month_defaults_and_spans_the_data() {
     let points = series(&index, &[("metric", "csat")]);
     assert_eq!(
         points,
-        vec![
-            (date(2026, 1, 1), 5, Some(40.0)),
-            (date(2026, 2, 1), 2, Some(100.0)),
-            (date(2026, 3, 1), 1, Some(100.0)),
-        ]
+        vec![(date(2026, 1, 1), 5, Some(40.0)), (date(2026, 2, 1), 2, Some(100.0)), (date(2026, 3, 1), 1, Some(100.0)),]
     );
 }
 
@@ -615,30 +435,16 @@ fn series_weeks_start_on_monday() {
     let index = index();
     // Week of Monday 2026-01-05 … Sunday 01-11: rows 1, 2, 3 → 5, 4, 3 → 66.67;
     // week of 01-12: row 4 → 1 → 0.
-    let points = series(
-        &index,
-        &[
-            ("metric", "csat"),
-            ("interval", "week"),
-            ("from", "2026-01-05"),
-            ("to", "2026-01-18"),
-        ],
-    );
+    let points =
+        series(&index, &[("metric", "csat"), ("interval", "week"), ("from", "2026-01-05"), ("to", "2026-01-18")]);
     assert_eq!(points.len(), 2);
     assert_eq!((points[0].0, points[0].1), (date(2026, 1, 5), 3));
     close(points[0].2, 200.0 / 3.0);
     assert_eq!(points[1], (date(2026, 1, 12), 1, Some(0.0)));
     // From a Wednesday: the first bucket is still labelled with its Monday, but holds only
     // 01-07 … 01-11 (row 3).
-    let points = series(
-        &index,
-        &[
-            ("metric", "csat"),
-            ("interval", "week"),
-            ("from", "2026-01-07"),
-            ("to", "2026-01-11"),
-        ],
-    );
+    let points =
+        series(&index, &[("metric", "csat"), ("interval", "week"), ("from", "2026-01-07"), ("to", "2026-01-11")]);
     assert_eq!(points, vec![(date(2026, 1, 5), 1, Some(0.0))]);
 }
 
@@ -657,24 +463,12 @@ fn series_by_day_keeps_empty_days() {
     );
     assert_eq!(
         points,
-        vec![
-            (date(2026, 1, 5), 1, Some(100.0)),
-            (date(2026, 1, 6), 1, Some(100.0)),
-            (date(2026, 1, 7), 0, None),
-        ]
+        vec![(date(2026, 1, 5), 1, Some(100.0)), (date(2026, 1, 6), 1, Some(100.0)), (date(2026, 1, 7), 0, None),]
     );
-    let query = SeriesQuery {
-        interval: Interval::Day,
-        ..SeriesQuery::new(MetricKind::Nps)
-    };
+    let query = SeriesQuery { interval: Interval::Day, ..SeriesQuery::new(MetricKind::Nps) };
     // An organisation without data has no points.
     assert!(index.series(42, &query).unwrap().points.is_empty());
-    let json = serde_json::to_value(
-        index
-            .series(ORG, &SeriesQuery::new(MetricKind::Nps))
-            .unwrap(),
-    )
-    .unwrap();
+    let json = serde_json::to_value(index.series(ORG, &SeriesQuery::new(MetricKind::Nps)).unwrap()).unwrap();
     assert_eq!(json["points"][0]["start"], json!("2026-01-01"));
     assert_eq!(json["interval"], json!("month"));
 }
@@ -684,16 +478,10 @@ fn engine_errors_have_codes() {
     let index = index();
     let mut q = MetricQuery::new(MetricKind::Nps);
     q.group_by = vec![Dimension::Region, Dimension::Product, Dimension::Team];
-    assert_eq!(
-        index.query(ORG, &q).unwrap_err().code(),
-        "too_many_dimensions"
-    );
+    assert_eq!(index.query(ORG, &q).unwrap_err().code(), "too_many_dimensions");
     let mut q = MetricQuery::new(MetricKind::Nps);
     q.compare_previous = true;
-    assert_eq!(
-        index.query(ORG, &q).unwrap_err().code(),
-        "invalid_parameter"
-    );
+    assert_eq!(index.query(ORG, &q).unwrap_err().code(), "invalid_parameter");
     q.from = Some(date(2026, 2, 1));
     q.to = Some(date(2026, 1, 1));
     assert_eq!(index.query(ORG, &q).unwrap_err().code(), "invalid_range");
@@ -705,11 +493,7 @@ fn engine_errors_have_codes() {
     };
     assert_eq!(index.series(ORG, &q).unwrap_err().code(), "too_many_points");
     // The widest calendar does not panic either.
-    let q = SeriesQuery {
-        from: Some(NaiveDate::MIN),
-        to: Some(NaiveDate::MAX),
-        ..SeriesQuery::new(MetricKind::Nps)
-    };
+    let q = SeriesQuery { from: Some(NaiveDate::MIN), to: Some(NaiveDate::MAX), ..SeriesQuery::new(MetricKind::Nps) };
     assert_eq!(index.series(ORG, &q).unwrap_err().code(), "too_many_points");
     let mut q = MetricQuery::new(MetricKind::Nps);
     q.from = Some(NaiveDate::MIN);
@@ -745,8 +529,7 @@ fn large_scans_threads_and_sparse_groups_agree_with_construction() {
             seq: i,
             org_id: ORG,
             survey_id: 1,
-            submitted_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
-                + chrono::Duration::days(i % 365),
+            submitted_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + chrono::Duration::days(i % 365),
             employee: Some(format!("e{}", i % 600)),
             attributes: vec![("desk".into(), format!("d{}", (i / 600) % 600))],
             nps: Some((i % 11) as u8),
@@ -757,9 +540,7 @@ fn large_scans_threads_and_sparse_groups_agree_with_construction() {
     // Scores cycle 0…10: of 600,000 = 54,545 × 11 + 5 rows, scores 0–4 get one more.
     // promoters (9, 10) = 2 × 54,545; passives (7, 8) = 2 × 54,545;
     // detractors (0–6) = 7 × 54,545 + 5.
-    let r = index
-        .query(ORG, &MetricQuery::new(MetricKind::Nps))
-        .unwrap();
+    let r = index.query(ORG, &MetricQuery::new(MetricKind::Nps)).unwrap();
     assert_eq!(nps_counts(r.total.counts), (109_090, 109_090, 381_820));
     // employee × desk: 601 × 601 = 361,201 cells > 2¹⁸, so counted sparsely. Row i has
     // employee i mod 600 and desk ⌊i/600⌋ mod 600, so each of the 600 × 600 = 360,000 pairs
@@ -768,9 +549,19 @@ fn large_scans_threads_and_sparse_groups_agree_with_construction() {
     let mut q = MetricQuery::new(MetricKind::Nps);
     q.group_by = vec![Dimension::Employee, Dimension::Attr("desk".into())];
     let r = index.query(ORG, &q).unwrap();
-    assert_eq!(r.groups.len(), 360_000);
-    assert_eq!(r.groups.iter().filter(|g| g.cell.n == 2).count(), 240_000);
+    // Only the 10,000 largest groups are returned (all with n = 2), and the result says so;
+    // the total still counts every row.
+    assert!(r.truncated);
+    assert_eq!(r.groups.len(), escucha_analytics::MAX_GROUPS);
+    assert!(r.groups.iter().all(|g| g.cell.n == 2));
     assert_eq!(r.total.n, n as u64);
+    // Filtered to employee e0: its 1,000 rows (i = 600 k, k < 1,000) have desks k mod 600, so
+    // 600 groups, d0–d399 with n = 2.
+    q.filters = vec![(Dimension::Employee, "e0".into())];
+    let r = index.query(ORG, &q).unwrap();
+    assert!(!r.truncated);
+    assert_eq!(r.groups.len(), 600);
+    assert_eq!(r.groups.iter().filter(|g| g.cell.n == 2).count(), 400);
     // A date range keeps whole days: 2026-01-01 … 2026-01-10 is days 0–9 of each 365-day cycle.
     let mut q = MetricQuery::new(MetricKind::Nps);
     q.from = Some(date(2026, 1, 1));
@@ -781,6 +572,8 @@ fn large_scans_threads_and_sparse_groups_agree_with_construction() {
 
 #[test]
 fn concurrent_inserts_and_queries() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<AnalyticsIndex>();
     let index = Arc::new(AnalyticsIndex::new());
     let writer = {
         let index = Arc::clone(&index);
@@ -799,18 +592,12 @@ fn concurrent_inserts_and_queries() {
     };
     let mut last = 0;
     for _ in 0..50 {
-        let n = index
-            .query(ORG, &MetricQuery::new(MetricKind::Nps))
-            .unwrap()
-            .total
-            .n;
+        let n = index.query(ORG, &MetricQuery::new(MetricKind::Nps)).unwrap().total.n;
         assert!(n >= last, "counts never go back");
         last = n;
     }
     writer.join().unwrap();
-    let r = index
-        .query(ORG, &MetricQuery::new(MetricKind::Nps))
-        .unwrap();
+    let r = index.query(ORG, &MetricQuery::new(MetricKind::Nps)).unwrap();
     assert_eq!(r.total.n, 20_000);
     close(r.total.value, 100.0);
 }
@@ -855,17 +642,15 @@ fn whole_and_partial_blocks_agree() {
     assert_eq!(r.total.comparison.unwrap().previous.n, 5120);
     // A weekly series over everything: 2026-03-02 is a Monday, so weeks hold 7 × 1024 rows,
     // the last one 6 days (20 = 7 + 7 + 6).
-    let s = index
-        .series(
-            ORG,
-            &SeriesQuery {
-                interval: Interval::Week,
-                ..SeriesQuery::new(MetricKind::Nps)
-            },
-        )
-        .unwrap();
+    let s = index.series(ORG, &SeriesQuery { interval: Interval::Week, ..SeriesQuery::new(MetricKind::Nps) }).unwrap();
     let ns: Vec<u64> = s.points.iter().map(|p| p.n).collect();
     assert_eq!(ns, vec![7168, 7168, 6144]);
+    // Whole blocks are counted from their per-block histograms, per score column: nobody
+    // answered CES, and every NPS answer of the 20 days counts.
+    let ces = index.query(ORG, &MetricQuery::new(MetricKind::Ces)).unwrap();
+    assert_eq!(ces.total.n, 0);
+    let all = index.query(ORG, &MetricQuery::new(MetricKind::Nps)).unwrap();
+    assert_eq!(all.total.n, 20_480);
     assert_eq!(s.points[0].start, date(2026, 3, 2));
 }
 
@@ -911,24 +696,11 @@ fn engine_agrees_with_a_naive_count() {
     let queries = [
         (vec![], vec![], None, None),
         (vec![Dimension::Region], vec![], None, None),
-        (
-            vec![Dimension::Region, Dimension::Product],
-            vec![],
-            day(3),
-            day(40),
-        ),
-        (
-            vec![Dimension::Product],
-            vec![(Dimension::Region, "east")],
-            day(10),
-            day(11),
-        ),
-        (
-            vec![Dimension::Survey],
-            vec![(Dimension::Product, "loans")],
-            day(0),
-            day(59),
-        ),
+        (vec![Dimension::Region, Dimension::Product], vec![], day(3), day(40)),
+        (vec![Dimension::Product], vec![(Dimension::Region, "east")], day(10), day(11)),
+        (vec![Dimension::Survey], vec![(Dimension::Product, "loans")], day(0), day(59)),
+        (vec![Dimension::Survey], vec![(Dimension::Region, "east"), (Dimension::Product, "loans")], day(20), day(30)),
+        (vec![], vec![(Dimension::Region, "north"), (Dimension::Region, "south")], None, None),
     ];
     for (group_by, filters, from, to) in queries {
         for compare in [false, true] {
@@ -937,10 +709,7 @@ fn engine_agrees_with_a_naive_count() {
             }
             let query = MetricQuery {
                 group_by: group_by.clone(),
-                filters: filters
-                    .iter()
-                    .map(|(d, v)| (d.clone(), v.to_string()))
-                    .collect(),
+                filters: filters.iter().map(|(d, v)| (d.clone(), v.to_string())).collect(),
                 from,
                 to,
                 compare_previous: compare,
@@ -955,14 +724,13 @@ fn engine_agrees_with_a_naive_count() {
                 Dimension::Survey => Some(f.survey_id.to_string()),
                 _ => None,
             };
-            let mut expected: std::collections::BTreeMap<Vec<Option<String>>, (u64, u64)> =
-                Default::default();
+            let mut expected: std::collections::BTreeMap<Vec<Option<String>>, (u64, u64)> = Default::default();
             for f in &rows {
-                if f.nps.is_none()
-                    || !filters
-                        .iter()
-                        .all(|(d, v)| value_of(f, d).as_deref() == Some(*v))
-                {
+                // Filters on one dimension: any of its values; across dimensions: all.
+                let passes = filters
+                    .iter()
+                    .all(|(d, _)| filters.iter().any(|(d2, v)| d2 == d && value_of(f, d2).as_deref() == Some(*v)));
+                if f.nps.is_none() || !passes {
                     continue;
                 }
                 let date = f.submitted_at.date_naive();
@@ -978,11 +746,7 @@ fn engine_agrees_with_a_naive_count() {
             assert_eq!(result.total.n, total_now, "{what}");
             if compare {
                 let total_before: u64 = expected.values().map(|e| e.1).sum();
-                assert_eq!(
-                    result.total.comparison.unwrap().previous.n,
-                    total_before,
-                    "{what}"
-                );
+                assert_eq!(result.total.comparison.unwrap().previous.n, total_before, "{what}");
             }
             if group_by.is_empty() {
                 continue;
@@ -1010,6 +774,22 @@ fn engine_agrees_with_a_naive_count() {
             assert_eq!(got, want, "{what}");
         }
     }
+
+    // A weekly series of one region against a naive count per ISO week.
+    let query = SeriesQuery {
+        interval: Interval::Week,
+        filters: vec![(Dimension::Region, "north".into())],
+        ..SeriesQuery::new(MetricKind::Nps)
+    };
+    let series = index.series(ORG, &query).unwrap();
+    let mut expected: std::collections::BTreeMap<NaiveDate, u64> = Default::default();
+    for f in rows.iter().filter(|f| f.nps.is_some() && f.region.as_deref() == Some("north")) {
+        let week = Interval::Week.bucket_start(f.submitted_at.date_naive());
+        *expected.entry(week).or_default() += 1;
+    }
+    let got: std::collections::BTreeMap<NaiveDate, u64> =
+        series.points.iter().filter(|p| p.n > 0).map(|p| (p.start, p.n)).collect();
+    assert_eq!(got, expected);
 }
 
 /// A dimension whose dictionary outgrows one byte (256 values) and then two (65,536): its codes
@@ -1031,24 +811,22 @@ fn dimensions_with_many_values_widen_their_codes() {
         })
         .collect();
     index.insert_many(&rows);
-    for (employee, expected) in [
-        ("e5", -100.0),
-        ("e254", 100.0),
-        ("e300", 100.0),
-        ("e69999", -100.0),
-    ] {
+    for (employee, expected) in [("e5", -100.0), ("e254", 100.0), ("e300", 100.0), ("e69999", -100.0)] {
         let r = run(&index, &[("metric", "nps"), ("filter[employee]", employee)]);
         assert_eq!(r.total.n, 1, "{employee}");
         close(r.total.value, expected);
     }
-    // 70,001 employee codes × 3 region codes: flat counters, one group per employee.
+    // 70,001 employee codes × 3 region codes: flat counters, one group per employee, of which
+    // the first 10,000 by key are returned (all have n = 1).
     let r = run(&index, &[("metric", "nps"), ("by", "employee,region")]);
-    assert_eq!(r.groups.len(), n as usize);
-    let g = r
-        .groups
-        .iter()
-        .find(|g| g.key.get(&Dimension::Employee) == Some("e65537"))
-        .unwrap();
-    assert_eq!(g.key.get(&Dimension::Region), Some("south"));
-    close(g.cell.value, -100.0);
+    assert!(r.truncated);
+    assert_eq!(r.total.n, n as u64);
+    assert_eq!(r.groups[0].key.get(&Dimension::Employee), Some("e0"));
+    assert_eq!(r.groups[1].key.get(&Dimension::Employee), Some("e1"));
+    assert_eq!(r.groups[2].key.get(&Dimension::Employee), Some("e10"));
+    // A code past 65,535 groups and filters right.
+    let r = run(&index, &[("metric", "nps"), ("by", "employee,region"), ("filter[employee]", "e65537")]);
+    assert_eq!(r.groups.len(), 1);
+    assert_eq!(r.groups[0].key.get(&Dimension::Region), Some("south"));
+    close(r.groups[0].cell.value, -100.0);
 }

@@ -12,6 +12,7 @@
 //!   response, a dashboard cell and an index over millions of rows.
 
 pub mod metrics;
+pub mod access;
 pub mod case;
 pub mod customer;
 pub mod emotions;

@@ -19,6 +19,8 @@ use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 use statrs::function::erf::erfc;
 
+use crate::survey::QuestionType;
+
 /// The two-sided 95% quantile of the standard normal distribution, used by the Wilson interval.
 pub const Z95: f64 = 1.959963984540054;
 
@@ -44,13 +46,8 @@ pub enum MetricKind {
 
 impl MetricKind {
     /// Every metric kind, in the order used in error messages and documentation.
-    pub const ALL: [MetricKind; 5] = [
-        MetricKind::Nps,
-        MetricKind::Csat,
-        MetricKind::Dsat,
-        MetricKind::Ces,
-        MetricKind::Cadv,
-    ];
+    pub const ALL: [MetricKind; 5] =
+        [MetricKind::Nps, MetricKind::Csat, MetricKind::Dsat, MetricKind::Ces, MetricKind::Cadv];
 
     /// The name used in the API (`nps`, `csat`, `dsat`, `ces`, `cadv`).
     pub fn as_str(self) -> &'static str {
@@ -64,12 +61,12 @@ impl MetricKind {
     }
 
     /// The survey question type whose answers feed this metric (DSAT reads the CSAT question).
-    pub fn question_type(self) -> &'static str {
+    pub fn question_type(self) -> QuestionType {
         match self {
-            MetricKind::Nps => "nps",
-            MetricKind::Csat | MetricKind::Dsat => "csat",
-            MetricKind::Ces => "ces",
-            MetricKind::Cadv => "cadv",
+            MetricKind::Nps => QuestionType::Nps,
+            MetricKind::Csat | MetricKind::Dsat => QuestionType::Csat,
+            MetricKind::Ces => QuestionType::Ces,
+            MetricKind::Cadv => QuestionType::Cadv,
         }
     }
 
@@ -114,10 +111,7 @@ impl FromStr for MetricKind {
     type Err = UnknownMetric;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        MetricKind::ALL
-            .into_iter()
-            .find(|kind| kind.as_str() == s)
-            .ok_or_else(|| UnknownMetric(s.to_owned()))
+        MetricKind::ALL.into_iter().find(|kind| kind.as_str() == s).ok_or_else(|| UnknownMetric(s.to_owned()))
     }
 }
 
@@ -146,11 +140,7 @@ pub struct Comparison {
 impl Comparison {
     fn from_test(change: f64, p_value: Option<f64>) -> Self {
         let p_value = p_value.filter(|p| p.is_finite()).map(|p| p.clamp(0.0, 1.0));
-        Comparison {
-            change,
-            p_value,
-            significant: p_value.is_some_and(|p| p < SIGNIFICANCE_LEVEL),
-        }
+        Comparison { change, p_value, significant: p_value.is_some_and(|p| p < SIGNIFICANCE_LEVEL) }
     }
 
     /// A z-test of `change` with standard error `se`: p = 2(1 − Φ(|z|)) = erfc(|z| / √2).
@@ -223,10 +213,7 @@ impl NpsCounts {
         let (p, d, n) = self.shares()?;
         let value = 100.0 * (p - d);
         let half = 196.0 * ((p + d - (p - d) * (p - d)).max(0.0) / n).sqrt();
-        Some(Summary {
-            value,
-            ci95: Some([(value - half).max(-100.0), (value + half).min(100.0)]),
-        })
+        Some(Summary { value, ci95: Some([(value - half).max(-100.0), (value + half).min(100.0)]) })
     }
 
     /// Change of NPS against `previous`, tested with a z-test on the difference of the two
@@ -289,10 +276,7 @@ impl ProportionCounts {
         let half = Z95 / denom * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
         Some(Summary {
             value: 100.0 * p,
-            ci95: Some([
-                (100.0 * (centre - half)).max(0.0),
-                (100.0 * (centre + half)).min(100.0),
-            ]),
+            ci95: Some([(100.0 * (centre - half)).max(0.0), (100.0 * (centre + half)).min(100.0)]),
         })
     }
 
@@ -305,9 +289,7 @@ impl ProportionCounts {
         let (n1, n0) = (self.n as f64, previous.n as f64);
         let (p1, p0) = (self.hits as f64 / n1, previous.hits as f64 / n0);
         let pooled = (self.hits + previous.hits) as f64 / (n1 + n0);
-        let se = (pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n0))
-            .max(0.0)
-            .sqrt();
+        let se = (pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n0)).max(0.0).sqrt();
         let mut comparison = Comparison::z_test(p1 - p0, se);
         comparison.change *= 100.0;
         Some(comparison)
@@ -392,11 +374,8 @@ impl MeanAccumulator {
                 let (a, b) = (v1 / self.n as f64, v0 / previous.n as f64);
                 let se = (a + b).sqrt();
                 if se > 0.0 {
-                    let df = (a + b) * (a + b)
-                        / (a * a / (self.n as f64 - 1.0) + b * b / (previous.n as f64 - 1.0));
-                    StudentsT::new(0.0, 1.0, df)
-                        .ok()
-                        .map(|t| 2.0 * t.sf((change / se).abs()))
+                    let df = (a + b) * (a + b) / (a * a / (self.n as f64 - 1.0) + b * b / (previous.n as f64 - 1.0));
+                    StudentsT::new(0.0, 1.0, df).ok().map(|t| 2.0 * t.sf((change / se).abs()))
                 } else if change == 0.0 {
                     Some(1.0)
                 } else {
@@ -475,17 +454,11 @@ mod tests {
     use super::*;
 
     fn close(actual: f64, expected: f64) {
-        assert!(
-            (actual - expected).abs() < 1e-9,
-            "expected {expected}, got {actual}"
-        );
+        assert!((actual - expected).abs() < 1e-9, "expected {expected}, got {actual}");
     }
 
     fn close_tol(actual: f64, expected: f64, tol: f64) {
-        assert!(
-            (actual - expected).abs() < tol,
-            "expected {expected} ± {tol}, got {actual}"
-        );
+        assert!((actual - expected).abs() < tol, "expected {expected} ± {tol}, got {actual}");
     }
 
     fn interval(summary: Summary) -> [f64; 2] {
@@ -496,15 +469,13 @@ mod tests {
     fn metric_kind_parses_and_prints() {
         for kind in MetricKind::ALL {
             assert_eq!(kind.as_str().parse::<MetricKind>(), Ok(kind));
-            assert_eq!(
-                serde_json::to_string(&kind).unwrap(),
-                format!("\"{}\"", kind.as_str())
-            );
+            assert_eq!(serde_json::to_string(&kind).unwrap(), format!("\"{}\"", kind.as_str()));
         }
         let err = "NPS".parse::<MetricKind>().unwrap_err();
         assert_eq!(err, UnknownMetric("NPS".into()));
         assert!(err.to_string().contains("nps, csat, dsat, ces, cadv"));
-        assert_eq!(MetricKind::Dsat.question_type(), "csat");
+        assert_eq!(MetricKind::Dsat.question_type(), QuestionType::Csat);
+        assert_eq!(MetricKind::Nps.question_type(), QuestionType::Nps);
         assert_eq!(MetricKind::Ces.scale(), (1, 7));
         assert!(MetricKind::Nps.accepts(0));
         assert!(!MetricKind::Csat.accepts(0));
@@ -518,14 +489,7 @@ mod tests {
             assert!(c.add(s));
         }
         assert!(!c.add(11));
-        assert_eq!(
-            c,
-            NpsCounts {
-                promoters: 2,
-                passives: 2,
-                detractors: 7
-            }
-        );
+        assert_eq!(c, NpsCounts { promoters: 2, passives: 2, detractors: 7 });
     }
 
     #[test]
@@ -534,11 +498,7 @@ mod tests {
         // value = 100 × (0.5 − 0.2) = 30.
         // p + d − (p − d)² = 0.7 − 0.09 = 0.61; 0.61 / 10 = 0.061; √0.061 = 0.246981780704569;
         // half = 196 × 0.246981780704569 = 48.40842901809552 → [−18.40842901809552, 78.40842901809552].
-        let c = NpsCounts {
-            promoters: 5,
-            passives: 3,
-            detractors: 2,
-        };
+        let c = NpsCounts { promoters: 5, passives: 3, detractors: 2 };
         let s = c.summary().unwrap();
         close(s.value, 30.0);
         let [lo, hi] = interval(s);
@@ -553,22 +513,14 @@ mod tests {
         // p + d − (p − d)² = 1 − 1/9 = 8/9; /3 = 8/27; √(8/27) = 0.5443310539518174;
         // half = 196 × 0.5443310539518174 = 106.68888657455621 → lo = −73.3555… (inside),
         // hi = 140.022… → clipped to 100.
-        let c = NpsCounts {
-            promoters: 2,
-            passives: 0,
-            detractors: 1,
-        };
+        let c = NpsCounts { promoters: 2, passives: 0, detractors: 1 };
         let s = c.summary().unwrap();
         close(s.value, 100.0 / 3.0);
         let [lo, hi] = interval(s);
         close_tol(lo, 100.0 / 3.0 - 106.688886574556, 1e-8);
         close(hi, 100.0);
         // Clipped below too: 1 promoter, 2 detractors → value −33.33…, lo −140.02 → −100.
-        let c = NpsCounts {
-            promoters: 1,
-            passives: 0,
-            detractors: 2,
-        };
+        let c = NpsCounts { promoters: 1, passives: 0, detractors: 2 };
         let [lo, hi] = interval(c.summary().unwrap());
         close(lo, -100.0);
         close_tol(hi, -100.0 / 3.0 + 106.688886574556, 1e-8);
@@ -587,24 +539,9 @@ mod tests {
 
     #[test]
     fn nps_merge_adds_counts() {
-        let mut a = NpsCounts {
-            promoters: 1,
-            passives: 2,
-            detractors: 3,
-        };
-        a.merge(&NpsCounts {
-            promoters: 4,
-            passives: 1,
-            detractors: 0,
-        });
-        assert_eq!(
-            a,
-            NpsCounts {
-                promoters: 5,
-                passives: 3,
-                detractors: 3
-            }
-        );
+        let mut a = NpsCounts { promoters: 1, passives: 2, detractors: 3 };
+        a.merge(&NpsCounts { promoters: 4, passives: 1, detractors: 0 });
+        assert_eq!(a, NpsCounts { promoters: 5, passives: 3, detractors: 3 });
         assert_eq!(a.n(), 11);
     }
 
@@ -741,16 +678,8 @@ mod tests {
         //   var = 10⁴ × (0.7 − 0.01) / 100 = 69.
         // change = 30; se = √(64 + 69) = √133 = 11.532562594670797; z = 2.6013299…
         // p = erfc(z/√2) = 0.0092863… (two-sided) → significant.
-        let current = NpsCounts {
-            promoters: 60,
-            passives: 20,
-            detractors: 20,
-        };
-        let previous = NpsCounts {
-            promoters: 40,
-            passives: 30,
-            detractors: 30,
-        };
+        let current = NpsCounts { promoters: 60, passives: 20, detractors: 20 };
+        let previous = NpsCounts { promoters: 40, passives: 30, detractors: 30 };
         let c = current.compare(&previous).unwrap();
         close(c.change, 30.0);
         close_tol(c.p_value.unwrap(), 0.0092863, 1e-6);
@@ -761,20 +690,12 @@ mod tests {
     #[test]
     fn nps_change_without_variance() {
         // Both periods all promoters: change 0, variances 0 → p = 1, not significant.
-        let a = NpsCounts {
-            promoters: 3,
-            passives: 0,
-            detractors: 0,
-        };
+        let a = NpsCounts { promoters: 3, passives: 0, detractors: 0 };
         let c = a.compare(&a).unwrap();
         assert_eq!(c.p_value, Some(1.0));
         assert!(!c.significant);
         // All promoters versus all detractors: change 200, no variance → no p-value.
-        let b = NpsCounts {
-            promoters: 0,
-            passives: 0,
-            detractors: 1,
-        };
+        let b = NpsCounts { promoters: 0, passives: 0, detractors: 1 };
         let c = a.compare(&b).unwrap();
         close(c.change, 200.0);
         assert_eq!(c.p_value, None);
@@ -787,24 +708,17 @@ mod tests {
         // pooled = 75/200 = 0.375; se = √(0.375 × 0.625 × (1/100 + 1/100)) = √0.0046875
         //        = 0.06846531968814576; z = 0.15 / 0.068465… = 2.1908902300206643
         // p = erfc(2.19089/√2) = 0.028459… → significant.
-        let c = ProportionCounts { hits: 45, n: 100 }
-            .compare(&ProportionCounts { hits: 30, n: 100 })
-            .unwrap();
+        let c = ProportionCounts { hits: 45, n: 100 }.compare(&ProportionCounts { hits: 30, n: 100 }).unwrap();
         close(c.change, 15.0);
         close_tol(c.p_value.unwrap(), 0.028459, 1e-5);
         assert!(c.significant);
         // 11/20 versus 10/20: pooled .525, se = √(.525 × .475 × .1) = 0.15792…, z = .05/.15792
         // = 0.3166…, p = 0.7515… → not significant.
-        let c = ProportionCounts { hits: 11, n: 20 }
-            .compare(&ProportionCounts { hits: 10, n: 20 })
-            .unwrap();
+        let c = ProportionCounts { hits: 11, n: 20 }.compare(&ProportionCounts { hits: 10, n: 20 }).unwrap();
         close(c.change, 5.0);
         close_tol(c.p_value.unwrap(), 0.75153, 1e-4);
         assert!(!c.significant);
-        assert_eq!(
-            ProportionCounts::default().compare(&ProportionCounts { hits: 1, n: 1 }),
-            None
-        );
+        assert_eq!(ProportionCounts::default().compare(&ProportionCounts { hits: 1, n: 1 }), None);
     }
 
     #[test]

@@ -21,8 +21,10 @@ pub mod demo;
 pub mod error;
 pub mod openapi;
 pub mod security;
+pub mod ratelimit;
 pub mod service;
 pub mod state;
+pub mod totp;
 pub mod web;
 
 use std::future::Future;
@@ -67,7 +69,7 @@ pub enum StartError {
 pub struct Application {
     listener: TcpListener,
     state: AppState,
-    feed_position: i64,
+    feed: state::FeedCursor,
 }
 
 impl Application {
@@ -85,12 +87,13 @@ impl Application {
             demo_if_empty(store.as_ref()).await?;
         }
         let index = Arc::new(AnalyticsIndex::new());
-        let feed_position = state::catch_up_index(store.as_ref(), &index, 0).await?;
+        let mut feed = state::FeedCursor::at(0);
+        state::catch_up_index(store.as_ref(), &index, &mut feed).await?;
         let listener = TcpListener::bind(config.addr)
             .await
             .map_err(|source| StartError::Bind { addr: config.addr, source })?;
         let state = AppState { store, index, config: Arc::new(config) };
-        Ok(Application { listener, state, feed_position })
+        Ok(Application { listener, state, feed })
     }
 
     /// The bound address (the real port when 0 was asked).
@@ -105,9 +108,9 @@ impl Application {
 
     /// Serves until `shutdown` resolves, then stops accepting and finishes in-flight requests.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let Application { listener, state, feed_position } = self;
+        let Application { listener, state, feed } = self;
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let follower = tokio::spawn(follow_store(state.clone(), feed_position, stop_rx));
+        let follower = tokio::spawn(follow_store(state.clone(), feed, stop_rx));
         let app = api::router(state.clone())
             .merge(web::router(state.clone()))
             .fallback(api::not_found)
@@ -122,15 +125,15 @@ impl Application {
 }
 
 /// Keeps the index current with responses committed by any process sharing the store.
-async fn follow_store(state: AppState, mut position: i64, mut stop: tokio::sync::watch::Receiver<bool>) {
+async fn follow_store(state: AppState, mut cursor: state::FeedCursor, mut stop: tokio::sync::watch::Receiver<bool>) {
     let period = Duration::from_millis(state.config.index_poll_ms.max(10));
     loop {
         tokio::select! {
             _ = tokio::time::sleep(period) => {}
             _ = stop.changed() => return,
         }
-        match state::catch_up_index(state.store.as_ref(), &state.index, position).await {
-            Ok(p) => position = p,
+        match state::catch_up_index(state.store.as_ref(), &state.index, &mut cursor).await {
+            Ok(()) => {}
             Err(e) => tracing::warn!(error = %e, "analytics index could not read the response feed"),
         }
     }

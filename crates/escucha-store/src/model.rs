@@ -146,4 +146,3 @@ pub struct IndexRow {
 
 /// A customer attribute map as stored (JSON object of strings).
 pub type Attributes = BTreeMap<String, String>;
-

@@ -17,6 +17,9 @@ use crate::rows::JobRow;
 type Db = sqlx::Postgres;
 type ThisStore = PostgresStore;
 
+/// Generated multi-row statements number their placeholders `$1, $2, …`.
+const PARAM_MARKER: Option<char> = Some('$');
+
 const BACKEND: &str = "postgres";
 
 /// Key of the advisory lock that serialises response writers (an arbitrary constant: "escucha"
@@ -38,9 +41,16 @@ const CLAIM_JOBS: &str = concat!(
 );
 
 /// The PostgreSQL implementation of [`crate::Store`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+}
+
+/// Shows no connection options: they may hold a password.
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore").finish_non_exhaustive()
+    }
 }
 
 impl PostgresStore {

@@ -1,19 +1,23 @@
 // The `Store` implementation both backends share, written once and compiled twice: `sqlite.rs`
 // and `postgres.rs` each `include!` this file after defining, in their own module:
 // - `type Db` (the sqlx database) and `type ThisStore` (the store struct, with a `pool` field);
-// - `const BACKEND: &str` and `const CUSTOMER_FOR_UPDATE: &str` (the customer select that locks
+// - `const PARAM_MARKER: Option<char>` (how generated multi-row statements number their
+//   placeholders, see `sql::multi_row`),
+//   `const BACKEND: &str` and `const CUSTOMER_FOR_UPDATE: &str` (the customer select that locks
 //   the row where the backend needs it);
 // - inherent methods `begin_write` (a transaction that will write), `begin_response_write` (one
 //   that writes responses, keeping the feed in commit order) and `claim_jobs_impl`.
 // sqlx generics over `Database` make every query bound a higher-ranked trait puzzle; compiling
 // concrete code per backend keeps the code plain while the SQL text (`crate::sql`) and the row
 // mapping (`crate::rows`) stay shared.
+// `cargo fmt` does not reach an included file: format it with
+// `rustfmt --edition 2024 --config-path rustfmt.toml crates/escucha-store/src/shared_impl.rs`.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 
-use escucha_core::case::{Case, CaseStatus};
+use escucha_core::case::{Case, CaseStatus, NewCase};
 use escucha_core::customer::{Customer, CustomerPatch};
 use escucha_core::feedback::{Feedback, NewFeedback};
 use escucha_core::ids::{CaseId, CustomerId, JobId, OrgId, ResponseId, SurveyId, TokenId, UserId};
@@ -53,11 +57,8 @@ async fn insert_idempotency(tx: &mut Tx, org: OrgId, record: &IdempotencyRecord,
 /// Reads a customer by external id inside a write transaction, locking the row where the
 /// backend needs it.
 async fn customer_for_update(tx: &mut Tx, org: OrgId, external_id: &str) -> StoreResult<Option<Customer>> {
-    let row: Option<CustomerRow> = sqlx::query_as(CUSTOMER_FOR_UPDATE)
-        .bind(org.0)
-        .bind(external_id)
-        .fetch_optional(&mut **tx)
-        .await?;
+    let row: Option<CustomerRow> =
+        sqlx::query_as(CUSTOMER_FOR_UPDATE).bind(org.0).bind(external_id).fetch_optional(&mut **tx).await?;
     row.map(Customer::try_from).transpose()
 }
 
@@ -134,61 +135,113 @@ async fn upsert_customer(
     Ok((c, false))
 }
 
-/// Queues one job inside a write transaction.
-async fn insert_job(tx: &mut Tx, org: OrgId, kind: &JobKind, now: Ts) -> StoreResult<()> {
-    sqlx::query(sql::INSERT_JOB).bind(org.0).bind(kind.name()).bind(Json(kind)).bind(now).execute(&mut **tx).await?;
-    Ok(())
+type Args = <Db as sqlx::Database>::Arguments;
+
+/// Runs a multi-row insert returning ids, and returns them in input order: within one
+/// statement rows are inserted in `VALUES` order and take increasing ids (on PostgreSQL response
+/// writers also hold the response-writer lock), so the sorted ids are the rows' ids in order.
+async fn insert_returning_ids<'q>(
+    tx: &mut Tx,
+    query: sqlx::query::QueryScalar<'q, Db, i64, Args>,
+    rows: usize,
+) -> StoreResult<Vec<i64>> {
+    let mut ids = query.fetch_all(&mut **tx).await?;
+    if ids.len() != rows {
+        return Err(StoreError::Corrupt(format!("inserted {rows} rows but got {} ids back", ids.len())));
+    }
+    ids.sort_unstable();
+    Ok(ids)
 }
 
-/// Writes one response with its case; returns their ids.
-async fn insert_response(tx: &mut Tx, org: OrgId, item: &ResponseWrite, now: Ts) -> StoreResult<(ResponseId, Option<CaseId>)> {
-    let r = &item.response;
-    let ctx = &r.context;
+/// Writes responses with their cases and jobs, in multi-row statements of
+/// [`sql::ROWS_PER_INSERT`]; returns the ids in input order.
+async fn insert_response_batch(
+    tx: &mut Tx,
+    org: OrgId,
+    items: &[ResponseWrite],
+    now: Ts,
+) -> StoreResult<Vec<(ResponseId, Option<CaseId>)>> {
     let label = |l: &Option<Label>| l.as_ref().map(|l| l.as_str().to_owned());
-    let id: i64 = sqlx::query_scalar(sql::INSERT_RESPONSE)
-        .bind(org.0)
-        .bind(r.survey_id.0)
-        .bind(r.survey_version)
-        .bind(r.customer_id.map(|c| c.0))
-        .bind(r.invitation_id.map(|i| i.0))
-        .bind(Json(&r.answers))
-        .bind(label(&ctx.region))
-        .bind(label(&ctx.product))
-        .bind(label(&ctx.channel))
-        .bind(label(&ctx.team))
-        .bind(ctx.employee_email.as_ref().map(Email::as_str))
-        .bind(label(&ctx.touchpoint))
-        .bind(label(&ctx.journey_stage))
-        .bind(label(&r.segment))
-        .bind(r.language.as_ref().map(|l| l.as_str()))
-        .bind(r.scores.nps.map(i16::from))
-        .bind(r.scores.csat.map(i16::from))
-        .bind(r.scores.ces.map(i16::from))
-        .bind(r.scores.cadv.map(i16::from))
-        .bind(r.scores.repurchase.map(i16::from))
-        .bind(Json(&r.emotions))
-        .bind(r.verbatim.as_deref())
-        .bind(Ts(r.submitted_at))
-        .bind(now)
-        .fetch_one(&mut **tx)
-        .await?;
-    let response_id = ResponseId(id);
-    let Some(case) = &item.case else {
-        return Ok((response_id, None));
-    };
-    let case_id: i64 = sqlx::query_scalar(sql::INSERT_CASE)
-        .bind(org.0)
-        .bind(case.customer_id.0)
-        .bind(response_id.0)
-        .bind(case.owner_email.as_str())
-        .bind(case.manager_email.as_ref().map(Email::as_str))
-        .bind(case.reason.as_str())
-        .bind(case.priority.as_str())
-        .bind(Ts(case.due_at))
-        .bind(now)
-        .fetch_one(&mut **tx)
-        .await?;
-    Ok((response_id, Some(CaseId(case_id))))
+    let mut response_ids = Vec::with_capacity(items.len());
+    for chunk in items.chunks(sql::ROWS_PER_INSERT) {
+        let text = sql::multi_row(PARAM_MARKER, sql::INSERT_RESPONSES, sql::RESPONSE_ROW, chunk.len(), " RETURNING id");
+        let mut q = sqlx::query_scalar::<Db, i64>(sqlx::AssertSqlSafe(text));
+        for item in chunk {
+            let r = &item.response;
+            let ctx = &r.context;
+            q = q
+                .bind(org.0)
+                .bind(r.survey_id.0)
+                .bind(r.survey_version)
+                .bind(r.customer_id.map(|c| c.0))
+                .bind(r.invitation_id.map(|i| i.0))
+                .bind(Json(&r.answers))
+                .bind(label(&ctx.region))
+                .bind(label(&ctx.product))
+                .bind(label(&ctx.channel))
+                .bind(label(&ctx.team))
+                .bind(ctx.employee_email.as_ref().map(Email::as_str))
+                .bind(label(&ctx.touchpoint))
+                .bind(label(&ctx.journey_stage))
+                .bind(label(&r.segment))
+                .bind(r.language.as_ref().map(|l| l.as_str()))
+                .bind(r.scores.nps.map(i16::from))
+                .bind(r.scores.csat.map(i16::from))
+                .bind(r.scores.ces.map(i16::from))
+                .bind(r.scores.cadv.map(i16::from))
+                .bind(r.scores.repurchase.map(i16::from))
+                .bind(Json(&r.emotions))
+                .bind(r.verbatim.as_deref())
+                .bind(Ts(r.submitted_at))
+                .bind(now);
+        }
+        response_ids.extend(insert_returning_ids(tx, q, chunk.len()).await?.into_iter().map(ResponseId));
+    }
+
+    let cases: Vec<(usize, &NewCase)> =
+        items.iter().enumerate().filter_map(|(i, item)| item.case.as_ref().map(|c| (i, c))).collect();
+    let mut case_ids: Vec<Option<CaseId>> = vec![None; items.len()];
+    for chunk in cases.chunks(sql::ROWS_PER_INSERT) {
+        let text = sql::multi_row(PARAM_MARKER, sql::INSERT_CASES, sql::CASE_ROW, chunk.len(), " RETURNING id");
+        let mut q = sqlx::query_scalar::<Db, i64>(sqlx::AssertSqlSafe(text));
+        for (i, case) in chunk {
+            q = q
+                .bind(org.0)
+                .bind(case.customer_id.0)
+                .bind(response_ids[*i].0)
+                .bind(case.owner_email.as_str())
+                .bind(case.manager_email.as_ref().map(Email::as_str))
+                .bind(case.reason.as_str())
+                .bind(case.priority.as_str())
+                .bind(Ts(case.due_at))
+                .bind(now)
+                .bind(now);
+        }
+        let ids = insert_returning_ids(tx, q, chunk.len()).await?;
+        for ((i, _), id) in chunk.iter().zip(ids) {
+            case_ids[*i] = Some(CaseId(id));
+        }
+    }
+
+    let mut jobs: Vec<JobKind> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        if !item.queue_jobs {
+            continue;
+        }
+        jobs.extend(jobs_for_response(response_ids[i], item.response.verbatim.is_some()));
+        if let (Some(case_id), Some(case)) = (case_ids[i], &item.case) {
+            jobs.extend(jobs_for_case(case_id, case.manager_email.is_some()));
+        }
+    }
+    for chunk in jobs.chunks(sql::ROWS_PER_INSERT) {
+        let text = sql::multi_row(PARAM_MARKER, sql::INSERT_JOBS, sql::JOB_ROW, chunk.len(), "");
+        let mut q = sqlx::query::<Db>(sqlx::AssertSqlSafe(text));
+        for kind in chunk {
+            q = q.bind(org.0).bind(kind.name()).bind(Json(kind)).bind(now).bind(now).bind(now);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(response_ids.into_iter().zip(case_ids).collect())
 }
 
 #[async_trait]
@@ -460,23 +513,8 @@ impl Store for ThisStore {
         if items.is_empty() {
             return Ok(Vec::new());
         }
-        let now = Ts(Utc::now());
         let mut tx = self.begin_response_write().await?;
-        let mut out = Vec::with_capacity(items.len());
-        let mut jobs = Vec::new();
-        for item in &items {
-            let (response_id, case_id) = insert_response(&mut tx, org, item, now).await?;
-            if item.queue_jobs {
-                jobs.extend(jobs_for_response(response_id, item.response.verbatim.is_some()));
-                if let (Some(case_id), Some(case)) = (case_id, &item.case) {
-                    jobs.extend(jobs_for_case(case_id, case.manager_email.is_some()));
-                }
-            }
-            out.push((response_id, case_id));
-        }
-        for kind in &jobs {
-            insert_job(&mut tx, org, kind, now).await?;
-        }
+        let out = insert_response_batch(&mut tx, org, &items, Ts(Utc::now())).await?;
         if let (Some(record), Some((first, _))) = (&idempotency, out.first()) {
             insert_idempotency(&mut tx, org, record, first.0).await?;
         }
@@ -601,7 +639,9 @@ impl Store for ThisStore {
     async fn fail_job(&self, job: JobId, error: &str, retry_at: Option<DateTime<Utc>>) -> StoreResult<()> {
         let now = Ts(Utc::now());
         let done = match retry_at {
-            Some(at) => sqlx::query(sql::RETRY_JOB).bind(job.0).bind(error).bind(Ts(at)).bind(now).execute(&self.pool).await?,
+            Some(at) => {
+                sqlx::query(sql::RETRY_JOB).bind(job.0).bind(error).bind(Ts(at)).bind(now).execute(&self.pool).await?
+            }
             None => sqlx::query(sql::FAIL_JOB).bind(job.0).bind(error).bind(now).execute(&self.pool).await?,
         };
         if done.rows_affected() == 0 {

@@ -146,11 +146,13 @@ pub(crate) const SURVEY_BY_ID: &str = concat!("SELECT ", survey_cols!(), " FROM 
 pub(crate) const LIST_SURVEYS: &str =
     concat!("SELECT ", survey_cols!(), " FROM surveys WHERE org_id = $1 ORDER BY id DESC");
 
-pub(crate) const INSERT_RESPONSE: &str = "INSERT INTO responses (org_id, survey_id, survey_version, customer_id, invitation_id, \
-     answers, region, product, channel, team, employee_email, touchpoint, journey_stage, segment, \
-     language, nps, csat, ces, cadv, repurchase, emotions, verbatim, submitted_at, created_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-     $20, $21, $22, $23, $24) RETURNING id";
+/// Multi-row insert of responses: [`INSERT_RESPONSES`], then [`RESPONSE_ROW`] per row (see
+/// [`multi_row`]), then `RETURNING id`.
+pub(crate) const INSERT_RESPONSES: &str = "INSERT INTO responses (org_id, survey_id, survey_version, customer_id, \
+     invitation_id, answers, region, product, channel, team, employee_email, touchpoint, journey_stage, segment, \
+     language, nps, csat, ces, cadv, repurchase, emotions, verbatim, submitted_at, created_at) VALUES ";
+/// One row of [`INSERT_RESPONSES`]: 24 parameters.
+pub(crate) const RESPONSE_ROW: &str = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 pub(crate) const RESPONSE_BY_ID: &str = concat!(response_select!(), " WHERE r.org_id = $1 AND r.id = $2");
 pub(crate) const COUNT_RESPONSES: &str = "SELECT COUNT(*) FROM responses WHERE org_id = $1";
 pub(crate) const INDEX_FEED: &str = "SELECT r.id, r.org_id, r.survey_id, r.submitted_at, r.region, r.product, r.channel, \
@@ -159,9 +161,11 @@ pub(crate) const INDEX_FEED: &str = "SELECT r.id, r.org_id, r.survey_id, r.submi
      FROM responses r LEFT JOIN customers c ON c.org_id = r.org_id AND c.id = r.customer_id \
      WHERE r.id > $1 ORDER BY r.id LIMIT $2";
 
-pub(crate) const INSERT_CASE: &str = "INSERT INTO cases (org_id, customer_id, response_id, owner_email, manager_email, reason, \
-     priority, status, due_at, notes, created_at, updated_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, '[]', $9, $9) RETURNING id";
+/// Multi-row insert of new cases, with [`CASE_ROW`] per row.
+pub(crate) const INSERT_CASES: &str = "INSERT INTO cases (org_id, customer_id, response_id, owner_email, manager_email, \
+     reason, priority, status, due_at, notes, created_at, updated_at) VALUES ";
+/// One row of [`INSERT_CASES`]: 10 parameters.
+pub(crate) const CASE_ROW: &str = "(?, ?, ?, ?, ?, ?, ?, 'open', ?, '[]', ?, ?)";
 pub(crate) const CASE_BY_ID: &str = concat!(case_select!(), " WHERE k.org_id = $1 AND k.id = $2");
 /// Optional filters are written `($n IS NULL OR col = $n)` so one statement serves every
 /// combination; the indexes `(org_id, status, id)` and `(org_id, owner_email, id)` serve them.
@@ -173,15 +177,17 @@ pub(crate) const LIST_CASES: &str = concat!(
 pub(crate) const SAVE_CASE: &str = "UPDATE cases SET owner_email = $3, manager_email = $4, priority = $5, status = $6, \
      due_at = $7, root_cause = $8, resolution = $9, notes = $10, updated_at = $11, closed_at = $12 \
      WHERE org_id = $1 AND id = $2";
-pub(crate) const COUNT_CASES: &str =
-    "SELECT COUNT(*) FROM cases WHERE org_id = $1 AND ($2 IS NULL OR status = $2)";
+pub(crate) const COUNT_CASES: &str = "SELECT COUNT(*) FROM cases WHERE org_id = $1 AND ($2 IS NULL OR status = $2)";
 
 pub(crate) const INSERT_FEEDBACK: &str = "INSERT INTO feedback (org_id, text, source, customer_id, captured_by_email, touchpoint, \
      occurred_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
      RETURNING id, org_id, text, source, customer_id, captured_by_email, touchpoint, occurred_at, created_at";
 
-pub(crate) const INSERT_JOB: &str = "INSERT INTO jobs (org_id, kind, payload, status, attempts, run_at, created_at, updated_at) \
-     VALUES ($1, $2, $3, 'pending', 0, $4, $4, $4)";
+/// Multi-row insert of new jobs, with [`JOB_ROW`] per row.
+pub(crate) const INSERT_JOBS: &str =
+    "INSERT INTO jobs (org_id, kind, payload, status, attempts, run_at, created_at, updated_at) VALUES ";
+/// One row of [`INSERT_JOBS`]: 6 parameters.
+pub(crate) const JOB_ROW: &str = "(?, ?, ?, 'pending', 0, ?, ?, ?)";
 pub(crate) const COMPLETE_JOB: &str = "UPDATE jobs SET status = 'done', updated_at = $2 WHERE id = $1";
 pub(crate) const RETRY_JOB: &str =
     "UPDATE jobs SET status = 'pending', run_at = $3, last_error = $2, updated_at = $4 WHERE id = $1";
@@ -193,3 +199,54 @@ pub(crate) const INSERT_IDEMPOTENCY: &str = "INSERT INTO idempotency (org_id, ke
      VALUES ($1, $2, $3, $4, $5, $6)";
 pub(crate) const IDEMPOTENCY_BY_KEY: &str =
     "SELECT request_hash, resource, resource_id FROM idempotency WHERE org_id = $1 AND key = $2";
+
+/// Rows per multi-row insert: 200 responses are 4,800 parameters, well under SQLite's 32,766 and
+/// PostgreSQL's 65,535, and a full chunk always has the same SQL text, so its prepared statement
+/// is reused from the connection's cache.
+pub(crate) const ROWS_PER_INSERT: usize = 200;
+
+/// A multi-row statement: `head`, then `rows` copies of the row template `row` separated by
+/// commas, then `tail`. With `Some(marker)` every `?` of the templates is numbered
+/// `{marker}1, {marker}2, …` in order (PostgreSQL needs `$n`); with `None` the `?` stay
+/// anonymous, bound in order. SQLite gets anonymous ones: for a named or numbered parameter the
+/// driver asks SQLite its name, which SQLite finds by a linear scan, so binding 4,800 of them
+/// costs millions of steps per execution.
+/// Templates are our own constants, so a `?` never stands inside a literal.
+pub(crate) fn multi_row(marker: Option<char>, head: &str, row: &str, rows: usize, tail: &str) -> String {
+    let mut out = String::with_capacity(head.len() + rows * (row.len() + row.len() / 2) + tail.len());
+    out.push_str(head);
+    let mut n = 0;
+    for i in 0..rows {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        for ch in row.chars() {
+            if let (Some(marker), '?') = (marker, ch) {
+                n += 1;
+                out.push(marker);
+                out.push_str(&n.to_string());
+            } else {
+                out.push(ch);
+            }
+        }
+    }
+    out.push_str(tail);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multi_row_numbers_parameters_across_rows() {
+        assert_eq!(
+            multi_row(Some('$'), "INSERT INTO t (a, b, c) VALUES ", "(?, 'x', ?)", 2, " RETURNING id"),
+            "INSERT INTO t (a, b, c) VALUES ($1, 'x', $2), ($3, 'x', $4) RETURNING id"
+        );
+        assert_eq!(multi_row(None, "INSERT INTO t (a) VALUES ", "(?)", 2, ""), "INSERT INTO t (a) VALUES (?), (?)");
+        assert_eq!(RESPONSE_ROW.matches('?').count(), 24);
+        assert_eq!(CASE_ROW.matches('?').count(), 10);
+        assert_eq!(JOB_ROW.matches('?').count(), 6);
+    }
+}

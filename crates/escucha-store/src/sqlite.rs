@@ -22,15 +22,15 @@ use crate::rows::JobRow;
 type Db = sqlx::Sqlite;
 type ThisStore = SqliteStore;
 
+/// Generated multi-row statements use anonymous `?` placeholders (see `sql::multi_row`).
+const PARAM_MARKER: Option<char> = None;
+
 const BACKEND: &str = "sqlite";
 
 /// SQLite serialises writers (every write transaction is `BEGIN IMMEDIATE`), so the plain read
 /// is already protected.
-const CUSTOMER_FOR_UPDATE: &str = concat!(
-    "SELECT ",
-    crate::sql::customer_cols!(),
-    " FROM customers WHERE org_id = $1 AND external_id = $2"
-);
+const CUSTOMER_FOR_UPDATE: &str =
+    concat!("SELECT ", crate::sql::customer_cols!(), " FROM customers WHERE org_id = $1 AND external_id = $2");
 
 /// Takes due jobs (and running jobs whose lease ran out) in one statement inside a
 /// `BEGIN IMMEDIATE` transaction: the write lock is held from before the read, so two claimers
@@ -43,9 +43,16 @@ const CLAIM_JOBS: &str = concat!(
 );
 
 /// The SQLite implementation of [`crate::Store`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+}
+
+/// Shows no connection options: they may hold a password.
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
 }
 
 impl SqliteStore {
@@ -61,12 +68,11 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-        if !in_memory {
-            if let Some(parent) = options.get_filename().parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(parent).map_err(|e| {
-                    crate::StoreError::Config(format!("cannot create the folder {}: {e}", parent.display()))
-                })?;
-            }
+        let parent = options.get_filename().parent().filter(|p| !in_memory && !p.as_os_str().is_empty());
+        if let Some(parent) = parent {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                crate::StoreError::Config(format!("cannot create the folder {}: {e}", parent.display()))
+            })?;
         }
         let pool_options = if in_memory {
             // Each connection to `:memory:` is its own database: keep exactly one, forever.

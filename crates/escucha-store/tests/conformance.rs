@@ -24,7 +24,7 @@ use escucha_core::values::{Email, ExternalId, Label, Language, Slug};
 use escucha_store::postgres::PostgresStore;
 use escucha_store::sqlite::SqliteStore;
 use escucha_store::{
-    CaseFilter, IdempotencyRecord, NewSurvey, NewToken, ResponseWrite, Store, StoreError, JOB_LEASE_SECONDS,
+    CaseFilter, IdempotencyRecord, JOB_LEASE_SECONDS, NewSurvey, NewToken, ResponseWrite, Store, StoreError,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -90,7 +90,8 @@ impl PgDb {
             .await
             .expect("create test database");
         admin.close().await;
-        let store = Arc::new(PostgresStore::connect(&with_database(&admin_url, &name)).await.expect("connect to PostgreSQL"));
+        let store =
+            Arc::new(PostgresStore::connect(&with_database(&admin_url, &name)).await.expect("connect to PostgreSQL"));
         Some(Self { store, admin_url, name })
     }
 }
@@ -222,7 +223,13 @@ async fn customer(store: &Arc<dyn Store>, org: OrgId, external_id: &str, owner: 
     out.pop().expect("one customer").0
 }
 
-fn new_response(survey: &Survey, customer: Option<&Customer>, nps: u8, verbatim: Option<&str>, minute: i64) -> NewResponse {
+fn new_response(
+    survey: &Survey,
+    customer: Option<&Customer>,
+    nps: u8,
+    verbatim: Option<&str>,
+    minute: i64,
+) -> NewResponse {
     let mut raw = json!({"nps": nps, "feel": ["frustrated"]});
     if let Some(v) = verbatim {
         raw["why"] = json!(v);
@@ -271,11 +278,21 @@ fn idem(key: &str) -> IdempotencyRecord {
 }
 
 /// Writes one detractor response opening a case with queued jobs; returns the ids.
-async fn detractor(store: &Arc<dyn Store>, org: OrgId, survey: &Survey, c: &Customer, minute: i64) -> (ResponseId, CaseId) {
+async fn detractor(
+    store: &Arc<dyn Store>,
+    org: OrgId,
+    survey: &Survey,
+    c: &Customer,
+    minute: i64,
+) -> (ResponseId, CaseId) {
     let ids = store
         .insert_responses(
             org,
-            vec![write(new_response(survey, Some(c), 2, Some("Cobro doble"), minute), Some(new_case(c, Some("boss@acme.com"), minute)), true)],
+            vec![write(
+                new_response(survey, Some(c), 2, Some("Cobro doble"), minute),
+                Some(new_case(c, Some("boss@acme.com"), minute)),
+                true,
+            )],
             None,
         )
         .await
@@ -309,22 +326,43 @@ async fn tokens_and_sessions(store: Arc<dyn Store>) {
     let token = store
         .create_token(
             acme.id,
-            NewToken { name: "crm".into(), role: Role::Analyst, user_id: Some(ana.id), hash: "h1".into(), expires_at: Some(at(60)) },
+            NewToken {
+                name: "crm".into(),
+                role: Role::Analyst,
+                user_id: Some(ana.id),
+                hash: "h1".into(),
+                expires_at: Some(at(60)),
+            },
         )
         .await
         .unwrap();
-    assert_eq!((token.org_id, token.role, token.user_id, token.expires_at), (acme.id, Role::Analyst, Some(ana.id), Some(at(60))));
+    assert_eq!(
+        (token.org_id, token.role, token.user_id, token.expires_at),
+        (acme.id, Role::Analyst, Some(ana.id), Some(at(60)))
+    );
     assert_eq!(token.last_used_at, None);
     assert_eq!(store.token_by_hash("h1").await.unwrap(), Some(token.clone()));
     assert_eq!(store.token_by_hash("nope").await.unwrap(), None);
 
     // Same hash again is refused; a token cannot act as another organisation's user.
     let dup = store
-        .create_token(acme.id, NewToken { name: "x".into(), role: Role::Admin, user_id: None, hash: "h1".into(), expires_at: None })
+        .create_token(
+            acme.id,
+            NewToken { name: "x".into(), role: Role::Admin, user_id: None, hash: "h1".into(), expires_at: None },
+        )
         .await;
     assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
     let foreign = store
-        .create_token(other.id, NewToken { name: "x".into(), role: Role::Admin, user_id: Some(ana.id), hash: "h2".into(), expires_at: None })
+        .create_token(
+            other.id,
+            NewToken {
+                name: "x".into(),
+                role: Role::Admin,
+                user_id: Some(ana.id),
+                hash: "h2".into(),
+                expires_at: None,
+            },
+        )
         .await;
     assert!(matches!(foreign, Err(StoreError::NotFound(_))), "{foreign:?}");
 
@@ -359,12 +397,25 @@ async fn tokens_and_sessions(store: Arc<dyn Store>) {
 async fn users(store: Arc<dyn Store>) {
     let acme = org(&store, "acme").await;
     let ana = email("ana@acme.com");
-    let (created, is_new) = store.upsert_user(acme.id, &ana, UserFields { name: Some(label("Ana")), ..Default::default() }).await.unwrap();
+    let (created, is_new) =
+        store.upsert_user(acme.id, &ana, UserFields { name: Some(label("Ana")), ..Default::default() }).await.unwrap();
     assert!(is_new);
-    assert_eq!((created.role, created.name.as_ref().map(Label::as_str)), (Role::Viewer, Some("Ana")), "role defaults to viewer");
+    assert_eq!(
+        (created.role, created.name.as_ref().map(Label::as_str)),
+        (Role::Viewer, Some("Ana")),
+        "role defaults to viewer"
+    );
 
     let (updated, is_new) = store
-        .upsert_user(acme.id, &ana, UserFields { team: Some(label("Ventas")), manager_email: Some(email("boss@acme.com")), ..Default::default() })
+        .upsert_user(
+            acme.id,
+            &ana,
+            UserFields {
+                team: Some(label("Ventas")),
+                manager_email: Some(email("boss@acme.com")),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert!(!is_new);
@@ -373,16 +424,21 @@ async fn users(store: Arc<dyn Store>) {
     assert_eq!(updated.role, Role::Viewer);
     assert_eq!(updated.team.as_ref().map(Label::as_str), Some("Ventas"));
 
-    let (promoted, _) = store.upsert_user(acme.id, &ana, UserFields { role: Some(Role::Manager), ..Default::default() }).await.unwrap();
+    let (promoted, _) =
+        store.upsert_user(acme.id, &ana, UserFields { role: Some(Role::Manager), ..Default::default() }).await.unwrap();
     assert_eq!(promoted.role, Role::Manager);
     assert_eq!(promoted.manager_email.as_ref().map(Email::as_str), Some("boss@acme.com"));
 
-    let (bob, _) = store.upsert_user(acme.id, &email("bob@acme.com"), UserFields { role: Some(Role::Admin), ..Default::default() }).await.unwrap();
+    let (bob, _) = store
+        .upsert_user(acme.id, &email("bob@acme.com"), UserFields { role: Some(Role::Admin), ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(bob.role, Role::Admin);
     assert_eq!(store.user_by_email(acme.id, &ana).await.unwrap(), Some(promoted.clone()));
     assert_eq!(store.user(acme.id, bob.id).await.unwrap(), Some(bob.clone()));
     assert_eq!(store.user(acme.id, UserId(bob.id.0 + 100)).await.unwrap(), None);
-    let emails: Vec<String> = store.list_users(acme.id).await.unwrap().into_iter().map(|u| u.email.to_string()).collect();
+    let emails: Vec<String> =
+        store.list_users(acme.id).await.unwrap().into_iter().map(|u| u.email.to_string()).collect();
     assert_eq!(emails, vec!["ana@acme.com", "bob@acme.com"]);
 
     assert_eq!(store.password_hash(acme.id, &ana).await.unwrap(), None, "no password yet");
@@ -405,7 +461,9 @@ async fn customers(store: Arc<dyn Store>) {
         lifecycle_stage: Patch::Set(label("active")),
         annual_value: Patch::Set(1234.5),
         owner_email: Patch::Set(email("ae@acme.com")),
-        attributes: [("plan".to_string(), Some("gold".to_string())), ("old".to_string(), Some("x".to_string()))].into_iter().collect(),
+        attributes: [("plan".to_string(), Some("gold".to_string())), ("old".to_string(), Some("x".to_string()))]
+            .into_iter()
+            .collect(),
     };
     let out = store
         .upsert_customers(acme.id, vec![(ext("C-1"), first), (ext("C-2"), CustomerPatch::default())], at(0))
@@ -428,7 +486,11 @@ async fn customers(store: Arc<dyn Store>) {
     };
     let third = CustomerPatch { segment: Patch::Set(label("enterprise")), ..Default::default() };
     let out = store
-        .upsert_customers(acme.id, vec![(ext("C-1"), second), (ext("C-1"), third), (ext("C-3"), CustomerPatch::default())], at(10))
+        .upsert_customers(
+            acme.id,
+            vec![(ext("C-1"), second), (ext("C-1"), third), (ext("C-3"), CustomerPatch::default())],
+            at(10),
+        )
         .await
         .unwrap();
     assert_eq!(out.iter().map(|(_, created)| *created).collect::<Vec<_>>(), vec![false, false, true]);
@@ -471,7 +533,11 @@ async fn org_isolation(store: Arc<dyn Store>) {
     assert!(store.list_users(b.id).await.unwrap().is_empty());
     assert_eq!(store.idempotent_result(b.id, "k1").await.unwrap(), None);
     assert_eq!(
-        (store.count_customers(b.id).await.unwrap(), store.count_responses(b.id).await.unwrap(), store.count_cases(b.id, None).await.unwrap()),
+        (
+            store.count_customers(b.id).await.unwrap(),
+            store.count_responses(b.id).await.unwrap(),
+            store.count_cases(b.id, None).await.unwrap()
+        ),
         (0, 0, 0)
     );
 
@@ -482,9 +548,8 @@ async fn org_isolation(store: Arc<dyn Store>) {
     assert!(matches!(store.save_case(b.id, &stolen).await, Err(StoreError::NotFound(_))));
     assert_eq!(store.case(a.id, a_case).await.unwrap(), Some(before));
     assert!(matches!(store.set_password_hash(b.id, &email("ana@alpha.com"), "x").await, Err(StoreError::NotFound(_))));
-    let cross = store
-        .insert_responses(b.id, vec![write(new_response(&a_survey, None, 9, None, 4), None, true)], None)
-        .await;
+    let cross =
+        store.insert_responses(b.id, vec![write(new_response(&a_survey, None, 9, None, 4), None, true)], None).await;
     assert!(matches!(cross, Err(StoreError::NotFound(_))), "another org's survey: {cross:?}");
     let b_survey = survey(&store, b.id).await;
     let cross = store
@@ -528,7 +593,13 @@ async fn surveys_and_journeys(store: Arc<dyn Store>) {
         stages: vec![Stage {
             key: "contact".into(),
             name: "Contacto".into(),
-            touchpoints: vec![Touchpoint { key: "call".into(), name: "Llamada".into(), channel: "phone".into(), importance, moment_of_truth: true }],
+            touchpoints: vec![Touchpoint {
+                key: "call".into(),
+                name: "Llamada".into(),
+                channel: "phone".into(),
+                importance,
+                moment_of_truth: true,
+            }],
         }],
     };
     let j1 = store.upsert_journey(acme.id, journey("Soporte", 2.0)).await.unwrap();
@@ -548,7 +619,10 @@ async fn responses_cases_and_jobs_in_one_transaction(store: Arc<dyn Store>) {
     let ids = store
         .insert_responses(
             acme.id,
-            vec![write(detractor.clone(), Some(new_case(&c, Some("boss@acme.com"), 1)), true), write(promoter.clone(), None, true)],
+            vec![
+                write(detractor.clone(), Some(new_case(&c, Some("boss@acme.com"), 1)), true),
+                write(promoter.clone(), None, true),
+            ],
             None,
         )
         .await
@@ -576,8 +650,14 @@ async fn responses_cases_and_jobs_in_one_transaction(store: Arc<dyn Store>) {
     let case = store.case(acme.id, case_id.expect("case")).await.unwrap().expect("stored case");
     assert_eq!(case.response_id, Some(r1), "linked to the response written with it");
     assert_eq!((case.customer_id, case.customer_external_id.as_str()), (c.id, "C-1"));
-    assert_eq!((case.owner_email.as_str(), case.manager_email.as_ref().map(Email::as_str)), ("ae@acme.com", Some("boss@acme.com")));
-    assert_eq!((case.status, case.priority, case.due_at, case.reason.as_str()), (CaseStatus::Open, Priority::High, at(1 + 48 * 60), "nps_detractor"));
+    assert_eq!(
+        (case.owner_email.as_str(), case.manager_email.as_ref().map(Email::as_str)),
+        ("ae@acme.com", Some("boss@acme.com"))
+    );
+    assert_eq!(
+        (case.status, case.priority, case.due_at, case.reason.as_str()),
+        (CaseStatus::Open, Priority::High, at(1 + 48 * 60), "nps_detractor")
+    );
     assert!(case.notes.is_empty());
 
     let mut kinds: Vec<JobKind> = store.list_jobs(acme.id, 50).await.unwrap().into_iter().map(|j| j.kind).collect();
@@ -594,9 +674,19 @@ async fn responses_cases_and_jobs_in_one_transaction(store: Arc<dyn Store>) {
     );
 
     // Historic imports queue nothing.
-    store.insert_responses(acme.id, vec![write(new_response(&s, Some(&c), 1, Some("x"), 3), Some(new_case(&c, None, 3)), false)], None).await.unwrap();
+    store
+        .insert_responses(
+            acme.id,
+            vec![write(new_response(&s, Some(&c), 1, Some("x"), 3), Some(new_case(&c, None, 3)), false)],
+            None,
+        )
+        .await
+        .unwrap();
     assert_eq!(store.list_jobs(acme.id, 50).await.unwrap().len(), 3);
-    assert_eq!((store.count_responses(acme.id).await.unwrap(), store.count_cases(acme.id, None).await.unwrap()), (3, 2));
+    assert_eq!(
+        (store.count_responses(acme.id).await.unwrap(), store.count_cases(acme.id, None).await.unwrap()),
+        (3, 2)
+    );
     assert_eq!(store.insert_responses(acme.id, vec![], Some(idem("empty"))).await.unwrap(), vec![]);
     assert_eq!(store.idempotent_result(acme.id, "empty").await.unwrap(), None);
 }
@@ -605,7 +695,9 @@ async fn failed_writes_leave_nothing_behind(store: Arc<dyn Store>) {
     let acme = org(&store, "acme").await;
     let s = survey(&store, acme.id).await;
     let c = customer(&store, acme.id, "C-1", Some("ae@acme.com")).await;
-    let batch = || vec![write(new_response(&s, Some(&c), 0, Some("Mal"), 1), Some(new_case(&c, Some("boss@acme.com"), 1)), true)];
+    let batch = || {
+        vec![write(new_response(&s, Some(&c), 0, Some("Mal"), 1), Some(new_case(&c, Some("boss@acme.com"), 1)), true)]
+    };
     store.insert_responses(acme.id, batch(), Some(idem("k1"))).await.unwrap();
     let counts = |store: Arc<dyn Store>| async move {
         (
@@ -633,13 +725,23 @@ async fn failed_writes_leave_nothing_behind(store: Arc<dyn Store>) {
     // A case for a customer that does not exist rolls back its response too.
     let mut ghost = c.clone();
     ghost.id = CustomerId(c.id.0 + 1_000);
-    let failed = store.insert_responses(acme.id, vec![write(new_response(&s, None, 1, None, 3), Some(new_case(&ghost, None, 3)), true)], None).await;
+    let failed = store
+        .insert_responses(
+            acme.id,
+            vec![write(new_response(&s, None, 1, None, 3), Some(new_case(&ghost, None, 3)), true)],
+            None,
+        )
+        .await;
     assert!(matches!(failed, Err(StoreError::NotFound(_))), "{failed:?}");
     assert_eq!(counts(store.clone()).await, (1, 1, 3));
 
     // A failed survey or feedback write leaves no idempotency record and no row.
     let dup_survey = store
-        .create_survey(acme.id, NewSurvey { name: "x".into(), definition: s.definition.clone(), touchpoint: None, created_at: at(0) }, Some(idem("k1")))
+        .create_survey(
+            acme.id,
+            NewSurvey { name: "x".into(), definition: s.definition.clone(), touchpoint: None, created_at: at(0) },
+            Some(idem("k1")),
+        )
         .await;
     assert!(matches!(dup_survey, Err(StoreError::Conflict(_))), "{dup_survey:?}");
     assert_eq!(store.list_surveys(acme.id).await.unwrap().len(), 1);
@@ -652,17 +754,27 @@ async fn idempotency(store: Arc<dyn Store>) {
     let ids = store
         .insert_responses(
             acme.id,
-            vec![write(new_response(&s, None, 9, None, 1), None, true), write(new_response(&s, None, 8, None, 2), None, true)],
+            vec![
+                write(new_response(&s, None, 9, None, 1), None, true),
+                write(new_response(&s, None, 8, None, 2), None, true),
+            ],
             Some(idem("k1")),
         )
         .await
         .unwrap();
     let found = store.idempotent_result(acme.id, "k1").await.unwrap().expect("record");
-    assert_eq!((found.request_hash.as_str(), found.resource.as_str(), found.resource_id), ("hash-of-k1", "response", ids[0].0.0));
+    assert_eq!(
+        (found.request_hash.as_str(), found.resource.as_str(), found.resource_id),
+        ("hash-of-k1", "response", ids[0].0.0)
+    );
 
     let record = IdempotencyRecord { key: "k2".into(), request_hash: "h2".into(), resource: "survey".into() };
     let created = store
-        .create_survey(acme.id, NewSurvey { name: "Otra".into(), definition: s.definition.clone(), touchpoint: None, created_at: at(0) }, Some(record))
+        .create_survey(
+            acme.id,
+            NewSurvey { name: "Otra".into(), definition: s.definition.clone(), touchpoint: None, created_at: at(0) },
+            Some(record),
+        )
         .await
         .unwrap();
     let found = store.idempotent_result(acme.id, "k2").await.unwrap().expect("survey record");
@@ -684,8 +796,24 @@ async fn feedback(store: Arc<dyn Store>) {
     let record = IdempotencyRecord { key: "f1".into(), request_hash: "h".into(), resource: "feedback".into() };
     let stored = store.insert_feedback(acme.id, item.clone(), Some(record.clone())).await.unwrap();
     assert_eq!(
-        (stored.org_id, stored.text.as_str(), stored.source, stored.customer_id, stored.captured_by_email, stored.touchpoint, stored.occurred_at),
-        (acme.id, "Me cobraron dos veces", FeedbackSource::Call, Some(c.id), item.captured_by_email.clone(), item.touchpoint.clone(), at(5))
+        (
+            stored.org_id,
+            stored.text.as_str(),
+            stored.source,
+            stored.customer_id,
+            stored.captured_by_email,
+            stored.touchpoint,
+            stored.occurred_at
+        ),
+        (
+            acme.id,
+            "Me cobraron dos veces",
+            FeedbackSource::Call,
+            Some(c.id),
+            item.captured_by_email.clone(),
+            item.touchpoint.clone(),
+            at(5)
+        )
     );
     assert_eq!(store.idempotent_result(acme.id, "f1").await.unwrap().map(|r| r.resource_id), Some(stored.id.0));
     let again = store.insert_feedback(acme.id, item, Some(record)).await;
@@ -701,7 +829,10 @@ async fn index_feed(store: Arc<dyn Store>) {
     let mut expected = Vec::new();
     for i in 0..6 {
         let (org_id, s, c) = if i % 2 == 0 { (a.id, &sa, Some(&ca)) } else { (b.id, &sb, None) };
-        let ids = store.insert_responses(org_id, vec![write(new_response(s, c, (i % 11) as u8, None, i), None, false)], None).await.unwrap();
+        let ids = store
+            .insert_responses(org_id, vec![write(new_response(s, c, (i % 11) as u8, None, i), None, false)], None)
+            .await
+            .unwrap();
         expected.push((ids[0].0.0, org_id));
     }
     let feed = store.index_feed(0, 100).await.unwrap();
@@ -709,11 +840,21 @@ async fn index_feed(store: Arc<dyn Store>) {
     let first = &feed[0];
     assert_eq!((first.survey_id, first.submitted_at, first.scores.nps), (sa.id.0, at(0), Some(0)));
     assert_eq!(
-        (first.region.as_deref(), first.product.as_deref(), first.channel.as_deref(), first.employee.as_deref(), first.touchpoint.as_deref()),
+        (
+            first.region.as_deref(),
+            first.product.as_deref(),
+            first.channel.as_deref(),
+            first.employee.as_deref(),
+            first.touchpoint.as_deref()
+        ),
         (Some("Norte"), Some("Fibra"), Some("web"), Some("agent@acme.com"), Some("billing"))
     );
     assert_eq!((first.segment.as_deref(), first.language.as_deref()), (Some("pyme"), Some("es")));
-    assert_eq!(first.attributes, BTreeMap::from([("plan".to_string(), "gold".to_string())]), "customer attributes joined");
+    assert_eq!(
+        first.attributes,
+        BTreeMap::from([("plan".to_string(), "gold".to_string())]),
+        "customer attributes joined"
+    );
     assert!(feed[1].attributes.is_empty(), "no customer, no attributes");
 
     // Paging follows the sequence.
@@ -741,11 +882,24 @@ async fn cases(store: Arc<dyn Store>) {
 
     // Work one case through its life cycle.
     let mut case = store.case(acme.id, ids[1]).await.unwrap().unwrap();
-    case.apply(CaseUpdate { status: Some(CaseStatus::InProgress), note: Some("Llamé al cliente".into()), ..Default::default() }, "ana@acme.com", at(100))
-        .unwrap();
+    case.apply(
+        CaseUpdate {
+            status: Some(CaseStatus::InProgress),
+            note: Some("Llamé al cliente".into()),
+            ..Default::default()
+        },
+        "ana@acme.com",
+        at(100),
+    )
+    .unwrap();
     store.save_case(acme.id, &case).await.unwrap();
     case.apply(
-        CaseUpdate { status: Some(CaseStatus::Closed), root_cause: Some("Cobro doble".into()), resolution: Some("Reembolso".into()), note: None },
+        CaseUpdate {
+            status: Some(CaseStatus::Closed),
+            root_cause: Some("Cobro doble".into()),
+            resolution: Some("Reembolso".into()),
+            note: None,
+        },
         "ana@acme.com",
         at(200),
     )
@@ -757,26 +911,42 @@ async fn cases(store: Arc<dyn Store>) {
     assert_eq!(saved.notes[0].text, "Llamé al cliente");
 
     // Filters.
-    let open = store.list_cases(acme.id, CaseFilter { status: Some(CaseStatus::Open), limit: 100, ..Default::default() }).await.unwrap();
+    let open = store
+        .list_cases(acme.id, CaseFilter { status: Some(CaseStatus::Open), limit: 100, ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(open.len(), 6);
     assert!(open.iter().all(|c| c.status == CaseStatus::Open));
-    let bobs = store.list_cases(acme.id, CaseFilter { owner_email: Some(email("bob@acme.com")), limit: 100, ..Default::default() }).await.unwrap();
+    let bobs = store
+        .list_cases(acme.id, CaseFilter { owner_email: Some(email("bob@acme.com")), limit: 100, ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(bobs.iter().map(|c| c.id).collect::<Vec<_>>(), vec![ids[6], ids[3], ids[0]]);
-    let both = CaseFilter { status: Some(CaseStatus::Closed), owner_email: Some(email("ana@acme.com")), limit: 100, before_id: None };
+    let both = CaseFilter {
+        status: Some(CaseStatus::Closed),
+        owner_email: Some(email("ana@acme.com")),
+        limit: 100,
+        before_id: None,
+    };
     assert_eq!(store.list_cases(acme.id, both).await.unwrap().iter().map(|c| c.id).collect::<Vec<_>>(), vec![ids[1]]);
 
     // Cursor paging, newest first, without gaps or repeats.
     let mut seen = Vec::new();
     let mut cursor = None;
     loop {
-        let page = store.list_cases(acme.id, CaseFilter { before_id: cursor, limit: 3, ..Default::default() }).await.unwrap();
+        let page =
+            store.list_cases(acme.id, CaseFilter { before_id: cursor, limit: 3, ..Default::default() }).await.unwrap();
         assert!(page.len() <= 3);
         let Some(last) = page.last() else { break };
         cursor = Some(last.id.0);
         seen.extend(page.iter().map(|c| c.id));
     }
     assert_eq!(seen, newest_first);
-    assert_eq!(store.list_cases(acme.id, CaseFilter { limit: 0, ..Default::default() }).await.unwrap().len(), 1, "limit at least 1");
+    assert_eq!(
+        store.list_cases(acme.id, CaseFilter { limit: 0, ..Default::default() }).await.unwrap().len(),
+        1,
+        "limit at least 1"
+    );
 
     assert_eq!(store.count_cases(acme.id, None).await.unwrap(), 7);
     assert_eq!(store.count_cases(acme.id, Some(CaseStatus::Open)).await.unwrap(), 6);
@@ -819,8 +989,12 @@ async fn jobs(store: Arc<dyn Store>) {
     assert_eq!(reclaimed.iter().map(|j| (j.id, j.attempts)).collect::<Vec<_>>(), vec![(retried, 3)]);
     store.complete_job(retried).await.unwrap();
 
-    let listed: BTreeMap<JobId, JobStatus> = store.list_jobs(acme.id, 10).await.unwrap().into_iter().map(|j| (j.id, j.status)).collect();
-    assert_eq!(listed, BTreeMap::from([(done, JobStatus::Done), (retried, JobStatus::Done), (failed, JobStatus::Failed)]));
+    let listed: BTreeMap<JobId, JobStatus> =
+        store.list_jobs(acme.id, 10).await.unwrap().into_iter().map(|j| (j.id, j.status)).collect();
+    assert_eq!(
+        listed,
+        BTreeMap::from([(done, JobStatus::Done), (retried, JobStatus::Done), (failed, JobStatus::Failed)])
+    );
     assert!(matches!(store.complete_job(JobId(999_999)).await, Err(StoreError::NotFound(_))));
     assert!(matches!(store.fail_job(JobId(999_999), "x", None).await, Err(StoreError::NotFound(_))));
     assert!(store.claim_jobs(lease_end + Duration::days(1), 0).await.unwrap().is_empty());
@@ -829,7 +1003,8 @@ async fn jobs(store: Arc<dyn Store>) {
 async fn concurrent_claimers(store: Arc<dyn Store>) {
     let acme = org(&store, "acme").await;
     let s = survey(&store, acme.id).await;
-    let items: Vec<ResponseWrite> = (0..150).map(|i| write(new_response(&s, None, 7, Some("texto"), i), None, true)).collect();
+    let items: Vec<ResponseWrite> =
+        (0..450).map(|i| write(new_response(&s, None, 7, Some("texto"), i), None, true)).collect();
     store.insert_responses(acme.id, items, None).await.unwrap();
     let now = Utc::now() + Duration::seconds(1);
     let workers: Vec<_> = (0..4)
@@ -838,7 +1013,7 @@ async fn concurrent_claimers(store: Arc<dyn Store>) {
             tokio::spawn(async move {
                 let mut mine = Vec::new();
                 loop {
-                    let batch = store.claim_jobs(now, 7).await.expect("claim");
+                    let batch = store.claim_jobs(now, 13).await.expect("claim");
                     if batch.is_empty() {
                         return mine;
                     }
@@ -857,7 +1032,7 @@ async fn concurrent_claimers(store: Arc<dyn Store>) {
     }
     let unique: BTreeSet<JobId> = all.iter().copied().collect();
     assert_eq!(unique.len(), all.len(), "no job claimed twice");
-    assert_eq!(all.len(), 150, "every job claimed once");
+    assert_eq!(all.len(), 450, "every job claimed once");
     eprintln!("{} claimers took jobs", busy_workers);
 }
 
@@ -867,7 +1042,10 @@ async fn concurrent_claimers(store: Arc<dyn Store>) {
 /// Number of migration files of a backend.
 fn migration_files(flavour: &str) -> i64 {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(flavour);
-    std::fs::read_dir(dir).expect("migrations folder").filter(|e| e.as_ref().is_ok_and(|e| e.path().extension().is_some_and(|x| x == "sql"))).count() as i64
+    std::fs::read_dir(dir)
+        .expect("migrations folder")
+        .filter(|e| e.as_ref().is_ok_and(|e| e.path().extension().is_some_and(|x| x == "sql")))
+        .count() as i64
 }
 
 #[tokio::test]
@@ -875,7 +1053,10 @@ async fn sqlite_migrations_apply_to_an_empty_database() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("nested/folder/escucha.db").display());
     let store = SqliteStore::connect(&url).await.expect("migrate an empty database, creating its folder");
-    let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success").fetch_one(store.pool()).await.unwrap();
+    let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
     assert_eq!(applied, migration_files("sqlite"));
     let journal: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(store.pool()).await.unwrap();
     let fks: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(store.pool()).await.unwrap();
@@ -883,8 +1064,10 @@ async fn sqlite_migrations_apply_to_an_empty_database() {
     assert_eq!((journal.as_str(), fks, sync), ("wal", 1, 2), "WAL, foreign keys on, synchronous FULL");
     store.close().await;
     let again = SqliteStore::connect(&url).await.expect("reconnecting applies nothing new");
-    let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(again.pool()).await.unwrap();
+    let applied: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(again.pool()).await.unwrap();
     assert_eq!(applied, migration_files("sqlite"));
+    assert_eq!(format!("{again:?}"), "SqliteStore { .. }", "Debug shows no connection options");
     let memory = SqliteStore::connect("sqlite::memory:").await.expect("in-memory database");
     assert_eq!(memory.count_customers(OrgId(1)).await.unwrap(), 0);
 }
@@ -892,10 +1075,16 @@ async fn sqlite_migrations_apply_to_an_empty_database() {
 #[tokio::test]
 async fn postgres_migrations_apply_to_an_empty_database() {
     let Some(db) = PgDb::new().await else { return };
-    let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success").fetch_one(db.store.pool()).await.unwrap();
+    let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap();
     assert_eq!(applied, migration_files("postgres"));
-    let again = PostgresStore::connect(&with_database(&db.admin_url, &db.name)).await.expect("reconnecting applies nothing new");
-    let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(again.pool()).await.unwrap();
+    let again = PostgresStore::connect(&with_database(&db.admin_url, &db.name))
+        .await
+        .expect("reconnecting applies nothing new");
+    let applied: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(again.pool()).await.unwrap();
     assert_eq!(applied, migration_files("postgres"));
     again.close().await;
 }
@@ -916,7 +1105,16 @@ async fn bulk_load(store: Arc<dyn Store>, total: usize, batch: usize) -> f64 {
         .upsert_customers(
             acme.id,
             (0..1_000)
-                .map(|i| (ext(&format!("C-{i:05}")), CustomerPatch { owner_email: Patch::Set(email("ae@acme.com")), region: Patch::Set(label("Norte")), ..Default::default() }))
+                .map(|i| {
+                    (
+                        ext(&format!("C-{i:05}")),
+                        CustomerPatch {
+                            owner_email: Patch::Set(email("ae@acme.com")),
+                            region: Patch::Set(label("Norte")),
+                            ..Default::default()
+                        },
+                    )
+                })
                 .collect(),
             at(0),
         )
@@ -926,6 +1124,7 @@ async fn bulk_load(store: Arc<dyn Store>, total: usize, batch: usize) -> f64 {
         .map(|(c, _)| c)
         .collect();
     let template = new_response(&s, Some(&customers[0]), 9, Some("Todo bien, gracias"), 0);
+    let mut written = Vec::new();
     let started = Instant::now();
     for start in (0..total).step_by(batch) {
         let items = (start..(start + batch).min(total))
@@ -939,9 +1138,28 @@ async fn bulk_load(store: Arc<dyn Store>, total: usize, batch: usize) -> f64 {
                 write(r, case, false)
             })
             .collect();
-        store.insert_responses(acme.id, items, None).await.unwrap();
+        let ids = store.insert_responses(acme.id, items, None).await.unwrap();
+        assert_eq!(ids.len(), (start + batch).min(total) - start);
+        written.push((start, ids));
     }
     let secs = started.elapsed().as_secs_f64();
+    // Ids come back in input order: spot-check responses and cases of every batch.
+    for (start, ids) in &written {
+        for offset in [0, 1, 5, ids.len() - 1] {
+            let i = start + offset;
+            let (rid, cid) = ids[offset];
+            let r = store.response(acme.id, rid).await.unwrap().expect("response");
+            assert_eq!(
+                (r.scores.nps, r.customer_id),
+                (Some((i % 11) as u8), Some(customers[i % customers.len()].id)),
+                "item {i}"
+            );
+            assert_eq!(cid.is_some(), i % 5 == 0, "item {i}");
+            if let Some(cid) = cid {
+                assert_eq!(store.case(acme.id, cid).await.unwrap().expect("case").response_id, Some(rid));
+            }
+        }
+    }
     assert_eq!(store.count_responses(acme.id).await.unwrap(), total as i64);
     assert_eq!(store.count_cases(acme.id, None).await.unwrap(), total.div_ceil(5) as i64);
     total as f64 / secs

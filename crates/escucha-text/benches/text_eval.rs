@@ -38,11 +38,7 @@ fn cpu_seconds(who: &str) -> Option<f64> {
 fn main() {
     // `cargo bench` passes --bench; nothing else is accepted.
     println!("# escucha-text evaluation\n");
-    println!(
-        "Machine: {}; engine {} (no model).\n",
-        machine(),
-        escucha_text::ENGINE_FALLBACK
-    );
+    println!("Machine: {}; engine {} (no model).\n", machine(), escucha_text::ENGINE_FALLBACK);
     let t0 = Instant::now();
     let pipeline = Pipeline::fallback();
     let load_ms = t0.elapsed().as_secs_f64() * 1000.0;
@@ -58,12 +54,9 @@ fn main() {
             );
         }
         Some(dir) => {
-            let load =
-                |name: &str| load_jsonl(&dir.join(format!("{name}.jsonl"))).unwrap_or_default();
+            let load = |name: &str| load_jsonl(&dir.join(format!("{name}.jsonl"))).unwrap_or_default();
             println!("## Sentiment (language detected per text)\n");
-            println!(
-                "| set | lang | n | accuracy | macro-F1 | pos/neg AUC |\n|---|---|---:|---:|---:|---:|"
-            );
+            println!("| set | lang | n | accuracy | macro-F1 | pos/neg AUC |\n|---|---|---:|---:|---:|---:|");
             let mut matrices = String::new();
             for (set, lang) in eval::SENTIMENT_SETS {
                 let rows = load(set);
@@ -77,22 +70,15 @@ fn main() {
                     e.confusion.macro_f1(),
                     e.auc
                 );
-                matrices.push_str(&format!(
-                    "\n**{} ({})**\n\n{}",
-                    e.set,
-                    e.lang,
-                    e.confusion.to_markdown()
-                ));
+                matrices.push_str(&format!("\n**{} ({})**\n\n{}", e.set, e.lang, e.confusion.to_markdown()));
             }
             println!("\nConfusion matrices (rows gold, columns predicted):\n{matrices}");
+            let (mp, mr, mn) = eval::eval_mixed(&pipeline, &load("es_cx_dev"));
+            println!("Mixed-feelings flag on es_cx_dev ({mn} rows marked mixed): precision {mp:.3}, recall {mr:.3}.\n");
             // es_evomsa positive/negative only, as in the README baselines
             println!("## Language identification\n");
             println!("| set | n | accuracy |\n|---|---:|---:|");
-            for (set, field) in [
-                ("lid_es_en_fortunes", "label"),
-                ("es_cx_dev", "lang"),
-                ("es_evomsa_tweets", "lang"),
-            ] {
+            for (set, field) in [("lid_es_en_fortunes", "label"), ("es_cx_dev", "lang"), ("es_evomsa_tweets", "lang")] {
                 let rows = load(set);
                 let (n, acc) = eval::eval_language(&pipeline, &rows, field);
                 println!("| {set} | {n} | {acc:.4} |");
@@ -118,10 +104,7 @@ fn main() {
             }
             let cx = load("es_cx_dev");
             let t = eval::eval_topics_multilabel(&pipeline, &cx);
-            println!(
-                "es_cx_dev multi-label (development set), n = {}, **macro-F1 {:.3}**:\n",
-                t.n, t.macro_f1
-            );
+            println!("es_cx_dev multi-label (development set), n = {}, **macro-F1 {:.3}**:\n", t.n, t.macro_f1);
             println!("| topic | F1 |\n|---|---:|");
             for (k, v) in &t.f1 {
                 println!("| {k} | {v:.3} |");
@@ -147,17 +130,11 @@ fn main() {
                 "es_cx_dev",
                 "lid_es_en_fortunes",
             ] {
-                all_texts.extend(
-                    load(name)
-                        .iter()
-                        .filter_map(|r| r["text"].as_str().map(str::to_string)),
-                );
+                all_texts.extend(load(name).iter().filter_map(|r| r["text"].as_str().map(str::to_string)));
             }
         }
     }
-    println!(
-        "## Redaction on the fake-data test set (crates/escucha-text/tests/data/redaction_fake.jsonl)\n"
-    );
+    println!("## Redaction on the fake-data test set (crates/escucha-text/tests/data/redaction_fake.jsonl)\n");
     let r = eval::eval_redaction(pipeline.redactor.as_ref(), &redaction_rows, true);
     println!(
         "rows {}, gold items {}, found {}, predicted {}, correct {}: precision **{:.3}**, recall **{:.3}**\n",
@@ -174,16 +151,9 @@ fn main() {
         println!("| {k} | {p} | {c} |");
     }
     if !r.missed.is_empty() || !r.spurious.is_empty() {
-        println!(
-            "\nMissed (fake data): {:?}\n\nSpurious (fake data): {:?}\n",
-            r.missed, r.spurious
-        );
+        println!("\nMissed (fake data): {:?}\n\nSpurious (fake data): {:?}\n", r.missed, r.spurious);
     }
-    all_texts.extend(
-        redaction_rows
-            .iter()
-            .filter_map(|r| r["text"].as_str().map(str::to_string)),
-    );
+    all_texts.extend(redaction_rows.iter().filter_map(|r| r["text"].as_str().map(str::to_string)));
 
     println!("\n## Throughput\n");
     let n = all_texts.len();
@@ -205,14 +175,8 @@ fn main() {
             n as f64 / c
         ))
     );
-    if let Some(load) = std::fs::read_to_string("/proc/loadavg").ok() {
-        println!(
-            "\nLoad average while measuring: {}",
-            load.split_whitespace()
-                .take(3)
-                .collect::<Vec<_>>()
-                .join(" ")
-        );
+    if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
+        println!("\nLoad average while measuring: {}", load.split_whitespace().take(3).collect::<Vec<_>>().join(" "));
     }
     // Time per analyser (same texts, one thread).
     {
@@ -263,8 +227,7 @@ fn main() {
     let t0 = Instant::now();
     let c0 = cpu_seconds("self");
     let mut sink = std::io::sink();
-    let summary = analyze_stream(input.as_bytes(), &mut sink, &AnalyzeOptions::default())
-        .expect("stream to a sink");
+    let summary = analyze_stream(input.as_bytes(), &mut sink, &AnalyzeOptions::default()).expect("stream to a sink");
     let secs = t0.elapsed().as_secs_f64();
     let cpu = cpu_seconds("self").zip(c0).map(|(a, b)| a - b);
     println!(

@@ -2,14 +2,8 @@
 //! `escucha text analyze` (for development without the CLI). Optional argument: auto, es, en.
 
 fn main() -> std::io::Result<()> {
-    let lang = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or_default();
-    let options = escucha_text::AnalyzeOptions {
-        lang,
-        ..Default::default()
-    };
+    let lang = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or_default();
+    let options = escucha_text::AnalyzeOptions { lang, ..Default::default() };
     let stdin = std::io::stdin();
     let stdout = std::io::stdout();
     let summary = escucha_text::analyze_stream(stdin.lock(), stdout.lock(), &options)?;

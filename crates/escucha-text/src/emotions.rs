@@ -62,14 +62,7 @@ impl Emotion {
 
     /// True for the positive half of the set.
     pub fn is_positive(self) -> bool {
-        matches!(
-            self,
-            Emotion::Pleased
-                | Emotion::Trusting
-                | Emotion::Valued
-                | Emotion::CaredFor
-                | Emotion::Grateful
-        )
+        matches!(self, Emotion::Pleased | Emotion::Trusting | Emotion::Valued | Emotion::CaredFor | Emotion::Grateful)
     }
 
     /// The emotion's id (`cared_for`).
@@ -285,30 +278,8 @@ const CUES: &[(Emotion, &str, &[&str])] = &[
             "thoughtful",
         ],
     ),
-    (
-        Emotion::Grateful,
-        "es",
-        &[
-            "gracias",
-            "agradec*",
-            "agradecid*",
-            "mil gracias",
-            "muchas gracias",
-            "eternamente",
-        ],
-    ),
-    (
-        Emotion::Grateful,
-        "en",
-        &[
-            "thank*",
-            "grateful",
-            "gratitude",
-            "appreciate",
-            "cheers",
-            "thx",
-        ],
-    ),
+    (Emotion::Grateful, "es", &["gracias", "agradec*", "agradecid*", "mil gracias", "muchas gracias", "eternamente"]),
+    (Emotion::Grateful, "en", &["thank*", "grateful", "gratitude", "appreciate", "cheers", "thx"]),
     (
         Emotion::Frustrated,
         "es",
@@ -567,10 +538,7 @@ pub struct LexiconEmotions {
 
 impl std::fmt::Debug for LexiconEmotions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LexiconEmotions")
-            .field("es_cues", &self.es.len())
-            .field("en_cues", &self.en.len())
-            .finish()
+        f.debug_struct("LexiconEmotions").field("es_cues", &self.es.len()).field("en_cues", &self.en.len()).finish()
     }
 }
 
@@ -594,11 +562,7 @@ impl LexiconEmotions {
                 }
             }
         }
-        LexiconEmotions {
-            es,
-            en,
-            threshold: 0.4,
-        }
+        LexiconEmotions { es, en, threshold: 0.4 }
     }
 }
 
@@ -647,11 +611,7 @@ impl EmotionDetector for LexiconEmotions {
             let mut c = 1.0 - 0.5f32.powi(h as i32);
             c *= if agrees { 0.7 + 0.3 * polar } else { 0.6 };
             if c >= self.threshold {
-                out.push(EmotionResult {
-                    emotion: e,
-                    confidence: c.min(0.99),
-                    analyzer: self.info(),
-                });
+                out.push(EmotionResult { emotion: e, confidence: c.min(0.99), analyzer: self.info() });
             }
         }
         // A clearly polar comment naming no feeling gets the most generic one of its side.
@@ -663,11 +623,7 @@ impl EmotionDetector for LexiconEmotions {
             } else {
                 return out;
             };
-            out.push(EmotionResult {
-                emotion: e,
-                confidence: 0.4 + 0.2 * polar,
-                analyzer: self.info(),
-            });
+            out.push(EmotionResult { emotion: e, confidence: 0.4 + 0.2 * polar, analyzer: self.info() });
         }
         out.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
         out
@@ -701,46 +657,23 @@ mod tests {
     fn emotions(text: &str, lang: Lang) -> Vec<Emotion> {
         let doc = Doc::new(text, lang);
         let s = LexiconSentiment::new().sentiment(&doc);
-        LexiconEmotions::new()
-            .detect(&doc, &s)
-            .into_iter()
-            .map(|e| e.emotion)
-            .collect()
+        LexiconEmotions::new().detect(&doc, &s).into_iter().map(|e| e.emotion).collect()
     }
 
     #[test]
     fn detects_typical_feelings() {
-        assert!(
-            emotions("Llevo tres semanas esperando y nadie me llama", Lang::Es)
-                .contains(&Emotion::Neglected)
-        );
-        assert!(
-            emotions("Muchas gracias, muy amables y atentos", Lang::Es)
-                .contains(&Emotion::Grateful)
-        );
-        assert!(
-            emotions("Es una vergüenza, exijo una solución ya", Lang::Es).contains(&Emotion::Angry)
-        );
-        assert!(
-            emotions("I was on hold again for an hour, so frustrating", Lang::En)
-                .contains(&Emotion::Frustrated)
-        );
+        assert!(emotions("Llevo tres semanas esperando y nadie me llama", Lang::Es).contains(&Emotion::Neglected));
+        assert!(emotions("Muchas gracias, muy amables y atentos", Lang::Es).contains(&Emotion::Grateful));
+        assert!(emotions("Es una vergüenza, exijo una solución ya", Lang::Es).contains(&Emotion::Angry));
+        assert!(emotions("I was on hold again for an hour, so frustrating", Lang::En).contains(&Emotion::Frustrated));
         assert!(emotions("hola", Lang::Es).is_empty());
     }
 
     #[test]
     fn nev_formula() {
         let info = AnalyzerInfo::new("t", "1");
-        let p = [EmotionResult {
-            emotion: Emotion::Pleased,
-            confidence: 0.9,
-            analyzer: info,
-        }];
-        let n = [EmotionResult {
-            emotion: Emotion::Angry,
-            confidence: 0.9,
-            analyzer: info,
-        }];
+        let p = [EmotionResult { emotion: Emotion::Pleased, confidence: 0.9, analyzer: info }];
+        let n = [EmotionResult { emotion: Emotion::Angry, confidence: 0.9, analyzer: info }];
         let none: [EmotionResult; 0] = [];
         let set: Vec<&[EmotionResult]> = vec![&p, &p, &n, &none];
         assert_eq!(net_emotional_value(set), Some(25.0));

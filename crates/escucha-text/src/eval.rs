@@ -45,11 +45,7 @@ pub fn redaction_set_path() -> PathBuf {
 /// Reads a JSON-lines file; lines that are not JSON objects are skipped.
 pub fn load_jsonl(path: &Path) -> std::io::Result<Vec<Value>> {
     let text = std::fs::read_to_string(path)?;
-    Ok(text
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(Value::is_object)
-        .collect())
+    Ok(text.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).filter(Value::is_object).collect())
 }
 
 /// A confusion matrix over string labels (rows: gold, columns: predicted).
@@ -120,9 +116,7 @@ impl Confusion {
 
     /// Mean F1 over the classes that occur in the gold labels.
     pub fn macro_f1(&self) -> f64 {
-        let classes: Vec<usize> = (0..self.labels.len())
-            .filter(|&i| self.m[i].iter().sum::<usize>() > 0)
-            .collect();
+        let classes: Vec<usize> = (0..self.labels.len()).filter(|&i| self.m[i].iter().sum::<usize>() > 0).collect();
         if classes.is_empty() {
             return 0.0;
         }
@@ -155,11 +149,7 @@ pub fn auc(pos: &[f32], neg: &[f32]) -> f64 {
     if pos.is_empty() || neg.is_empty() {
         return 0.5;
     }
-    let mut all: Vec<(f32, bool)> = pos
-        .iter()
-        .map(|s| (*s, true))
-        .chain(neg.iter().map(|s| (*s, false)))
-        .collect();
+    let mut all: Vec<(f32, bool)> = pos.iter().map(|s| (*s, true)).chain(neg.iter().map(|s| (*s, false))).collect();
     all.sort_by(|a, b| a.0.total_cmp(&b.0));
     // Mann–Whitney U with average ranks for ties.
     let mut rank_sum = 0f64;
@@ -216,20 +206,13 @@ pub fn eval_sentiment(
 ) -> SentimentEval {
     let mut confusion = Confusion::new(&["negative", "neutral", "positive"]);
     let (mut pos, mut neg) = (Vec::new(), Vec::new());
-    let forced = if detect_language {
-        None
-    } else {
-        Some(Lang::from_code(lang))
-    };
+    let forced = if detect_language { None } else { Some(Lang::from_code(lang)) };
     let mut n = 0;
     for r in rows {
         if r["lang"].as_str().is_some_and(|l| l != lang) {
             continue;
         }
-        let gold = r["sentiment"]
-            .as_str()
-            .or(r["label"].as_str())
-            .and_then(SentimentLabel::parse);
+        let gold = r["sentiment"].as_str().or(r["label"].as_str()).and_then(SentimentLabel::parse);
         let (Some(gold), Some(text)) = (gold, r["text"].as_str()) else {
             continue;
         };
@@ -242,13 +225,29 @@ pub fn eval_sentiment(
             SentimentLabel::Neutral => {}
         }
     }
-    SentimentEval {
-        set: set.into(),
-        lang: lang.into(),
-        n,
-        confusion,
-        auc: auc(&pos, &neg),
+    SentimentEval { set: set.into(), lang: lang.into(), n, confusion, auc: auc(&pos, &neg) }
+}
+
+/// Precision, recall and gold count of the `mixed` flag against rows with `mixed: true`
+/// (es_cx_dev marks the lines with mixed feelings).
+pub fn eval_mixed(pipeline: &Pipeline, rows: &[Value]) -> (f64, f64, usize) {
+    let (mut tp, mut fp, mut gold_n) = (0usize, 0usize, 0usize);
+    for r in rows {
+        let Some(text) = r["text"].as_str() else {
+            continue;
+        };
+        let gold = r["mixed"].as_bool().unwrap_or(false);
+        let pred = pipeline.analyze(text, None).sentiment.mixed;
+        gold_n += gold as usize;
+        match (gold, pred) {
+            (true, true) => tp += 1,
+            (false, true) => fp += 1,
+            _ => {}
+        }
     }
+    let p = if tp + fp == 0 { 0.0 } else { tp as f64 / (tp + fp) as f64 };
+    let r = if gold_n == 0 { 0.0 } else { tp as f64 / gold_n as f64 };
+    (p, r, gold_n)
 }
 
 /// Language-identification accuracy over rows with a `lang`/`label` of `es` or `en`.
@@ -316,39 +315,17 @@ pub fn eval_topics_multilabel(pipeline: &Pipeline, rows: &[Value]) -> TopicEval 
             }
         }
     }
-    let f1: BTreeMap<String, f64> = ids
-        .iter()
-        .zip(&counts)
-        .map(|(id, c)| (id.to_string(), f1_of(c.0, c.1, c.2)))
-        .collect();
+    let f1: BTreeMap<String, f64> =
+        ids.iter().zip(&counts).map(|(id, c)| (id.to_string(), f1_of(c.0, c.1, c.2))).collect();
     let macro_f1 = f1.values().sum::<f64>() / f1.len() as f64;
-    TopicEval {
-        n,
-        f1,
-        macro_f1,
-        accuracy: None,
-        confusion: None,
-    }
+    TopicEval { n, f1, macro_f1, accuracy: None, confusion: None }
 }
 
 /// Single-label evaluation on the airline complaint reasons mapped with [`airline_topic`]:
 /// the prediction is the most confident of the mapped ids, or `none`.
 pub fn eval_topics_airline(pipeline: &Pipeline, rows: &[Value]) -> TopicEval {
-    let targets = [
-        "staff",
-        "wait_time",
-        "product_quality",
-        "delivery",
-        "digital",
-    ];
-    let mut confusion = Confusion::new(&[
-        "staff",
-        "wait_time",
-        "product_quality",
-        "delivery",
-        "digital",
-        "none",
-    ]);
+    let targets = ["staff", "wait_time", "product_quality", "delivery", "digital"];
+    let mut confusion = Confusion::new(&["staff", "wait_time", "product_quality", "delivery", "digital", "none"]);
     for r in rows {
         let (Some(text), Some(reason)) = (r["text"].as_str(), r["topic"].as_str()) else {
             continue;
@@ -357,11 +334,7 @@ pub fn eval_topics_airline(pipeline: &Pipeline, rows: &[Value]) -> TopicEval {
             continue;
         };
         let a = pipeline.analyze(text, Some(Lang::En));
-        let pred = a
-            .topics
-            .iter()
-            .find(|t| targets.contains(&t.id.as_str()))
-            .map_or("none", |t| t.id.as_str());
+        let pred = a.topics.iter().find(|t| targets.contains(&t.id.as_str())).map_or("none", |t| t.id.as_str());
         confusion.add(gold, pred);
     }
     let f1: BTreeMap<String, f64> = targets
@@ -372,13 +345,7 @@ pub fn eval_topics_airline(pipeline: &Pipeline, rows: &[Value]) -> TopicEval {
         })
         .collect();
     let macro_f1 = f1.values().sum::<f64>() / f1.len() as f64;
-    TopicEval {
-        n: confusion.total(),
-        f1,
-        macro_f1,
-        accuracy: Some(confusion.accuracy()),
-        confusion: Some(confusion),
-    }
+    TopicEval { n: confusion.total(), f1, macro_f1, accuracy: Some(confusion.accuracy()), confusion: Some(confusion) }
 }
 
 /// Redaction precision and recall (span overlap of at least half of the shorter span).
@@ -405,19 +372,11 @@ pub struct RedactionEval {
 impl RedactionEval {
     /// Share of predicted spans that are personal data.
     pub fn precision(&self) -> f64 {
-        if self.predicted == 0 {
-            1.0
-        } else {
-            self.correct as f64 / self.predicted as f64
-        }
+        if self.predicted == 0 { 1.0 } else { self.correct as f64 / self.predicted as f64 }
     }
     /// Share of personal data found.
     pub fn recall(&self) -> f64 {
-        if self.gold == 0 {
-            1.0
-        } else {
-            self.found as f64 / self.gold as f64
-        }
+        if self.gold == 0 { 1.0 } else { self.found as f64 / self.gold as f64 }
     }
 }
 
@@ -428,11 +387,7 @@ fn overlaps(a: (usize, usize), b: (usize, usize)) -> bool {
 }
 
 /// Evaluates redaction over rows with `text` and `pii` (literal substrings).
-pub fn eval_redaction(
-    redactor: &dyn Redactor,
-    rows: &[Value],
-    keep_examples: bool,
-) -> RedactionEval {
+pub fn eval_redaction(redactor: &dyn Redactor, rows: &[Value], keep_examples: bool) -> RedactionEval {
     let mut e = RedactionEval::default();
     for r in rows {
         let (Some(text), Some(pii)) = (r["text"].as_str(), r["pii"].as_array()) else {
@@ -457,18 +412,15 @@ pub fn eval_redaction(
         for s in &red.spans {
             e.predicted += 1;
             let ok = gold.iter().any(|g| overlaps(*g, (s.start, s.end)));
-            let kind = serde_json::to_value(s.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default();
+            let kind =
+                serde_json::to_value(s.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
             let k = e.by_kind.entry(kind).or_default();
             k.0 += 1;
             if ok {
                 e.correct += 1;
                 k.1 += 1;
             } else if keep_examples {
-                e.spurious
-                    .push(format!("{:?}: {}", s.kind, &text[s.start..s.end]));
+                e.spurious.push(format!("{:?}: {}", s.kind, &text[s.start..s.end]));
             }
         }
     }
@@ -477,15 +429,7 @@ pub fn eval_redaction(
 
 /// Kinds in a stable order (for reports).
 pub fn pii_kinds() -> [PiiKind; 7] {
-    [
-        PiiKind::Email,
-        PiiKind::Phone,
-        PiiKind::NationalId,
-        PiiKind::Card,
-        PiiKind::Iban,
-        PiiKind::Address,
-        PiiKind::Name,
-    ]
+    [PiiKind::Email, PiiKind::Phone, PiiKind::NationalId, PiiKind::Card, PiiKind::Iban, PiiKind::Address, PiiKind::Name]
 }
 
 /// Peak resident memory of this process in KiB (Linux), if known.

@@ -18,38 +18,33 @@ use std::collections::HashMap;
 
 const STOPWORDS: &[&str] = &[
     // Spanish
-    "a", "al", "algo", "algun", "alguna", "algunas", "alguno", "algunos", "ante", "antes", "aqui",
-    "asi", "aun", "aunque", "bien", "cada", "como", "con", "contra", "cual", "cuando", "de", "del",
-    "desde", "donde", "dos", "durante", "e", "el", "ella", "ellas", "ellos", "en", "entre", "era",
-    "eran", "es", "esa", "esas", "ese", "eso", "esos", "esta", "estaba", "estado", "estan",
-    "estar", "estas", "este", "esto", "estos", "estoy", "fue", "fueron", "ha", "habia", "han",
-    "hasta", "hay", "he", "hemos", "la", "las", "le", "les", "lo", "los", "mas", "me", "mi", "mis",
-    "mucho", "muy", "nada", "ni", "no", "nos", "o", "otra", "otro", "para", "pero", "poco", "por",
-    "porque", "que", "se", "sea", "ser", "si", "sin", "sobre", "solo", "son", "su", "sus",
-    "tambien", "tan", "te", "tengo", "tiene", "todo", "todos", "tu", "tus", "u", "un", "una",
-    "uno", "unos", "y", "ya", "yo", "hace", "hola", "buenas", "buenos", "dias", "tardes", "noches",
-    "gracias", "favor", "usted", "ustedes", "vez", "veces", "q", "pues", "les", "nuestro",
-    "nuestra", "sido", "tenia", "tener", "hacer", "puede", "pueden", "cuenta", "dice", "dicen",
-    "decir", "ahora", "luego", "despues", "siempre", "nunca", "ningun", "ninguna", "nadie",
-    "mismo", "misma", "estuvo", "fui", "voy", "van", "vamos", "quiero", // English
-    "about", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be",
-    "because", "been", "before", "being", "but", "by", "can", "could", "did", "do", "does",
-    "doing", "for", "from", "get", "got", "had", "has", "have", "having", "her", "here", "hers",
-    "him", "his", "how", "i", "if", "im", "in", "into", "is", "it", "its", "just", "my", "of",
-    "off", "on", "once", "only", "or", "our", "out", "over", "own", "so", "some", "such", "than",
-    "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "to", "too",
-    "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "why",
-    "will", "with", "would", "you", "your", "dont", "didnt", "not", "no", "still", "thanks",
-    "thank", "please", "hi", "hello", "ive", "youre", "cant", "wont", "isnt", "me", "us", "she",
-    "he", "one", "even", "way", "now", "should", "been", "more", "much", "really",
+    "a", "al", "algo", "algun", "alguna", "algunas", "alguno", "algunos", "ante", "antes", "aqui", "asi", "aun",
+    "aunque", "bien", "cada", "como", "con", "contra", "cual", "cuando", "de", "del", "desde", "donde", "dos",
+    "durante", "e", "el", "ella", "ellas", "ellos", "en", "entre", "era", "eran", "es", "esa", "esas", "ese", "eso",
+    "esos", "esta", "estaba", "estado", "estan", "estar", "estas", "este", "esto", "estos", "estoy", "fue", "fueron",
+    "ha", "habia", "han", "hasta", "hay", "he", "hemos", "la", "las", "le", "les", "lo", "los", "mas", "me", "mi",
+    "mis", "mucho", "muy", "nada", "ni", "no", "nos", "o", "otra", "otro", "para", "pero", "poco", "por", "porque",
+    "que", "se", "sea", "ser", "si", "sin", "sobre", "solo", "son", "su", "sus", "tambien", "tan", "te", "tengo",
+    "tiene", "todo", "todos", "tu", "tus", "u", "un", "una", "uno", "unos", "y", "ya", "yo", "hace", "hola", "buenas",
+    "buenos", "dias", "tardes", "noches", "gracias", "favor", "usted", "ustedes", "vez", "veces", "q", "pues", "les",
+    "nuestro", "nuestra", "sido", "tenia", "tener", "hacer", "puede", "pueden", "cuenta", "dice", "dicen", "decir",
+    "ahora", "luego", "despues", "siempre", "nunca", "ningun", "ninguna", "nadie", "mismo", "misma", "estuvo", "fui",
+    "voy", "van", "vamos", "quiero", // English
+    "about", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been",
+    "before", "being", "but", "by", "can", "could", "did", "do", "does", "doing", "for", "from", "get", "got", "had",
+    "has", "have", "having", "her", "here", "hers", "him", "his", "how", "i", "if", "im", "in", "into", "is", "it",
+    "its", "just", "my", "of", "off", "on", "once", "only", "or", "our", "out", "over", "own", "so", "some", "such",
+    "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "to", "too", "up",
+    "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "why", "will", "with", "would",
+    "you", "your", "dont", "didnt", "not", "no", "still", "thanks", "thank", "please", "hi", "hello", "ive", "youre",
+    "cant", "wont", "isnt", "me", "us", "she", "he", "one", "even", "way", "now", "should", "been", "more", "much",
+    "really",
 ];
 
 /// True for Spanish and English function words (folded).
 pub fn is_stopword(w: &str) -> bool {
-    static SET: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
-        std::sync::OnceLock::new();
-    SET.get_or_init(|| STOPWORDS.iter().copied().collect())
-        .contains(w)
+    static SET: std::sync::OnceLock<std::collections::HashSet<&'static str>> = std::sync::OnceLock::new();
+    SET.get_or_init(|| STOPWORDS.iter().copied().collect()).contains(w)
 }
 
 /// A key phrase of a comment.
@@ -75,10 +70,7 @@ pub struct StatKeyPhrases;
 
 fn content(doc: &Doc, i: usize) -> bool {
     let t: &Token = &doc.tokens[i];
-    t.kind == TokenKind::Word
-        && t.norm.chars().count() >= 3
-        && !is_stopword(&t.norm)
-        && !doc.is_pii(i)
+    t.kind == TokenKind::Word && t.norm.chars().count() >= 3 && !is_stopword(&t.norm) && !doc.is_pii(i)
 }
 
 /// Candidate phrases: runs (max 3 words) of content words, as token index ranges.
@@ -123,21 +115,13 @@ impl KeyPhraseExtractor for StatKeyPhrases {
         let mut scored: Vec<(usize, usize, f32)> = Vec::with_capacity(cands.len());
         for &(s, e) in &cands {
             let dup = scored.iter().any(|&(a, b, _)| {
-                b - a == e - s
-                    && (0..e - s).all(|k| doc.tokens[a + k].norm == doc.tokens[s + k].norm)
+                b - a == e - s && (0..e - s).all(|k| doc.tokens[a + k].norm == doc.tokens[s + k].norm)
             });
             if dup {
                 continue;
             }
-            let score: f32 = doc.tokens[s..e]
-                .iter()
-                .map(|t| {
-                    table
-                        .iter()
-                        .find(|x| x.0 == t.norm)
-                        .map_or(0.0, |x| x.2 / x.1)
-                })
-                .sum();
+            let score: f32 =
+                doc.tokens[s..e].iter().map(|t| table.iter().find(|x| x.0 == t.norm).map_or(0.0, |x| x.2 / x.1)).sum();
             scored.push((s, e, score));
         }
         scored.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
@@ -177,11 +161,7 @@ pub struct EmergingOptions {
 
 impl Default for EmergingOptions {
     fn default() -> Self {
-        EmergingOptions {
-            min_size: 3,
-            similarity: 0.25,
-            max_phrases: 3,
-        }
+        EmergingOptions { min_size: 3, similarity: 0.25, max_phrases: 3 }
     }
 }
 
@@ -206,12 +186,7 @@ pub fn emerging_topics(texts: &[&str], options: &EmergingOptions) -> Vec<Emergin
         let text = crate::truncate_at_char_boundary(text, crate::MAX_TEXT_BYTES);
         let mut doc = Doc::new(text, Lang::Unknown);
         doc.lang = lid.identify(text, &doc.tokens).primary;
-        doc.pii = redactor
-            .redact(text)
-            .spans
-            .iter()
-            .map(|s| (s.start, s.end))
-            .collect();
+        doc.pii = redactor.redact(text).spans.iter().map(|s| (s.start, s.end)).collect();
         let stemmer = if doc.lang == Lang::En { &en } else { &es };
         let mut terms = Vec::new();
         for (i, t) in doc.tokens.iter().enumerate() {
@@ -219,22 +194,14 @@ pub fn emerging_topics(texts: &[&str], options: &EmergingOptions) -> Vec<Emergin
                 let st = stemmer.stem(&t.norm).into_owned();
                 let n = vocab.len() as u32;
                 let id = *vocab.entry(st).or_insert(n);
-                *surface
-                    .entry(id)
-                    .or_default()
-                    .entry(t.norm.clone())
-                    .or_default() += 1;
+                *surface.entry(id).or_default().entry(t.norm.clone()).or_default() += 1;
                 terms.push(id);
             }
         }
         terms.sort_unstable();
         terms.dedup();
         docs_terms.push(terms);
-        let phrases = StatKeyPhrases
-            .extract(&doc, 8)
-            .into_iter()
-            .map(|k| k.text)
-            .collect();
+        let phrases = StatKeyPhrases.extract(&doc, 8).into_iter().map(|k| k.text).collect();
         docs_phrases.push(phrases);
     }
     let n = texts.len().max(1) as f32;
@@ -266,11 +233,7 @@ pub fn emerging_topics(texts: &[&str], options: &EmergingOptions) -> Vec<Emergin
             if v.is_empty() {
                 continue;
             }
-            let best = centroids
-                .iter()
-                .enumerate()
-                .map(|(c, cen)| (c, dot(v, cen)))
-                .max_by(|a, b| a.1.total_cmp(&b.1));
+            let best = centroids.iter().enumerate().map(|(c, cen)| (c, dot(v, cen))).max_by(|a, b| a.1.total_cmp(&b.1));
             let c = match best {
                 Some((c, s)) if s >= options.similarity => c,
                 _ if pass == 0 => {
@@ -317,14 +280,10 @@ pub fn emerging_topics(texts: &[&str], options: &EmergingOptions) -> Vec<Emergin
                     *counts.entry(p.as_str()).or_default() += 1;
                 }
             }
-            let mut phrases: Vec<(&str, usize)> =
-                counts.into_iter().filter(|(_, c)| *c >= 2).collect();
+            let mut phrases: Vec<(&str, usize)> = counts.into_iter().filter(|(_, c)| *c >= 2).collect();
             phrases.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-            let mut key_phrases: Vec<String> = phrases
-                .iter()
-                .take(options.max_phrases)
-                .map(|(p, _)| p.to_string())
-                .collect();
+            let mut key_phrases: Vec<String> =
+                phrases.iter().take(options.max_phrases).map(|(p, _)| p.to_string()).collect();
             if key_phrases.len() < options.max_phrases {
                 let mut stems: HashMap<u32, usize> = HashMap::new();
                 for &m in &members {
@@ -332,8 +291,7 @@ pub fn emerging_topics(texts: &[&str], options: &EmergingOptions) -> Vec<Emergin
                         *stems.entry(*t).or_default() += 1;
                     }
                 }
-                let mut stems: Vec<(u32, usize)> =
-                    stems.into_iter().filter(|(_, c)| *c >= 2).collect();
+                let mut stems: Vec<(u32, usize)> = stems.into_iter().filter(|(_, c)| *c >= 2).collect();
                 stems.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
                 for (id, _) in stems {
                     if key_phrases.len() >= options.max_phrases {
@@ -349,19 +307,10 @@ pub fn emerging_topics(texts: &[&str], options: &EmergingOptions) -> Vec<Emergin
                     }
                 }
             }
-            EmergingTopic {
-                label: key_phrases.join(" / "),
-                key_phrases,
-                members,
-            }
+            EmergingTopic { label: key_phrases.join(" / "), key_phrases, members }
         })
         .collect();
-    out.sort_by(|a, b| {
-        b.members
-            .len()
-            .cmp(&a.members.len())
-            .then(a.label.cmp(&b.label))
-    });
+    out.sort_by(|a, b| b.members.len().cmp(&a.members.len()).then(a.label.cmp(&b.label)));
     out
 }
 
@@ -371,17 +320,10 @@ mod tests {
 
     #[test]
     fn key_phrases_skip_stopwords_and_pii() {
-        let mut doc = Doc::new(
-            "El cobro doble de la tarjeta, llamen a Juan Pérez",
-            Lang::Es,
-        );
+        let mut doc = Doc::new("El cobro doble de la tarjeta, llamen a Juan Pérez", Lang::Es);
         let start = doc.text.find("Juan").unwrap();
         doc.pii = vec![(start, doc.text.len())];
-        let k: Vec<String> = StatKeyPhrases
-            .extract(&doc, 5)
-            .into_iter()
-            .map(|k| k.text)
-            .collect();
+        let k: Vec<String> = StatKeyPhrases.extract(&doc, 5).into_iter().map(|k| k.text).collect();
         assert!(k.contains(&"cobro doble".to_string()), "{k:?}");
         assert!(!k.iter().any(|p| p.contains("juan")), "{k:?}");
     }

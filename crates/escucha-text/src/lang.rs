@@ -46,12 +46,7 @@ impl Default for HeuristicLanguageIdentifier {
 
 fn word_sets() -> &'static (HashSet<&'static str>, HashSet<&'static str>) {
     static SETS: OnceLock<(HashSet<&'static str>, HashSet<&'static str>)> = OnceLock::new();
-    SETS.get_or_init(|| {
-        (
-            ES_WORDS.iter().copied().collect(),
-            EN_WORDS.iter().copied().collect(),
-        )
-    })
+    SETS.get_or_init(|| (ES_WORDS.iter().copied().collect(), EN_WORDS.iter().copied().collect()))
 }
 
 const ES_WORDS: &[&str] = &[
@@ -210,19 +205,17 @@ const ES_WORDS: &[&str] = &[
 ];
 
 const EN_WORDS: &[&str] = &[
-    "the", "and", "to", "of", "in", "is", "it", "you", "that", "he", "was", "for", "on", "are",
-    "with", "as", "i", "his", "they", "be", "at", "one", "have", "this", "from", "or", "had", "by",
-    "not", "but", "what", "all", "were", "we", "when", "your", "can", "said", "there", "an",
-    "each", "which", "she", "do", "how", "their", "if", "will", "up", "about", "out", "many",
-    "then", "them", "these", "so", "some", "her", "would", "make", "like", "him", "into", "has",
-    "more", "my", "just", "get", "got", "thanks", "please", "our", "been", "im", "dont", "its",
-    "very", "why", "still", "cant", "didnt", "doesnt", "wont", "isnt", "who", "could", "should",
-    "than", "now", "only", "over", "after", "again", "never", "always", "any", "other", "time",
-    "day", "hours", "flight", "thank", "love", "good", "great", "bad", "service", "help", "know",
-    "think", "going", "way", "well", "people", "man", "woman", "life", "world", "you're", "ive",
-    "youre", "thats", "theres", "here", "where", "yes", "because", "today", "back", "what", "does",
-    "did", "being", "those", "us", "too", "off", "much", "may", "every", "while", "without",
-    "nothing", "someone", "anyone",
+    "the", "and", "to", "of", "in", "is", "it", "you", "that", "he", "was", "for", "on", "are", "with", "as", "i",
+    "his", "they", "be", "at", "one", "have", "this", "from", "or", "had", "by", "not", "but", "what", "all", "were",
+    "we", "when", "your", "can", "said", "there", "an", "each", "which", "she", "do", "how", "their", "if", "will",
+    "up", "about", "out", "many", "then", "them", "these", "so", "some", "her", "would", "make", "like", "him", "into",
+    "has", "more", "my", "just", "get", "got", "thanks", "please", "our", "been", "im", "dont", "its", "very", "why",
+    "still", "cant", "didnt", "doesnt", "wont", "isnt", "who", "could", "should", "than", "now", "only", "over",
+    "after", "again", "never", "always", "any", "other", "time", "day", "hours", "flight", "thank", "love", "good",
+    "great", "bad", "service", "help", "know", "think", "going", "way", "well", "people", "man", "woman", "life",
+    "world", "you're", "ive", "youre", "thats", "theres", "here", "where", "yes", "because", "today", "back", "what",
+    "does", "did", "being", "those", "us", "too", "off", "much", "may", "every", "while", "without", "nothing",
+    "someone", "anyone",
 ];
 
 fn word_lang(w: &str) -> (bool, bool) {
@@ -280,10 +273,7 @@ impl HeuristicLanguageIdentifier {
     /// A new identifier.
     pub fn new() -> Self {
         HeuristicLanguageIdentifier {
-            detector: whatlang::Detector::with_allowlist(vec![
-                whatlang::Lang::Spa,
-                whatlang::Lang::Eng,
-            ]),
+            detector: whatlang::Detector::with_allowlist(vec![whatlang::Lang::Spa, whatlang::Lang::Eng]),
         }
     }
 
@@ -313,11 +303,7 @@ impl HeuristicLanguageIdentifier {
         if total < 0.5 {
             return (Lang::Unknown, 0.0);
         }
-        let (lang, margin) = if es >= en {
-            (Lang::Es, es - en)
-        } else {
-            (Lang::En, en - es)
-        };
+        let (lang, margin) = if es >= en { (Lang::Es, es - en) } else { (Lang::En, en - es) };
         let confidence = (margin / total).clamp(0.0, 1.0) * (1.0 - (-total / 3.0).exp());
         (lang, 0.5 + 0.5 * confidence)
     }
@@ -330,12 +316,7 @@ impl LanguageIdentifier for HeuristicLanguageIdentifier {
 
     fn identify(&self, text: &str, tokens: &[Token]) -> LanguageResult {
         let (lang, confidence) = self.classify(text, tokens);
-        let mut result = LanguageResult {
-            lang,
-            primary: lang,
-            confidence,
-            analyzer: self.info(),
-        };
+        let mut result = LanguageResult { lang, primary: lang, confidence, analyzer: self.info() };
         if lang == Lang::Unknown {
             return result;
         }
@@ -343,8 +324,7 @@ impl LanguageIdentifier for HeuristicLanguageIdentifier {
         let mut sentence_langs = [0usize; 2];
         let mut start = 0;
         for (i, t) in tokens.iter().enumerate() {
-            let boundary = t.kind == TokenKind::Punct
-                && matches!(t.norm.as_str(), "." | "!" | "?" | "\n" | "…" | ";");
+            let boundary = t.kind == TokenKind::Punct && matches!(t.norm.as_str(), "." | "!" | "?" | "\n" | "…" | ";");
             if boundary || i + 1 == tokens.len() {
                 let span = &tokens[start..=i];
                 let words = span.iter().filter(|t| t.kind == TokenKind::Word).count();
@@ -373,9 +353,7 @@ mod tests {
     use crate::text::tokenize;
 
     fn id(s: &str) -> Lang {
-        HeuristicLanguageIdentifier::new()
-            .identify(s, &tokenize(s))
-            .lang
+        HeuristicLanguageIdentifier::new().identify(s, &tokenize(s)).lang
     }
 
     #[test]
@@ -393,9 +371,7 @@ mod tests {
         assert_eq!(id(""), Lang::Unknown);
         assert_eq!(id("😡😡😡 12345"), Lang::Unknown);
         assert_eq!(
-            id(
-                "El servicio fue muy malo y nadie me ayudó. The staff was rude and they never called me back."
-            ),
+            id("El servicio fue muy malo y nadie me ayudó. The staff was rude and they never called me back."),
             Lang::Mixed
         );
     }

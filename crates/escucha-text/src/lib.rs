@@ -26,6 +26,7 @@ pub mod emotions;
 pub mod eval;
 pub mod keyphrases;
 pub mod lang;
+pub mod model;
 pub mod pipeline;
 pub mod redact;
 pub mod sentiment;
@@ -34,17 +35,13 @@ pub mod text;
 pub mod topics;
 
 pub use emotions::{Emotion, EmotionDetector, EmotionResult, LexiconEmotions, net_emotional_value};
-pub use keyphrases::{
-    EmergingTopic, KeyPhrase, KeyPhraseExtractor, StatKeyPhrases, emerging_topics,
-};
+pub use keyphrases::{EmergingOptions, EmergingTopic, KeyPhrase, KeyPhraseExtractor, StatKeyPhrases, emerging_topics};
 pub use lang::{HeuristicLanguageIdentifier, LanguageIdentifier, LanguageResult};
 pub use pipeline::{Analysis, Pipeline};
 pub use redact::{PiiKind, PiiSpan, Redaction, Redactor, RuleRedactor};
 pub use sentiment::{LexiconSentiment, SentimentAnalyzer, SentimentLabel, SentimentResult};
 pub use stream::{AnalyzeOptions, LangMode, StreamSummary, analyze_stream};
-pub use topics::{
-    LabelledExample, RuleTopicClassifier, Taxonomy, TopicClassifier, TopicDef, TopicResult,
-};
+pub use topics::{LabelledExample, RuleTopicClassifier, Taxonomy, TopicClassifier, TopicDef, TopicResult};
 
 use serde::Serialize;
 
@@ -141,12 +138,7 @@ pub struct Doc<'a> {
 impl<'a> Doc<'a> {
     /// Tokenises `text` for analysis in `lang`.
     pub fn new(text: &'a str, lang: Lang) -> Self {
-        Doc {
-            text,
-            tokens: text::tokenize(text),
-            lang,
-            pii: Vec::new(),
-        }
+        Doc { text, tokens: text::tokenize(text), lang, pii: Vec::new() }
     }
 
     /// True when token `i` overlaps personal data.

@@ -9,17 +9,13 @@ use crate::sentiment::{LexiconSentiment, SentimentAnalyzer, SentimentResult};
 use crate::topics::{RuleTopicClassifier, Taxonomy, TopicClassifier, TopicResult};
 use crate::{AnalyzerInfo, Doc, ENGINE_FALLBACK, Lang, MAX_TEXT_BYTES, truncate_at_char_boundary};
 use serde::Serialize;
-use std::borrow::Cow;
-use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
 /// Everything the engine says about one text.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Analysis {
     /// Language.
     pub language: LanguageResult,
-    /// The text with personal data masked, and the spans masked (byte offsets into the
-    /// analysed text: the input, capped, in Unicode NFC — identical to the input for almost
-    /// every text).
+    /// The text with personal data masked, and the spans masked (byte offsets into the input).
     pub redaction: Redaction,
     /// Overall sentiment.
     pub sentiment: SentimentResult,
@@ -58,10 +54,7 @@ pub struct Pipeline {
 
 impl std::fmt::Debug for Pipeline {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pipeline")
-            .field("analyzers", &self.analyzers())
-            .field("engine", &self.engine)
-            .finish()
+        f.debug_struct("Pipeline").field("analyzers", &self.analyzers()).field("engine", &self.engine).finish()
     }
 }
 
@@ -107,21 +100,11 @@ impl Pipeline {
     pub fn analyze(&self, text: &str, lang: Option<Lang>) -> Analysis {
         let original_len = text.len();
         let text = truncate_at_char_boundary(text, MAX_TEXT_BYTES);
-        // Decomposed accents (NFD, common from some keyboards) would split words: compose them.
-        let composed: Cow<str> = if is_nfc_quick(text.chars()) == IsNormalized::Yes {
-            Cow::Borrowed(text)
-        } else {
-            Cow::Owned(text.nfc().collect())
-        };
-        let text = composed.as_ref();
         let mut doc = Doc::new(text, Lang::Unknown);
         let language = match lang {
-            Some(l) => LanguageResult {
-                lang: l,
-                primary: l,
-                confidence: 1.0,
-                analyzer: AnalyzerInfo::new("forced", "1"),
-            },
+            Some(l) => {
+                LanguageResult { lang: l, primary: l, confidence: 1.0, analyzer: AnalyzerInfo::new("forced", "1") }
+            }
             None => self.language.identify(text, &doc.tokens),
         };
         doc.lang = language.primary;
@@ -156,10 +139,7 @@ mod tests {
     #[test]
     fn runs_every_analyser_and_reports_them() {
         let p = Pipeline::fallback();
-        let a = p.analyze(
-            "Me cobraron dos veces y nadie responde. Escribidme a ana@example.com",
-            None,
-        );
+        let a = p.analyze("Me cobraron dos veces y nadie responde. Escribidme a ana@example.com", None);
         assert_eq!(a.language.lang, Lang::Es);
         assert_eq!(a.sentiment.label, crate::SentimentLabel::Negative);
         assert!(a.topics.iter().any(|t| t.id == "billing"));
@@ -170,7 +150,7 @@ mod tests {
     }
 
     #[test]
-    fn decomposed_accents_are_composed_before_analysis() {
+    fn decomposed_accents_do_not_split_words() {
         let p = Pipeline::fallback();
         let a = p.analyze("pe\u{301}simo servicio", Some(Lang::Es));
         assert_eq!(a.sentiment.label, crate::SentimentLabel::Negative);

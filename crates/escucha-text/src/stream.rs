@@ -84,11 +84,7 @@ pub struct AnalyzeOptions {
 
 impl Default for AnalyzeOptions {
     fn default() -> Self {
-        AnalyzeOptions {
-            lang: LangMode::Auto,
-            taxonomy: None,
-            threads: 0,
-        }
+        AnalyzeOptions { lang: LangMode::Auto, taxonomy: None, threads: 0 }
     }
 }
 
@@ -142,11 +138,7 @@ fn read_line<R: BufRead>(input: &mut R, buf: &mut Vec<u8>) -> std::io::Result<Op
     if !any {
         return Ok(None);
     }
-    Ok(Some(if too_long {
-        Line::TooLong
-    } else {
-        Line::Bytes(std::mem::take(buf))
-    }))
+    Ok(Some(if too_long { Line::TooLong } else { Line::Bytes(std::mem::take(buf)) }))
 }
 
 fn error_line(code: &str, message: String) -> String {
@@ -160,10 +152,7 @@ fn r3(x: f32) -> f64 {
 fn output_fields(a: &Analysis) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("language".into(), json!(a.language.lang.code()));
-    m.insert(
-        "language_confidence".into(),
-        json!(r3(a.language.confidence)),
-    );
+    m.insert("language_confidence".into(), json!(r3(a.language.confidence)));
     m.insert(
         "sentiment".into(),
         json!({
@@ -189,34 +178,19 @@ fn output_fields(a: &Analysis) -> Map<String, Value> {
     );
     m.insert(
         "topics".into(),
-        Value::Array(
-            a.topics
-                .iter()
-                .map(|t| json!({"id": t.id, "confidence": r3(t.confidence)}))
-                .collect(),
-        ),
+        Value::Array(a.topics.iter().map(|t| json!({"id": t.id, "confidence": r3(t.confidence)})).collect()),
     );
-    m.insert(
-        "key_phrases".into(),
-        Value::Array(a.key_phrases.iter().map(|k| json!(k.text)).collect()),
-    );
+    m.insert("key_phrases".into(), Value::Array(a.key_phrases.iter().map(|k| json!(k.text)).collect()));
     m.insert("redacted".into(), json!(a.redaction.text));
     m.insert(
         "pii".into(),
         Value::Array(
-            a.redaction
-                .spans
-                .iter()
-                .map(|s| json!({"kind": s.kind, "start": s.start, "end": s.end}))
-                .collect(),
+            a.redaction.spans.iter().map(|s| json!({"kind": s.kind, "start": s.start, "end": s.end})).collect(),
         ),
     );
     m.insert("engine".into(), json!(a.engine));
     if let Some(n) = a.truncated_from {
-        m.insert(
-            "truncated".into(),
-            json!({"original_bytes": n, "analyzed_bytes": a.redaction_source_len()}),
-        );
+        m.insert("truncated".into(), json!({"original_bytes": n, "analyzed_bytes": a.redaction_source_len()}));
     }
     m
 }
@@ -224,61 +198,38 @@ fn output_fields(a: &Analysis) -> Map<String, Value> {
 impl Analysis {
     fn redaction_source_len(&self) -> usize {
         // the analysed text is the capped prefix; its length is bounded by MAX_TEXT_BYTES
-        self.truncated_from
-            .map_or(0, |n| n.min(crate::MAX_TEXT_BYTES))
+        self.truncated_from.map_or(0, |n| n.min(crate::MAX_TEXT_BYTES))
     }
 }
 
 /// Analyses one input line into one output line; `Err` holds an error line.
-fn process_line(
-    pipeline: &Pipeline,
-    lang: Option<Lang>,
-    no: usize,
-    line: &Line,
-) -> Result<String, String> {
+fn process_line(pipeline: &Pipeline, lang: Option<Lang>, no: usize, line: &Line) -> Result<String, String> {
     let bytes = match line {
         Line::TooLong => {
-            return Err(error_line(
-                "line_too_long",
-                format!("line {no} is longer than {MAX_LINE_BYTES} bytes"),
-            ));
+            return Err(error_line("line_too_long", format!("line {no} is longer than {MAX_LINE_BYTES} bytes")));
         }
         Line::Bytes(b) => b,
     };
-    let s = std::str::from_utf8(bytes).map_err(|e| {
-        error_line(
-            "invalid_utf8",
-            format!("line {no} is not valid UTF-8 (byte {})", e.valid_up_to()),
-        )
-    })?;
+    let s = std::str::from_utf8(bytes)
+        .map_err(|e| error_line("invalid_utf8", format!("line {no} is not valid UTF-8 (byte {})", e.valid_up_to())))?;
     let s = s.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
     let probe: Probe = if s.starts_with('{') {
-        serde_json::from_str(s).map_err(|e| {
-            error_line(
-                "invalid_json",
-                format!("line {no} is not valid JSON (column {})", e.column()),
-            )
-        })?
+        serde_json::from_str(s)
+            .map_err(|e| error_line("invalid_json", format!("line {no} is not valid JSON (column {})", e.column())))?
     } else {
         return Err(match serde_json::from_str::<serde::de::IgnoredAny>(s) {
             Ok(_) => error_line("not_an_object", format!("line {no} is not a JSON object")),
-            Err(e) => error_line(
-                "invalid_json",
-                format!("line {no} is not valid JSON (column {})", e.column()),
-            ),
+            Err(e) => error_line("invalid_json", format!("line {no} is not valid JSON (column {})", e.column())),
         });
     };
     let Some(text) = probe.text else {
-        return Err(error_line(
-            "missing_text",
-            format!("line {no} has no string field \"text\""),
-        ));
+        return Err(error_line("missing_text", format!("line {no} has no string field \"text\"")));
     };
     let analysis = pipeline.analyze(&text, lang);
     if probe.collides || !s.ends_with('}') {
         // Rare: the input already has one of our fields; rebuild the object, ours winning.
-        let mut obj: Map<String, Value> = serde_json::from_str(s)
-            .map_err(|_| error_line("invalid_json", format!("line {no} is not valid JSON")))?;
+        let mut obj: Map<String, Value> =
+            serde_json::from_str(s).map_err(|_| error_line("invalid_json", format!("line {no} is not valid JSON")))?;
         for (k, v) in output_fields(&analysis) {
             obj.insert(k, v);
         }
@@ -308,14 +259,8 @@ impl<'de> serde::Deserialize<'de> for Probe {
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("a JSON object")
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Probe, A::Error> {
-                let mut p = Probe {
-                    text: None,
-                    collides: false,
-                };
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Probe, A::Error> {
+                let mut p = Probe { text: None, collides: false };
                 while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
                     if key == "text" {
                         p.text = match map.next_value::<Value>()? {
@@ -367,11 +312,7 @@ fn write_fields(out: &mut String, a: &Analysis) {
             out,
             "{{\"id\":\"{}\",\"polarity\":\"{}\",\"confidence\":",
             e.emotion.id(),
-            if e.emotion.is_positive() {
-                "positive"
-            } else {
-                "negative"
-            }
+            if e.emotion.is_positive() { "positive" } else { "negative" }
         );
         push_num(out, e.confidence);
         out.push('}');
@@ -402,20 +343,13 @@ fn write_fields(out: &mut String, a: &Analysis) {
             out.push(',');
         }
         let kind = serde_json::to_string(&p.kind).unwrap_or_else(|_| "\"\"".into());
-        let _ = write!(
-            out,
-            "{{\"kind\":{kind},\"start\":{},\"end\":{}}}",
-            p.start, p.end
-        );
+        let _ = write!(out, "{{\"kind\":{kind},\"start\":{},\"end\":{}}}", p.start, p.end);
     }
     out.push_str("],\"engine\":");
     push_json_str(out, a.engine);
     if let Some(n) = a.truncated_from {
-        let _ = write!(
-            out,
-            ",\"truncated\":{{\"original_bytes\":{n},\"analyzed_bytes\":{}}}",
-            a.redaction_source_len()
-        );
+        let _ =
+            write!(out, ",\"truncated\":{{\"original_bytes\":{n},\"analyzed_bytes\":{}}}", a.redaction_source_len());
     }
 }
 
@@ -460,10 +394,7 @@ pub fn analyze_stream<R: BufRead, W: Write>(
             continue;
         }
         let results: Vec<Result<String, String>> = if threads == 1 || chunk.len() < 16 {
-            chunk
-                .iter()
-                .map(|(no, l)| process_line(&pipeline, lang, *no, l))
-                .collect()
+            chunk.iter().map(|(no, l)| process_line(&pipeline, lang, *no, l)).collect()
         } else {
             let per = chunk.len().div_ceil(threads);
             std::thread::scope(|scope| {
@@ -471,19 +402,14 @@ pub fn analyze_stream<R: BufRead, W: Write>(
                     .chunks(per)
                     .map(|part| {
                         let p = &pipeline;
-                        scope.spawn(move || {
-                            part.iter()
-                                .map(|(no, l)| process_line(p, lang, *no, l))
-                                .collect::<Vec<_>>()
-                        })
+                        scope
+                            .spawn(move || part.iter().map(|(no, l)| process_line(p, lang, *no, l)).collect::<Vec<_>>())
                     })
                     .collect();
                 handles
                     .into_iter()
                     .flat_map(|h| {
-                        h.join().unwrap_or_else(|_| {
-                            vec![Err(error_line("internal", "analysis failed".into()))]
-                        })
+                        h.join().unwrap_or_else(|_| vec![Err(error_line("internal", "analysis failed".into()))])
                     })
                     .collect()
             })
@@ -511,11 +437,7 @@ mod tests {
     fn run(input: &[u8]) -> (Vec<Value>, StreamSummary) {
         let mut out = Vec::new();
         let s = analyze_stream(input, &mut out, &AnalyzeOptions::default()).unwrap();
-        let lines = String::from_utf8(out)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
+        let lines = String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
         (lines, s)
     }
 
@@ -530,25 +452,13 @@ mod tests {
     #[test]
     fn keeps_fields_and_order_and_adds_analysis() {
         let (out, s) = run(b"{\"id\":7,\"text\":\"Muy mal servicio, me cobraron dos veces\"}\n");
-        assert_eq!(
-            s,
-            StreamSummary {
-                lines: 1,
-                failed: 0
-            }
-        );
+        assert_eq!(s, StreamSummary { lines: 1, failed: 0 });
         let o = &out[0];
         assert_eq!(o["id"], 7);
         assert_eq!(o["language"], "es");
         assert_eq!(o["sentiment"]["label"], "negative");
         assert_eq!(o["engine"], crate::ENGINE_FALLBACK);
-        assert!(
-            o["topics"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|t| t["id"] == "billing")
-        );
+        assert!(o["topics"].as_array().unwrap().iter().any(|t| t["id"] == "billing"));
     }
 
     #[test]
@@ -562,13 +472,7 @@ mod tests {
         input.extend_from_slice(b"{\"text\":\"\"}\n");
         input.extend_from_slice("{\"text\":\"😡😡😡\"}".as_bytes());
         let (out, s) = run(&input);
-        assert_eq!(
-            s,
-            StreamSummary {
-                lines: 6,
-                failed: 4
-            }
-        );
+        assert_eq!(s, StreamSummary { lines: 6, failed: 4 });
         assert_eq!(out[0]["error"]["code"], "invalid_json");
         assert_eq!(out[1]["error"]["code"], "missing_text");
         assert_eq!(out[2]["error"]["code"], "not_an_object");
@@ -581,17 +485,10 @@ mod tests {
     #[test]
     fn input_object_is_kept_byte_for_byte() {
         let mut out = Vec::new();
-        analyze_stream(
-            &b"{\"z\":1,\"text\":\"hola \\u00e1\",\"a\":[2]}\n"[..],
-            &mut out,
-            &AnalyzeOptions::default(),
-        )
-        .unwrap();
+        analyze_stream(&b"{\"z\":1,\"text\":\"hola \\u00e1\",\"a\":[2]}\n"[..], &mut out, &AnalyzeOptions::default())
+            .unwrap();
         let line = String::from_utf8(out).unwrap();
-        assert!(
-            line.starts_with("{\"z\":1,\"text\":\"hola \\u00e1\",\"a\":[2],\"language\":"),
-            "{line}"
-        );
+        assert!(line.starts_with("{\"z\":1,\"text\":\"hola \\u00e1\",\"a\":[2],\"language\":"), "{line}");
         let v: Value = serde_json::from_str(&line).unwrap();
         assert_eq!(v["redacted"], "hola á");
     }

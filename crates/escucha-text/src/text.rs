@@ -69,7 +69,12 @@ pub fn fold_char(c: char) -> char {
 
 /// Folds a whole string (see [`fold_char`]).
 pub fn fold(s: &str) -> String {
-    s.chars().map(fold_char).collect()
+    s.chars().filter(|c| !is_combining_mark(*c)).map(fold_char).collect()
+}
+
+/// True for combining diacritical marks (U+0300–U+036F), as in decomposed `e\u{301}`.
+pub fn is_combining_mark(c: char) -> bool {
+    ('\u{300}'..='\u{36f}').contains(&c)
 }
 
 /// True for characters we treat as emoji (pictographs, symbols, dingbats, flags).
@@ -83,15 +88,12 @@ pub fn is_emoji(c: char) -> bool {
 }
 
 fn is_punct(c: char) -> bool {
-    matches!(
-        c,
-        '.' | ',' | ';' | ':' | '!' | '?' | '…' | '¡' | '¿' | '(' | ')' | '"' | '«' | '»' | '\n'
-    )
+    matches!(c, '.' | ',' | ';' | ':' | '!' | '?' | '…' | '¡' | '¿' | '(' | ')' | '"' | '«' | '»' | '\n')
 }
 
 const EMOTICONS: &[&str] = &[
-    ":-)", ":)", ":-(", ":(", ":'(", ":D", ":-D", ";)", ";-)", ":P", ":p", ":/", ":-/", "<3", ":|",
-    "xD", "XD", ":o", ":O", "=)", "=(",
+    ":-)", ":)", ":-(", ":(", ":'(", ":D", ":-D", ";)", ";-)", ":P", ":p", ":/", ":-/", "<3", ":|", "xD", "XD", ":o",
+    ":O", "=)", "=(",
 ];
 
 /// Expands Spanish and English chat spellings; returns the expansion or `None`.
@@ -209,6 +211,11 @@ pub fn tokenize(text: &str) -> Vec<Token> {
             let mut letters = 0usize;
             let mut norm = String::new();
             for (off, ch) in rest.char_indices() {
+                if is_combining_mark(ch) && off > 0 {
+                    // decomposed accents (NFD input): part of the word, dropped when folding
+                    end = i + off + ch.len_utf8();
+                    continue;
+                }
                 if ch.is_alphanumeric() {
                     if !ch.is_ascii_digit() {
                         all_digits = false;
@@ -220,10 +227,7 @@ pub fn tokenize(text: &str) -> Vec<Token> {
                     norm.push(fold_char(ch));
                     end = i + off + ch.len_utf8();
                 } else if (ch == '\'' || ch == '’')
-                    && rest[off + ch.len_utf8()..]
-                        .chars()
-                        .next()
-                        .is_some_and(|n| n.is_alphabetic())
+                    && rest[off + ch.len_utf8()..].chars().next().is_some_and(|n| n.is_alphabetic())
                     && off > 0
                 {
                     // inner apostrophe: don't → dont
@@ -235,11 +239,7 @@ pub fn tokenize(text: &str) -> Vec<Token> {
             let capitalised = c.is_uppercase();
             i = end;
             let elongated = has_long_run(&norm);
-            let kind = if all_digits {
-                TokenKind::Number
-            } else {
-                TokenKind::Word
-            };
+            let kind = if all_digits { TokenKind::Number } else { TokenKind::Word };
             let caps = letters >= 2 && upper == letters;
             if kind == TokenKind::Word
                 && let Some(exp) = chat_expansion(&norm)
@@ -258,15 +258,7 @@ pub fn tokenize(text: &str) -> Vec<Token> {
                 }
                 continue;
             }
-            tokens.push(Token {
-                norm,
-                start,
-                end,
-                kind,
-                caps,
-                elongated,
-                capitalised,
-            });
+            tokens.push(Token { norm, start, end, kind, caps, elongated, capitalised });
             continue;
         }
         if is_emoji(c) {
@@ -342,12 +334,7 @@ pub struct PhraseMatcher<T> {
 
 impl<T> Default for PhraseMatcher<T> {
     fn default() -> Self {
-        PhraseMatcher {
-            patterns: Vec::new(),
-            exact: HashMap::new(),
-            prefix: HashMap::new(),
-            prefix_lens: Vec::new(),
-        }
+        PhraseMatcher { patterns: Vec::new(), exact: HashMap::new(), prefix: HashMap::new(), prefix_lens: Vec::new() }
     }
 }
 
@@ -360,11 +347,7 @@ impl<T> PhraseMatcher<T> {
     /// Adds a pattern: words separated by spaces or `_`, each optionally ending in `*`.
     /// Empty patterns are ignored.
     pub fn add(&mut self, pattern: &str, value: T) {
-        let terms: Vec<Term> = pattern
-            .split([' ', '_'])
-            .filter(|w| !w.is_empty())
-            .map(Term::parse)
-            .collect();
+        let terms: Vec<Term> = pattern.split([' ', '_']).filter(|w| !w.is_empty()).map(Term::parse).collect();
         let Some(first) = terms.first().cloned() else {
             return;
         };
@@ -410,17 +393,9 @@ impl<T> PhraseMatcher<T> {
             for &id in ids {
                 let (terms, value) = &self.patterns[id];
                 if i + terms.len() <= toks.len()
-                    && terms
-                        .iter()
-                        .enumerate()
-                        .skip(1)
-                        .all(|(k, t)| t.matches(toks[i + k]))
+                    && terms.iter().enumerate().skip(1).all(|(k, t)| t.matches(toks[i + k]))
                 {
-                    f(PhraseMatch {
-                        start: i,
-                        len: terms.len(),
-                        value,
-                    });
+                    f(PhraseMatch { start: i, len: terms.len(), value });
                 }
             }
         };
@@ -481,12 +456,7 @@ mod tests {
     fn tokenizes_with_offsets_chat_and_emoji() {
         let t = tokenize("No me gustó xq tardó 3 días 😡 :)");
         let norms: Vec<&str> = t.iter().map(|t| t.norm.as_str()).collect();
-        assert_eq!(
-            norms,
-            vec![
-                "no", "me", "gusto", "porque", "tardo", "3", "dias", "😡", ":)"
-            ]
-        );
+        assert_eq!(norms, vec!["no", "me", "gusto", "porque", "tardo", "3", "dias", "😡", ":)"]);
         assert_eq!(&"No me gustó xq"[t[2].start..t[2].end], "gustó");
         assert_eq!(t[5].kind, TokenKind::Number);
         assert_eq!(t[7].kind, TokenKind::Emoji);
@@ -503,17 +473,22 @@ mod tests {
     }
 
     #[test]
+    fn decomposed_accents_stay_inside_the_word() {
+        let text = "pe\u{301}simo ya";
+        let t = tokenize(text);
+        assert_eq!(t[0].norm, "pesimo");
+        assert_eq!(&text[t[0].start..t[0].end], "pe\u{301}simo");
+        assert_eq!(fold("Pe\u{301}rez"), "perez");
+    }
+
+    #[test]
     fn phrase_matcher_prefers_longest() {
         let mut m = PhraseMatcher::new();
         m.add("no funciona", 1);
         m.add("no", 2);
         m.add("factur*", 3);
         let toks = ["la", "factura", "no", "funciona"];
-        let found: Vec<(usize, usize, i32)> = m
-            .find_all(&toks)
-            .iter()
-            .map(|x| (x.start, x.len, *x.value))
-            .collect();
+        let found: Vec<(usize, usize, i32)> = m.find_all(&toks).iter().map(|x| (x.start, x.len, *x.value)).collect();
         assert_eq!(found, vec![(1, 1, 3), (2, 2, 1)]);
     }
 }

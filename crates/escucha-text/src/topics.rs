@@ -5,7 +5,8 @@
 //! than 1), co-occurrence `rules`, and `examples`. Language keys `es` and `en` apply to texts in
 //! that language (both for mixed or unknown texts); any other key (`pt`, `any`…) always applies.
 //! The default taxonomy has exactly the nine ids of [`DEFAULT_TOPIC_IDS`]; an organisation file
-//! is merged on top ([`Taxonomy::merge`]): new ids add topics, existing ids extend them.
+//! is merged on top ([`Taxonomy::merge`]): new ids add topics, existing ids extend them
+//! (`data/example_org_taxonomy.json` is a worked example).
 //!
 //! The classifier sums the weights of the terms and rules found for each topic, adds a few-shot
 //! bonus for similarity to the topic's examples (taxonomy examples plus those taught with
@@ -18,17 +19,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// The ids of the default taxonomy, in order.
-pub const DEFAULT_TOPIC_IDS: [&str; 9] = [
-    "billing",
-    "price",
-    "wait_time",
-    "staff",
-    "resolution",
-    "product_quality",
-    "delivery",
-    "digital",
-    "communication",
-];
+pub const DEFAULT_TOPIC_IDS: [&str; 9] =
+    ["billing", "price", "wait_time", "staff", "resolution", "product_quality", "delivery", "digital", "communication"];
 
 /// A co-occurrence rule: every term must appear in the text (anywhere).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -85,8 +77,7 @@ pub struct Taxonomy {
 impl Taxonomy {
     /// The built-in customer-experience taxonomy (ids in [`DEFAULT_TOPIC_IDS`]).
     pub fn default_cx() -> Taxonomy {
-        Taxonomy::from_json(include_str!("../data/default_taxonomy.json"))
-            .expect("built-in taxonomy is valid")
+        Taxonomy::from_json(include_str!("../data/default_taxonomy.json")).expect("built-in taxonomy is valid")
     }
 
     /// Parses and validates a taxonomy from JSON.
@@ -104,10 +95,7 @@ impl Taxonomy {
                 return Err(TextError::TaxonomyRule("a topic has an empty id".into()));
             }
             if !seen.insert(t.id.as_str()) {
-                return Err(TextError::TaxonomyRule(format!(
-                    "duplicate topic id {:?}",
-                    t.id
-                )));
+                return Err(TextError::TaxonomyRule(format!("duplicate topic id {:?}", t.id)));
             }
         }
         Ok(())
@@ -294,14 +282,7 @@ impl RuleTopicClassifier {
                 for term in terms {
                     let (p, w) = parse_term(term);
                     let p = fold(p).replace('-', " ");
-                    m.add(
-                        &p,
-                        TermRef {
-                            topic: ti,
-                            weight: w,
-                            pattern: c.patterns,
-                        },
-                    );
+                    m.add(&p, TermRef { topic: ti, weight: w, pattern: c.patterns });
                     c.patterns += 1;
                 }
             }
@@ -329,17 +310,10 @@ impl RuleTopicClassifier {
     }
 
     fn stems(&self, doc: &Doc) -> SparseVec {
-        let stemmer = if doc.lang == Lang::En {
-            &self.en_stemmer
-        } else {
-            &self.es_stemmer
-        };
+        let stemmer = if doc.lang == Lang::En { &self.en_stemmer } else { &self.es_stemmer };
         let mut v = SparseVec::new();
         for t in &doc.tokens {
-            if t.kind == TokenKind::Word
-                && t.norm.len() >= 3
-                && !crate::keyphrases::is_stopword(&t.norm)
-            {
+            if t.kind == TokenKind::Word && t.norm.len() >= 3 && !crate::keyphrases::is_stopword(&t.norm) {
                 *v.entry(stemmer.stem(&t.norm).into_owned()).or_default() += 1.0;
             }
         }
@@ -353,18 +327,14 @@ impl RuleTopicClassifier {
         let mut scores = vec![0f32; n];
         let norms: Vec<&str> = doc.tokens.iter().map(|t| t.norm.as_str()).collect();
         let mut seen: HashSet<usize> = HashSet::new();
-        let matchers: [(&PhraseMatcher<TermRef>, bool); 3] = [
-            (&self.es_terms, doc.lang != Lang::En),
-            (&self.en_terms, doc.lang != Lang::Es),
-            (&self.any_terms, true),
-        ];
+        let matchers: [(&PhraseMatcher<TermRef>, bool); 3] =
+            [(&self.es_terms, doc.lang != Lang::En), (&self.en_terms, doc.lang != Lang::Es), (&self.any_terms, true)];
         for (m, on) in matchers {
             if !on || m.is_empty() {
                 continue;
             }
             for i in 0..norms.len() {
-                if doc.tokens[i].kind != TokenKind::Word && doc.tokens[i].kind != TokenKind::Number
-                {
+                if doc.tokens[i].kind != TokenKind::Word && doc.tokens[i].kind != TokenKind::Number {
                     continue;
                 }
                 m.each_at(&norms, i, |pm| {
@@ -375,8 +345,7 @@ impl RuleTopicClassifier {
             }
         }
         for (key, all, ti, w) in &self.rules {
-            if key.applies(doc.lang) && all.iter().all(|a| norms.iter().any(|t| term_matches(a, t)))
-            {
+            if key.applies(doc.lang) && all.iter().all(|a| norms.iter().any(|t| term_matches(a, t))) {
                 scores[*ti] += w;
             }
         }
@@ -408,24 +377,15 @@ impl TopicClassifier for RuleTopicClassifier {
             .enumerate()
             .map(|(i, s)| (i, 1.0 - (-s).exp()))
             .filter(|(_, c)| *c >= self.threshold)
-            .map(|(i, c)| TopicResult {
-                id: self.taxonomy.topics[i].id.clone(),
-                confidence: c,
-                analyzer: info,
-            })
+            .map(|(i, c)| TopicResult { id: self.taxonomy.topics[i].id.clone(), confidence: c, analyzer: info })
             .collect();
         out.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
         out
     }
 
     fn learn(&mut self, examples: &[LabelledExample]) -> Result<usize, TextError> {
-        let index: HashMap<String, usize> = self
-            .taxonomy
-            .topics
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.id.clone(), i))
-            .collect();
+        let index: HashMap<String, usize> =
+            self.taxonomy.topics.iter().enumerate().map(|(i, t)| (t.id.clone(), i)).collect();
         for e in examples {
             for t in &e.topics {
                 if !index.contains_key(t) {
@@ -436,11 +396,7 @@ impl TopicClassifier for RuleTopicClassifier {
         let mut used = 0;
         for e in examples {
             let lang = e.lang.as_deref().map_or(Lang::Es, Lang::from_code);
-            let lang = if lang == Lang::Unknown {
-                Lang::Es
-            } else {
-                lang
-            };
+            let lang = if lang == Lang::Unknown { Lang::Es } else { lang };
             let doc = Doc::new(&e.text, lang);
             let v = self.stems(&doc);
             if v.is_empty() {
@@ -474,10 +430,7 @@ mod tests {
 
     fn topics(text: &str, lang: Lang) -> Vec<String> {
         let c = RuleTopicClassifier::default();
-        c.classify(&Doc::new(text, lang))
-            .into_iter()
-            .map(|t| t.id)
-            .collect()
+        c.classify(&Doc::new(text, lang)).into_iter().map(|t| t.id).collect()
     }
 
     #[test]
@@ -510,6 +463,20 @@ mod tests {
     }
 
     #[test]
+    fn example_organisation_file_adds_a_topic_and_extends_billing() {
+        let mut t = Taxonomy::default_cx();
+        t.merge(Taxonomy::from_json(include_str!("../data/example_org_taxonomy.json")).unwrap());
+        assert_eq!(t.topics.len(), 10, "one new topic, billing extended in place");
+        let c = RuleTopicClassifier::new(t);
+        let ids =
+            |text: &str, lang| -> Vec<String> { c.classify(&Doc::new(text, lang)).into_iter().map(|r| r.id).collect() };
+        // co-occurrence rule ("lugar" + "auto") and a plain term
+        assert!(ids("no había lugar para el auto", Lang::Es).contains(&"parking".to_string()));
+        assert!(ids("the car park was closed", Lang::En).contains(&"parking".to_string()));
+        assert!(ids("me subieron la cuota de socio", Lang::Es).contains(&"billing".to_string()));
+    }
+
+    #[test]
     fn invalid_taxonomies_are_errors() {
         assert!(Taxonomy::from_json("{").is_err());
         assert!(Taxonomy::from_json(r#"{"topics":[{"id":"a"},{"id":"a"}]}"#).is_err());
@@ -522,11 +489,7 @@ mod tests {
         let mut c = RuleTopicClassifier::new(t);
         let doc = Doc::new("they would not let my dog into the cabin", Lang::En);
         assert!(!c.classify(&doc).iter().any(|r| r.id == "pets"));
-        let ex = |s: &str| LabelledExample {
-            text: s.into(),
-            lang: Some("en".into()),
-            topics: vec!["pets".into()],
-        };
+        let ex = |s: &str| LabelledExample { text: s.into(), lang: Some("en".into()), topics: vec!["pets".into()] };
         let n = c
             .learn(&[
                 ex("my dog was not allowed in the cabin"),
@@ -536,11 +499,7 @@ mod tests {
             .unwrap();
         assert_eq!(n, 3);
         assert!(c.classify(&doc).iter().any(|r| r.id == "pets"));
-        let bad = LabelledExample {
-            text: "x".into(),
-            lang: None,
-            topics: vec!["nope".into()],
-        };
+        let bad = LabelledExample { text: "x".into(), lang: None, topics: vec!["nope".into()] };
         assert!(c.learn(&[bad]).is_err());
     }
 }

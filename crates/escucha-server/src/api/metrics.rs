@@ -30,13 +30,20 @@ pub(crate) fn query_pairs(raw: Option<String>) -> Result<Vec<(String, String)>, 
 /// One metric, total and by up to two dimensions.
 pub async fn metric(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery) -> Result<Json<Value>, ApiError> {
     let query = MetricQuery::from_params(&query_pairs(raw)?)?;
-    let result = state.index.query(caller.org_id.0, &query)?;
+    let org = caller.org_id.0;
+    // A scan can take milliseconds of CPU: keep it off the async workers.
+    let result = tokio::task::spawn_blocking(move || state.index.query(org, &query))
+        .await
+        .map_err(|e| ApiError::internal(&e))??;
     Ok(Json(serde_json::to_value(result).map_err(|e| ApiError::internal(&e))?))
 }
 
 /// One metric as a time series.
 pub async fn series(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery) -> Result<Json<Value>, ApiError> {
     let query = SeriesQuery::from_params(&query_pairs(raw)?)?;
-    let result = state.index.series(caller.org_id.0, &query)?;
+    let org = caller.org_id.0;
+    let result = tokio::task::spawn_blocking(move || state.index.series(org, &query))
+        .await
+        .map_err(|e| ApiError::internal(&e))??;
     Ok(Json(serde_json::to_value(result).map_err(|e| ApiError::internal(&e))?))
 }

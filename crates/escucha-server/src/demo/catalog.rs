@@ -55,80 +55,48 @@ pub(crate) struct Product {
 
 /// Every product.
 pub(crate) const PRODUCTS: [Product; 6] = [
-    Product {
-        name: "Fibra Hogar",
-        installed: true,
-        billed: true,
-        effect: 0.0,
-    },
-    Product {
-        name: "Fibra Max",
-        installed: true,
-        billed: true,
-        effect: 13.0,
-    },
-    Product {
-        name: "TV + Fibra",
-        installed: true,
-        billed: true,
-        effect: -2.0,
-    },
-    Product {
-        name: "Móvil Pospago",
-        installed: false,
-        billed: true,
-        effect: -1.0,
-    },
-    Product {
-        name: "Móvil Prepago",
-        installed: false,
-        billed: false,
-        effect: -6.0,
-    },
-    Product {
-        name: "Conecta Empresas",
-        installed: true,
-        billed: true,
-        effect: 4.0,
-    },
+    Product { name: "Fibra Hogar", installed: true, billed: true, effect: 0.0 },
+    Product { name: "Fibra Max", installed: true, billed: true, effect: 13.0 },
+    Product { name: "TV + Fibra", installed: true, billed: true, effect: -2.0 },
+    Product { name: "Móvil Pospago", installed: false, billed: true, effect: -1.0 },
+    Product { name: "Móvil Prepago", installed: false, billed: false, effect: -6.0 },
+    Product { name: "Conecta Empresas", installed: true, billed: true, effect: 4.0 },
 ];
 
 /// Looks a product up by name.
 pub(crate) fn product(name: &str) -> &'static Product {
-    PRODUCTS
-        .iter()
-        .find(|p| p.name == name)
-        .unwrap_or(&PRODUCTS[0])
+    PRODUCTS.iter().find(|p| p.name == name).unwrap_or(&PRODUCTS[0])
 }
 
-/// Commercial segments with their share of customers and the products they buy (weights).
-pub(crate) const SEGMENTS: [(&str, f64, &[(&str, f64)]); 3] = [
-    (
-        "Residencial",
-        0.70,
-        &[
+/// A commercial segment.
+pub(crate) struct Segment {
+    /// Name, the `segment` dimension value.
+    pub name: &'static str,
+    /// Share of customers.
+    pub share: f64,
+    /// Products its customers buy, with weights.
+    pub products: &'static [(&'static str, f64)],
+}
+
+/// Commercial segments with their share of customers and the products they buy.
+pub(crate) const SEGMENTS: [Segment; 3] = [
+    Segment {
+        name: "Residencial",
+        share: 0.70,
+        products: &[
             ("Fibra Hogar", 0.33),
             ("Fibra Max", 0.15),
             ("TV + Fibra", 0.15),
             ("Móvil Pospago", 0.20),
             ("Móvil Prepago", 0.17),
         ],
-    ),
-    (
-        "Pyme",
-        0.22,
-        &[
-            ("Fibra Hogar", 0.25),
-            ("Fibra Max", 0.30),
-            ("Móvil Pospago", 0.30),
-            ("Conecta Empresas", 0.15),
-        ],
-    ),
-    (
-        "Empresas",
-        0.08,
-        &[("Conecta Empresas", 0.75), ("Móvil Pospago", 0.25)],
-    ),
+    },
+    Segment {
+        name: "Pyme",
+        share: 0.22,
+        products: &[("Fibra Hogar", 0.25), ("Fibra Max", 0.30), ("Móvil Pospago", 0.30), ("Conecta Empresas", 0.15)],
+    },
+    Segment { name: "Empresas", share: 0.08, products: &[("Conecta Empresas", 0.75), ("Móvil Pospago", 0.25)] },
 ];
 
 /// One touchpoint as the generator sees it.
@@ -169,15 +137,7 @@ const fn tp(
     effect: f64,
     team: Option<&'static str>,
 ) -> TouchpointSpec {
-    TouchpointSpec {
-        key,
-        name,
-        channel,
-        importance,
-        moment_of_truth,
-        effect,
-        team,
-    }
+    TouchpointSpec { key, name, channel, importance, moment_of_truth, effect, team }
 }
 
 /// The onboarding journey: from the sale to the first bill.
@@ -186,33 +146,9 @@ pub(crate) const ONBOARDING: [StageSpec; 4] = [
         key: "contratacion",
         name: "Contratación",
         touchpoints: &[
-            tp(
-                "venta_tienda",
-                "Venta en tienda",
-                "Tienda",
-                0.6,
-                false,
-                5.0,
-                Some("sales"),
-            ),
-            tp(
-                "venta_web",
-                "Contratación web",
-                "Web",
-                0.5,
-                false,
-                3.0,
-                None,
-            ),
-            tp(
-                "venta_telefono",
-                "Venta telefónica",
-                "Teléfono",
-                0.4,
-                false,
-                0.0,
-                Some("sales"),
-            ),
+            tp("venta_tienda", "Venta en tienda", "Tienda", 0.6, false, 5.0, Some("sales")),
+            tp("venta_web", "Contratación web", "Web", 0.5, false, 3.0, None),
+            tp("venta_telefono", "Venta telefónica", "Teléfono", 0.4, false, 0.0, Some("sales")),
         ],
     },
     StageSpec {
@@ -228,53 +164,21 @@ pub(crate) const ONBOARDING: [StageSpec; 4] = [
                 -12.0,
                 Some("support"),
             ),
-            tp(
-                "visita_tecnica",
-                "Visita técnica de instalación",
-                "Visita técnica",
-                1.0,
-                true,
-                -32.0,
-                Some("field"),
-            ),
+            tp("visita_tecnica", "Visita técnica de instalación", "Visita técnica", 1.0, true, -32.0, Some("field")),
         ],
     },
     StageSpec {
         key: "primeros_dias",
         name: "Primeros días",
         touchpoints: &[
-            tp(
-                "bienvenida",
-                "Llamada de bienvenida",
-                "Teléfono",
-                0.3,
-                false,
-                6.0,
-                Some("sales"),
-            ),
-            tp(
-                "app_activacion",
-                "Activación en la app",
-                "App",
-                0.4,
-                false,
-                2.0,
-                None,
-            ),
+            tp("bienvenida", "Llamada de bienvenida", "Teléfono", 0.3, false, 6.0, Some("sales")),
+            tp("app_activacion", "Activación en la app", "App", 0.4, false, 2.0, None),
         ],
     },
     StageSpec {
         key: "primera_factura",
         name: "Primera factura",
-        touchpoints: &[tp(
-            "primera_factura",
-            "Primera factura",
-            "Email",
-            0.8,
-            true,
-            -5.0,
-            None,
-        )],
+        touchpoints: &[tp("primera_factura", "Primera factura", "Email", 0.8, true, -5.0, None)],
     },
 ];
 
@@ -284,42 +188,10 @@ pub(crate) const SUPPORT: [StageSpec; 4] = [
         key: "contacto",
         name: "Contacto",
         touchpoints: &[
-            tp(
-                "soporte_telefono",
-                "Soporte telefónico",
-                "Teléfono",
-                0.8,
-                false,
-                -4.0,
-                Some("support"),
-            ),
-            tp(
-                "soporte_chat",
-                "Chat de soporte",
-                "Chat",
-                0.6,
-                false,
-                3.0,
-                Some("support"),
-            ),
-            tp(
-                "soporte_tienda",
-                "Atención en tienda",
-                "Tienda",
-                0.5,
-                false,
-                5.0,
-                Some("support"),
-            ),
-            tp(
-                "soporte_app",
-                "Autogestión en la app",
-                "App",
-                0.4,
-                false,
-                0.0,
-                None,
-            ),
+            tp("soporte_telefono", "Soporte telefónico", "Teléfono", 0.8, false, -4.0, Some("support")),
+            tp("soporte_chat", "Chat de soporte", "Chat", 0.6, false, 3.0, Some("support")),
+            tp("soporte_tienda", "Atención en tienda", "Tienda", 0.5, false, 5.0, Some("support")),
+            tp("soporte_app", "Autogestión en la app", "App", 0.4, false, 0.0, None),
         ],
     },
     StageSpec {
@@ -338,39 +210,21 @@ pub(crate) const SUPPORT: [StageSpec; 4] = [
     StageSpec {
         key: "facturacion",
         name: "Facturación",
-        touchpoints: &[tp(
-            "reclamo_factura",
-            "Reclamo de facturación",
-            "Teléfono",
-            0.9,
-            true,
-            -12.0,
-            Some("support"),
-        )],
+        touchpoints: &[tp("reclamo_factura", "Reclamo de facturación", "Teléfono", 0.9, true, -12.0, Some("support"))],
     },
     StageSpec {
         key: "resolucion",
         name: "Resolución",
-        touchpoints: &[tp(
-            "cierre_caso",
-            "Confirmación de la solución",
-            "Email",
-            0.7,
-            false,
-            6.0,
-            Some("support"),
-        )],
+        touchpoints: &[tp("cierre_caso", "Confirmación de la solución", "Email", 0.7, false, 6.0, Some("support"))],
     },
 ];
 
 /// Finds a touchpoint and its stage key in either journey.
 pub(crate) fn touchpoint(key: &str) -> Option<(&'static str, &'static TouchpointSpec)> {
-    ONBOARDING.iter().chain(SUPPORT.iter()).find_map(|s| {
-        s.touchpoints
-            .iter()
-            .find(|t| t.key == key)
-            .map(|t| (s.key, t))
-    })
+    ONBOARDING
+        .iter()
+        .chain(SUPPORT.iter())
+        .find_map(|s| s.touchpoints.iter().find(|t| t.key == key).map(|t| (s.key, t)))
 }
 
 fn journey(key: &str, name: &str, stages: &[StageSpec]) -> Journey {
@@ -484,7 +338,6 @@ pub(crate) fn survey_json(kind: DemoSurveyKind) -> Value {
 
 /// Parses a survey through the same validation as the API.
 pub(crate) fn survey(kind: DemoSurveyKind) -> (String, SurveyDefinition, Option<String>) {
-    let input: SurveyInput =
-        serde_json::from_value(survey_json(kind)).expect("demo survey JSON has the input shape");
+    let input: SurveyInput = serde_json::from_value(survey_json(kind)).expect("demo survey JSON has the input shape");
     input.parse().expect("demo survey is valid")
 }

@@ -258,11 +258,9 @@ fn cores(topic: Topic, english: bool, positive: bool) -> &'static [&'static str]
             "El precio es justo para lo que ofrecen.",
             "Me mantuvieron el precio al renovar.",
         ],
-        (Price, true, true) => &[
-            "Good value for money.",
-            "The price is fair for what you get.",
-            "They kept my price when I renewed.",
-        ],
+        (Price, true, true) => {
+            &["Good value for money.", "The price is fair for what you get.", "They kept my price when I renewed."]
+        }
         (App, false, false) => &[
             "La app se cierra sola cuando intento pagar.",
             "En la app no se puede hacer casi ningún trámite.",
@@ -291,50 +289,18 @@ fn cores(topic: Topic, english: bool, positive: bool) -> &'static [&'static str]
             "The store had a huge queue and only one person serving.",
             "The store told me something different from the phone line.",
         ],
-        (Store, false, true) => &[
-            "En la tienda me asesoraron muy bien.",
-            "La atención en la tienda fue rápida y cercana.",
-        ],
-        (Store, true, true) => &[
-            "The store staff gave me great advice.",
-            "Quick and friendly service at the store.",
-        ],
+        (Store, false, true) => {
+            &["En la tienda me asesoraron muy bien.", "La atención en la tienda fue rápida y cercana."]
+        }
+        (Store, true, true) => &["The store staff gave me great advice.", "Quick and friendly service at the store."],
     }
 }
 
-const OPEN_NEG_ES: [&str; 7] = [
-    "",
-    "",
-    "Muy mal.",
-    "Pésima experiencia.",
-    "Estoy muy molesto.",
-    "Decepcionante.",
-    "Una vergüenza.",
-];
-const OPEN_NEG_EN: [&str; 6] = [
-    "",
-    "",
-    "Very poor.",
-    "Terrible experience.",
-    "I'm really annoyed.",
-    "Disappointing.",
-];
-const OPEN_POS_ES: [&str; 6] = [
-    "",
-    "",
-    "Muy contento.",
-    "Excelente.",
-    "Todo bien.",
-    "Muy buena experiencia.",
-];
-const OPEN_POS_EN: [&str; 6] = [
-    "",
-    "",
-    "Very happy.",
-    "Excellent.",
-    "All good.",
-    "Great experience.",
-];
+const OPEN_NEG_ES: [&str; 7] =
+    ["", "", "Muy mal.", "Pésima experiencia.", "Estoy muy molesto.", "Decepcionante.", "Una vergüenza."];
+const OPEN_NEG_EN: [&str; 6] = ["", "", "Very poor.", "Terrible experience.", "I'm really annoyed.", "Disappointing."];
+const OPEN_POS_ES: [&str; 6] = ["", "", "Muy contento.", "Excelente.", "Todo bien.", "Muy buena experiencia."];
+const OPEN_POS_EN: [&str; 6] = ["", "", "Very happy.", "Excellent.", "All good.", "Great experience."];
 const OPEN_MIX_ES: [&str; 4] = ["", "", "En general bien.", "Regular."];
 const OPEN_MIX_EN: [&str; 4] = ["", "", "Mostly fine.", "It's okay."];
 const CLOSE_NEG_ES: [&str; 7] = [
@@ -355,22 +321,10 @@ const CLOSE_NEG_EN: [&str; 7] = [
     "Nobody takes responsibility.",
     "I already complained and nothing happened.",
 ];
-const CLOSE_POS_ES: [&str; 6] = [
-    "",
-    "",
-    "Sigan así.",
-    "Lo recomiendo.",
-    "Se lo he recomendado a mi familia.",
-    "Gracias por todo.",
-];
-const CLOSE_POS_EN: [&str; 6] = [
-    "",
-    "",
-    "Keep it up.",
-    "I recommend it.",
-    "I've recommended you to my family.",
-    "Thanks for everything.",
-];
+const CLOSE_POS_ES: [&str; 6] =
+    ["", "", "Sigan así.", "Lo recomiendo.", "Se lo he recomendado a mi familia.", "Gracias por todo."];
+const CLOSE_POS_EN: [&str; 6] =
+    ["", "", "Keep it up.", "I recommend it.", "I've recommended you to my family.", "Thanks for everything."];
 const PII_ES: [&str; 5] = [
     "Me atendió {agent_full}.",
     "Pueden llamarme al {phone}.",
@@ -484,10 +438,8 @@ pub(crate) fn compose(
             let positive = polarity == Polarity::Positive;
             let core = one(rng, cores(topic, english, positive));
             parts.push(fill(rng, core, vars, english));
-            if !positive {
-                if let Some(d) = detail(rng, topic, vars, english) {
-                    parts.push(d);
-                }
+            if !positive && let Some(d) = detail(rng, topic, vars, english) {
+                parts.push(d);
             }
         }
         Polarity::Mixed => {
@@ -503,11 +455,7 @@ pub(crate) fn compose(
         parts.push(closer.to_string());
     }
     if rng.random_bool(0.10) {
-        let pii = if english {
-            one(rng, &PII_EN)
-        } else {
-            one(rng, &PII_ES)
-        };
+        let pii = if english { one(rng, &PII_EN) } else { one(rng, &PII_ES) };
         parts.push(fill(rng, pii, vars, english));
     }
     parts.join(" ")
@@ -538,17 +486,11 @@ pub(crate) struct Situation<'a> {
 pub(crate) fn complaint_topic(rng: &mut ChaCha8Rng, s: &Situation<'_>) -> Topic {
     use Topic::*;
     match s.touchpoint {
-        Some("cita_instalacion" | "visita_tecnica" | "visita_reparacion")
-            if rng.random_bool(0.8) =>
-        {
+        Some("cita_instalacion" | "visita_tecnica" | "visita_reparacion") if rng.random_bool(0.8) => {
             return Technician;
         }
         Some("primera_factura" | "reclamo_factura") => {
-            return if rng.random_bool((0.2 + 0.8 * s.billing).min(0.95)) {
-                DoubleCharge
-            } else {
-                Billing
-            };
+            return if rng.random_bool((0.2 + 0.8 * s.billing).min(0.95)) { DoubleCharge } else { Billing };
         }
         Some("soporte_app" | "app_activacion") if rng.random_bool(0.6) => return App,
         Some("soporte_tienda" | "venta_tienda") if rng.random_bool(0.5) => return Store,
@@ -582,19 +524,13 @@ pub(crate) fn complaint_topic(rng: &mut ChaCha8Rng, s: &Situation<'_>) -> Topic 
 pub(crate) fn praise_topic(rng: &mut ChaCha8Rng, s: &Situation<'_>) -> Topic {
     use Topic::*;
     match s.touchpoint {
-        Some("cita_instalacion" | "visita_tecnica" | "visita_reparacion")
-            if rng.random_bool(0.6) =>
-        {
+        Some("cita_instalacion" | "visita_tecnica" | "visita_reparacion") if rng.random_bool(0.6) => {
             return Technician;
         }
         Some("soporte_app" | "app_activacion") if rng.random_bool(0.6) => return App,
         Some("soporte_tienda" | "venta_tienda") if rng.random_bool(0.4) => return Store,
         Some("primera_factura" | "reclamo_factura") if rng.random_bool(0.5) => {
-            return if s.billing > 0.0 {
-                DoubleCharge
-            } else {
-                Billing
-            };
+            return if s.billing > 0.0 { DoubleCharge } else { Billing };
         }
         _ => {}
     }
@@ -604,15 +540,5 @@ pub(crate) fn praise_topic(rng: &mut ChaCha8Rng, s: &Situation<'_>) -> Topic {
     if s.served && rng.random_bool(0.45) {
         return Service;
     }
-    weighted(
-        rng,
-        &[
-            (Network, 20.0),
-            (Speed, 15.0),
-            (Price, 15.0),
-            (WaitTime, 12.0),
-            (App, 10.0),
-            (Service, 10.0),
-        ],
-    )
+    weighted(rng, &[(Network, 20.0), (Speed, 15.0), (Price, 15.0), (WaitTime, 12.0), (App, 10.0), (Service, 10.0)])
 }

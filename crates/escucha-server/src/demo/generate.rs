@@ -12,9 +12,7 @@ use serde_json::{Map, Value, json};
 use super::catalog::{self, REGIONS, STRONG_PRODUCT, SUPPORT, TouchpointSpec, WEAK_REGION};
 use super::comments::{self, MONTHS, Polarity, Situation};
 use super::people::{self, CustomerPlan, Staff};
-use super::{
-    DemoCustomer, DemoData, DemoResponse, DemoSurvey, DemoSurveyKind, label, normal, pick_weighted,
-};
+use super::{DemoCustomer, DemoData, DemoResponse, DemoSurvey, DemoSurveyKind, label, normal, pick_weighted};
 
 /// The fixed seed: the demo is the same on every machine.
 const SEED: u64 = 0x00C0_4EC7_A2DE_4D00;
@@ -42,22 +40,8 @@ const CADV_CUTS: [f64; 4] = [-1.2, -0.6, 0.0, 1.0];
 /// Cut points for 1–5 renewal intent.
 const RENEW_CUTS: [f64; 4] = [-1.4, -0.8, -0.2, 0.8];
 
-const POSITIVE_EMOTIONS: [&str; 6] = [
-    "pleased",
-    "trusting",
-    "valued",
-    "cared_for",
-    "happy",
-    "safe",
-];
-const NEGATIVE_EMOTIONS: [&str; 6] = [
-    "frustrated",
-    "disappointed",
-    "neglected",
-    "stressed",
-    "angry",
-    "hurried",
-];
+const POSITIVE_EMOTIONS: [&str; 6] = ["pleased", "trusting", "valued", "cared_for", "happy", "safe"];
+const NEGATIVE_EMOTIONS: [&str; 6] = ["frustrated", "disappointed", "neglected", "stressed", "angry", "hurried"];
 
 /// NPS points of the seasonal story (story 3), by month 1–12.
 pub(crate) fn season_points(month: u32) -> f64 {
@@ -148,9 +132,7 @@ impl Gen<'_> {
             }
         }
         // Unreachable in practice: half the customers joined more than two years ago.
-        (0..self.plans.len())
-            .min_by_key(|i| self.plans[*i].joined)
-            .unwrap_or(0)
+        (0..self.plans.len()).min_by_key(|i| self.plans[*i].joined).unwrap_or(0)
     }
 
     /// Someone of the region's team that serves this touchpoint.
@@ -203,11 +185,7 @@ impl Gen<'_> {
                 0..=6 => false,
                 _ => k == 0,
             };
-            let list = if positive {
-                &POSITIVE_EMOTIONS
-            } else {
-                &NEGATIVE_EMOTIONS
-            };
+            let list = if positive { &POSITIVE_EMOTIONS } else { &NEGATIVE_EMOTIONS };
             let e = list[self.rng.random_range(0..list.len())];
             if !picked.contains(&e) {
                 picked.push(e);
@@ -238,10 +216,9 @@ impl Gen<'_> {
             served: v.employee.is_some(),
         };
         let (topic, second) = match polarity {
-            Polarity::Positive => (
-                comments::praise_topic(&mut self.rng, &situation),
-                comments::praise_topic(&mut self.rng, &situation),
-            ),
+            Polarity::Positive => {
+                (comments::praise_topic(&mut self.rng, &situation), comments::praise_topic(&mut self.rng, &situation))
+            }
             _ => (
                 comments::complaint_topic(&mut self.rng, &situation),
                 comments::praise_topic(&mut self.rng, &situation),
@@ -253,10 +230,7 @@ impl Gen<'_> {
             .map(|e| self.staff.users[e].name.as_str().to_string())
             .unwrap_or_else(|| "Andrea".to_string());
         let agent = agent_full.split(' ').next().unwrap_or("Andrea").to_string();
-        let phone = customer
-            .phone
-            .clone()
-            .unwrap_or_else(|| people::phone(&mut self.rng));
+        let phone = customer.phone.clone().unwrap_or_else(|| people::phone(&mut self.rng));
         let email = customer
             .email
             .as_ref()
@@ -273,14 +247,7 @@ impl Gen<'_> {
             month: if english { en_month } else { es_month },
             region: REGIONS[plan.region].0,
         };
-        Some(comments::compose(
-            &mut self.rng,
-            topic,
-            second,
-            polarity,
-            english,
-            &vars,
-        ))
+        Some(comments::compose(&mut self.rng, topic, second, polarity, english, &vars))
     }
 
     /// Answers the survey for a visit and records the response.
@@ -350,19 +317,13 @@ impl Gen<'_> {
             }
         }
         let response = self.response(&v, &answers);
-        self.out.push(DemoResponse {
-            survey: v.kind,
-            customer: v.customer,
-            response,
-        });
+        self.out.push(DemoResponse { survey: v.kind, customer: v.customer, response });
     }
 
     /// Validates the answers exactly as the API does and builds the response with its context.
     fn response(&self, v: &Visit, raw: &Map<String, Value>) -> NewResponse {
         let definition: &SurveyDefinition = &self.surveys[v.kind.index()].definition;
-        let answers = definition
-            .parse_answers(raw)
-            .expect("generated answers are valid");
+        let answers = definition.parse_answers(raw).expect("generated answers are valid");
         let plan = &self.plans[v.customer];
         let customer = &self.customers[v.customer];
         let employee = v.employee.map(|e| &self.staff.users[e]);
@@ -398,14 +359,8 @@ impl Gen<'_> {
             if plan.joined < self.start {
                 continue;
             }
-            let sale = *pick_weighted(
-                &mut self.rng,
-                &[
-                    ("venta_tienda", 0.4),
-                    ("venta_web", 0.35),
-                    ("venta_telefono", 0.25),
-                ],
-            );
+            let sale =
+                *pick_weighted(&mut self.rng, &[("venta_tienda", 0.4), ("venta_web", 0.35), ("venta_telefono", 0.25)]);
             let mut steps: Vec<(&str, f64, i64, i64)> = vec![(sale, 0.7, 0, 2)];
             if plan.product.installed {
                 steps.push(("cita_instalacion", 0.6, 1, 3));
@@ -420,20 +375,13 @@ impl Gen<'_> {
             }
             for (key, p, from, to) in steps {
                 let answers = self.rng.random_bool(p);
-                let at = plan.joined
-                    + Duration::minutes(self.rng.random_range(from * 1440..to * 1440 + 1440));
+                let at = plan.joined + Duration::minutes(self.rng.random_range(from * 1440..to * 1440 + 1440));
                 if !answers || at >= self.now {
                     continue;
                 }
                 let touchpoint = catalog::touchpoint(key);
                 let employee = self.server(customer, touchpoint.and_then(|(_, t)| t.team));
-                self.respond(Visit {
-                    kind: DemoSurveyKind::Onboarding,
-                    customer,
-                    at,
-                    touchpoint,
-                    employee,
-                });
+                self.respond(Visit { kind: DemoSurveyKind::Onboarding, customer, at, touchpoint, employee });
             }
         }
     }
@@ -444,13 +392,7 @@ impl Gen<'_> {
             let at = self.moment(|_| 1.0);
             let customer = self.customer_at(at, 30);
             let employee = self.plans[customer].owner;
-            self.respond(Visit {
-                kind: DemoSurveyKind::Relational,
-                customer,
-                at,
-                touchpoint: None,
-                employee,
-            });
+            self.respond(Visit { kind: DemoSurveyKind::Relational, customer, at, touchpoint: None, employee });
         }
     }
 
@@ -466,42 +408,22 @@ impl Gen<'_> {
             ("reclamo_factura", 7.0),
             ("cierre_caso", 6.0),
         ];
-        debug_assert!(base.iter().all(|(k, _)| {
-            SUPPORT
-                .iter()
-                .any(|s| s.touchpoints.iter().any(|t| t.key == *k))
-        }));
+        debug_assert!(base.iter().all(|(k, _)| { SUPPORT.iter().any(|s| s.touchpoints.iter().any(|t| t.key == *k)) }));
         for _ in 0..count {
             let at = self.moment(|t| {
                 // Billing claims add volume while the incident lasts (about +14% at its worst).
-                support_volume(t.month()) * (1.0 + 0.14 * billing_intensity(billing_start, t))
-                    / 1.14
+                support_volume(t.month()) * (1.0 + 0.14 * billing_intensity(billing_start, t)) / 1.14
             });
             let intensity = billing_intensity(billing_start, at);
             let weights: Vec<(&'static str, f64)> = base
                 .iter()
-                .map(|(k, w)| {
-                    (
-                        *k,
-                        if *k == "reclamo_factura" {
-                            w * (1.0 + 2.0 * intensity)
-                        } else {
-                            *w
-                        },
-                    )
-                })
+                .map(|(k, w)| (*k, if *k == "reclamo_factura" { w * (1.0 + 2.0 * intensity) } else { *w }))
                 .collect();
             let key = *pick_weighted(&mut self.rng, &weights);
             let customer = self.customer_at(at, 3);
             let touchpoint = catalog::touchpoint(key);
             let employee = self.server(customer, touchpoint.and_then(|(_, t)| t.team));
-            self.respond(Visit {
-                kind: DemoSurveyKind::Support,
-                customer,
-                at,
-                touchpoint,
-                employee,
-            });
+            self.respond(Visit { kind: DemoSurveyKind::Support, customer, at, touchpoint, employee });
         }
     }
 }
@@ -524,24 +446,16 @@ fn lifecycle(
     now: DateTime<Utc>,
 ) {
     let mut last_nps: Vec<Option<(DateTime<Utc>, u8)>> = vec![None; customers.len()];
-    for r in responses
-        .iter()
-        .filter(|r| r.survey == DemoSurveyKind::Relational)
-    {
+    for r in responses.iter().filter(|r| r.survey == DemoSurveyKind::Relational) {
         if let Some(nps) = r.response.scores.nps {
             last_nps[r.customer] = Some((r.response.submitted_at, nps));
         }
     }
     for (i, c) in customers.iter_mut().enumerate() {
-        let contract = c
-            .attributes
-            .get("contrato")
-            .map(String::as_str)
-            .unwrap_or("");
+        let contract = c.attributes.get("contrato").map(String::as_str).unwrap_or("");
         let stage = if plans[i].joined > now - Duration::days(90) {
             "Nuevo"
-        } else if matches!(last_nps[i], Some((at, nps)) if nps <= 4 && at > now - Duration::days(180))
-        {
+        } else if matches!(last_nps[i], Some((at, nps)) if nps <= 4 && at > now - Duration::days(180)) {
             "En riesgo"
         } else if matches!(contract, "12 meses" | "24 meses") && rng.random_bool(0.08) {
             "Renovación"
@@ -562,12 +476,7 @@ pub fn generate(now: DateTime<Utc>) -> DemoData {
         .into_iter()
         .map(|kind| {
             let (name, definition, touchpoint) = catalog::survey(kind);
-            DemoSurvey {
-                kind,
-                name,
-                definition,
-                touchpoint,
-            }
+            DemoSurvey { kind, name, definition, touchpoint }
         })
         .collect();
     let billing_start = (now - Duration::days(BILLING_DAYS_BEFORE_NOW))
@@ -590,11 +499,7 @@ pub fn generate(now: DateTime<Utc>) -> DemoData {
     let rest = RESPONSE_COUNT.saturating_sub(g.out.len());
     g.relational(rest / 2);
     g.support(rest - rest / 2);
-    let Gen {
-        mut rng,
-        out: mut responses,
-        ..
-    } = g;
+    let Gen { mut rng, out: mut responses, .. } = g;
     responses.sort_by_key(|r| r.response.submitted_at);
     lifecycle(&mut rng, &mut customers, &plans, &responses, now);
     DemoData {

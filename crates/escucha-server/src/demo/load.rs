@@ -15,9 +15,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::generate::WINDOW_DAYS;
-use super::{
-    DEMO_ADMIN_EMAIL, DEMO_MANAGER_EMAIL, DEMO_ORG_NAME, DEMO_ORG_SLUG, DemoData, DemoSurveyKind,
-};
+use super::{DEMO_ADMIN_EMAIL, DEMO_MANAGER_EMAIL, DEMO_ORG_NAME, DEMO_ORG_SLUG, DemoData, DemoSurveyKind};
 
 /// Customers per `upsert_customers` transaction.
 const CUSTOMER_BATCH: usize = 1_000;
@@ -59,13 +57,10 @@ fn demo_error(what: &str, e: impl std::fmt::Display) -> StoreError {
 
 /// Loads the demo organisation (slug `demo`) into `store`, giving the demo admin and the
 /// Norte regional manager `password_hash`. Fails with `Conflict` when the slug is taken.
-pub async fn load(
-    store: &dyn Store,
-    data: DemoData,
-    password_hash: &str,
-) -> Result<DemoSummary, StoreError> {
+pub async fn load(store: &dyn Store, data: DemoData, password_hash: &str) -> Result<DemoSummary, StoreError> {
     let slug = Slug::parse(DEMO_ORG_SLUG).map_err(|e| demo_error("slug", e))?;
     let name = Label::parse(DEMO_ORG_NAME).map_err(|e| demo_error("name", e))?;
+    let started = std::time::Instant::now();
     let org = store.create_org(&slug, &name).await?.id;
 
     for user in &data.users {
@@ -77,21 +72,14 @@ pub async fn load(
         store.set_password_hash(org, &email, password_hash).await?;
     }
 
+    tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "demo: users stored");
     let mut customers: Vec<Customer> = Vec::with_capacity(data.customers.len());
     for chunk in data.customers.chunks(CUSTOMER_BATCH) {
-        let items = chunk
-            .iter()
-            .map(|c| (c.external_id.clone(), c.patch()))
-            .collect();
-        customers.extend(
-            store
-                .upsert_customers(org, items, data.now)
-                .await?
-                .into_iter()
-                .map(|(c, _)| c),
-        );
+        let items = chunk.iter().map(|c| (c.external_id.clone(), c.patch())).collect();
+        customers.extend(store.upsert_customers(org, items, data.now).await?.into_iter().map(|(c, _)| c));
     }
 
+    tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "demo: customers stored");
     let journeys = data.journeys.len();
     for mut journey in data.journeys {
         journey.org_id = org;
@@ -110,11 +98,8 @@ pub async fn load(
         survey_ids[survey.kind.index()] = store.create_survey(org, new, None).await?.id;
     }
 
-    let managers: BTreeMap<&str, Option<Email>> = data
-        .users
-        .iter()
-        .map(|u| (u.email.as_str(), u.manager_email.clone()))
-        .collect();
+    let managers: BTreeMap<&str, Option<Email>> =
+        data.users.iter().map(|u| (u.email.as_str(), u.manager_email.clone())).collect();
     let rules = default_alert_rules();
     let case_from = data.now - Duration::days(CASE_WINDOW_DAYS);
     let responses = data.responses.len();
@@ -124,34 +109,20 @@ pub async fn load(
     let mut pending = data.responses.into_iter().peekable();
     while pending.peek().is_some() {
         for mut demo in pending.by_ref().take(RESPONSE_BATCH) {
-            let customer = customers
-                .get(demo.customer)
-                .ok_or_else(|| demo_error("response", "unknown customer"))?;
+            let customer = customers.get(demo.customer).ok_or_else(|| demo_error("response", "unknown customer"))?;
             demo.response.survey_id = survey_ids[demo.survey.index()];
             demo.response.customer_id = Some(customer.id);
             let at = demo.response.submitted_at;
             let case = if at >= case_from {
-                let manager = customer
-                    .owner_email
-                    .as_ref()
-                    .and_then(|o| managers.get(o.as_str()).cloned().flatten());
+                let manager = customer.owner_email.as_ref().and_then(|o| managers.get(o.as_str()).cloned().flatten());
                 case_for_response(&rules, &demo.response.scores, customer, manager, None, at)
             } else {
                 None
             };
-            batch_meta.push((
-                at,
-                Topic::of(demo.response.verbatim.as_deref(), demo.survey),
-            ));
-            batch.push(ResponseWrite {
-                response: demo.response,
-                case,
-                queue_jobs: false,
-            });
+            batch_meta.push((at, Topic::of(demo.response.verbatim.as_deref(), demo.survey)));
+            batch.push(ResponseWrite { response: demo.response, case, queue_jobs: false });
         }
-        let written = store
-            .insert_responses(org, std::mem::take(&mut batch), None)
-            .await?;
+        let written = store.insert_responses(org, std::mem::take(&mut batch), None).await?;
         for ((_, case), (at, topic)) in written.into_iter().zip(batch_meta.drain(..)) {
             if let Some(case) = case {
                 opened.push((case, at, topic));
@@ -159,7 +130,9 @@ pub async fn load(
         }
     }
 
+    tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "demo: responses stored");
     let cases_resolved = work_cases(store, org, &opened, data.now).await?;
+    tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "demo: cases worked");
     Ok(DemoSummary {
         org_id: org,
         users: data.users.len(),
@@ -190,15 +163,7 @@ impl Topic {
     fn of(verbatim: Option<&str>, survey: DemoSurveyKind) -> Topic {
         let text = verbatim.unwrap_or("").to_lowercase();
         let has = |words: &[&str]| words.iter().any(|w| text.contains(w));
-        if has(&[
-            "dos veces",
-            "duplicad",
-            "doble",
-            "twice",
-            "double",
-            "nuevo sistema",
-            "new billing",
-        ]) {
+        if has(&["dos veces", "duplicad", "doble", "twice", "double", "nuevo sistema", "new billing"]) {
             Topic::DoubleCharge
         } else if has(&["factura", "cobr", "cargo", "bill", "charge"]) {
             Topic::Billing
@@ -213,17 +178,7 @@ impl Topic {
             "visit",
         ]) {
             Topic::Technician
-        } else if has(&[
-            "señal",
-            "corte",
-            "se cae",
-            "se corta",
-            "la red",
-            "signal",
-            "outage",
-            "drops",
-            "goes down",
-        ]) {
+        } else if has(&["señal", "corte", "se cae", "se corta", "la red", "signal", "outage", "drops", "goes down"]) {
             Topic::Network
         } else if survey == DemoSurveyKind::Onboarding {
             Topic::Technician
@@ -249,10 +204,7 @@ impl Topic {
                     "Cargo no reconocido: cambio de plan no informado al cliente",
                     "Se explicó la factura y se aplicó un crédito.",
                 ),
-                (
-                    "Factura enviada a un correo antiguo",
-                    "Se actualizó el correo de facturación y se anuló el recargo.",
-                ),
+                ("Factura enviada a un correo antiguo", "Se actualizó el correo de facturación y se anuló el recargo."),
             ],
             Topic::Technician => &[
                 (
@@ -323,17 +275,12 @@ async fn work_cases(
         } else {
             "Contacté al cliente por teléfono; revisamos el problema juntos."
         };
-        let update = CaseUpdate {
-            status: Some(CaseStatus::InProgress),
-            note: Some(note.to_string()),
-            ..Default::default()
-        };
-        case.apply(update, &owner, contacted)
-            .map_err(|e| demo_error("case update", e))?;
+        let update =
+            CaseUpdate { status: Some(CaseStatus::InProgress), note: Some(note.to_string()), ..Default::default() };
+        case.apply(update, &owner, contacted).map_err(|e| demo_error("case update", e))?;
         if target != CaseStatus::InProgress {
             let (root_cause, resolution) = topic.root_cause_and_resolution(&mut rng);
-            let done = (contacted + Duration::hours(rng.random_range(4..120)))
-                .min(now - Duration::hours(1));
+            let done = (contacted + Duration::hours(rng.random_range(4..120))).min(now - Duration::hours(1));
             let note = if target == CaseStatus::Closed {
                 "El cliente confirmó que quedó conforme."
             } else {
@@ -345,8 +292,7 @@ async fn work_cases(
                 resolution: Some(resolution.to_string()),
                 note: Some(note.to_string()),
             };
-            case.apply(update, &owner, done.max(contacted))
-                .map_err(|e| demo_error("case update", e))?;
+            case.apply(update, &owner, done.max(contacted)).map_err(|e| demo_error("case update", e))?;
             resolved += 1;
         }
         store.save_case(org, &case).await?;

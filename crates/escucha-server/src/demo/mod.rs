@@ -30,9 +30,11 @@
 //!   product, channel, team, employee, touchpoint, journey stage), segment and language, and a
 //!   Spanish or English comment for about half of them (composed from a few hundred phrasings,
 //!   sometimes with a name, a phone number or an e-mail address in it for redaction to catch).
-//! - **Cases**: detractors of the last 45 days whose customer has an owner open a case for the
-//!   owner with the owner's manager named; those older than a week are mostly resolved or
-//!   closed with a root cause and a resolution.
+//! - **Cases**: answers of the last 45 days that fire the default alert rules (NPS 0–6, CSAT
+//!   1–2) and whose customer has an owner open a case for the owner with the owner's manager
+//!   named, due 48 h after the answer; those older than a week are mostly resolved or closed
+//!   with a root cause, a resolution and notes dated in the past. (The store stamps a case's
+//!   `created_at` with the time of loading, as `NewCase` has no creation time.)
 //!
 //! ## The stories in the numbers
 //! Scores come from a latent satisfaction per response: a baseline plus the effects below (in
@@ -184,11 +186,7 @@ impl DemoCustomer {
             lifecycle_stage: Patch::Set(self.lifecycle_stage.clone()),
             annual_value: Patch::Set(self.annual_value),
             owner_email: opt(self.owner_email.clone()),
-            attributes: self
-                .attributes
-                .iter()
-                .map(|(k, v)| (k.clone(), Some(v.clone())))
-                .collect(),
+            attributes: self.attributes.iter().map(|(k, v)| (k.clone(), Some(v.clone()))).collect(),
         }
     }
 }
@@ -206,11 +204,8 @@ pub enum DemoSurveyKind {
 
 impl DemoSurveyKind {
     /// All kinds, in the order of [`DemoData::surveys`].
-    pub const ALL: [DemoSurveyKind; 3] = [
-        DemoSurveyKind::Relational,
-        DemoSurveyKind::Support,
-        DemoSurveyKind::Onboarding,
-    ];
+    pub const ALL: [DemoSurveyKind; 3] =
+        [DemoSurveyKind::Relational, DemoSurveyKind::Support, DemoSurveyKind::Onboarding];
 
     /// Position in [`DemoData::surveys`].
     pub fn index(self) -> usize {

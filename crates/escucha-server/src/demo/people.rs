@@ -9,7 +9,7 @@ use escucha_core::values::{Email, ExternalId, Language};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use super::catalog::{self, PRODUCTS, Product, REGIONS, SEGMENTS};
+use super::catalog::{self, Product, REGIONS, SEGMENTS};
 use super::{DemoCustomer, DemoUser, label, pick_weighted};
 
 /// Spanish first names.
@@ -176,10 +176,9 @@ pub(crate) const EN_FIRST: [&str; 30] = [
 
 /// English surnames.
 pub(crate) const EN_LAST: [&str; 30] = [
-    "Smith", "Johnson", "Williams", "Brown", "Jones", "Miller", "Davis", "Wilson", "Anderson",
-    "Taylor", "Thomas", "Moore", "Martin", "Jackson", "Thompson", "White", "Harris", "Clark",
-    "Lewis", "Walker", "Hall", "Young", "Allen", "Wright", "King", "Scott", "Green", "Baker",
-    "Adams", "Nelson",
+    "Smith", "Johnson", "Williams", "Brown", "Jones", "Miller", "Davis", "Wilson", "Anderson", "Taylor", "Thomas",
+    "Moore", "Martin", "Jackson", "Thompson", "White", "Harris", "Clark", "Lewis", "Walker", "Hall", "Young", "Allen",
+    "Wright", "King", "Scott", "Green", "Baker", "Adams", "Nelson",
 ];
 
 const BUSINESS_PATTERNS: [&str; 12] = [
@@ -197,13 +196,7 @@ const BUSINESS_PATTERNS: [&str; 12] = [
     "Inmobiliaria {}",
 ];
 
-const CUSTOMER_DOMAINS: [&str; 5] = [
-    "example.com",
-    "example.org",
-    "example.net",
-    "correo.example",
-    "mail.example",
-];
+const CUSTOMER_DOMAINS: [&str; 5] = ["example.com", "example.org", "example.net", "correo.example", "mail.example"];
 
 /// Turns a name into the ASCII local part of an e-mail address.
 pub(crate) fn ascii_slug(s: &str) -> String {
@@ -227,12 +220,7 @@ pub(crate) fn ascii_slug(s: &str) -> String {
 
 /// A fake phone number (the `555` exchange marks it as fiction).
 pub(crate) fn phone(rng: &mut ChaCha8Rng) -> String {
-    format!(
-        "+57 3{}{} 555 {:04}",
-        rng.random_range(0..6),
-        rng.random_range(0..10),
-        rng.random_range(0..10_000)
-    )
+    format!("+57 3{}{} 555 {:04}", rng.random_range(0..6), rng.random_range(0..10), rng.random_range(0..10_000))
 }
 
 fn email(raw: &str) -> Email {
@@ -260,6 +248,14 @@ pub(crate) struct Staff {
     pub effects: Vec<f64>,
 }
 
+/// A user's place in the company.
+struct Post<'a> {
+    role: Role,
+    manager: Option<usize>,
+    team: Option<&'a str>,
+    region: Option<&'a str>,
+}
+
 struct StaffBuilder {
     users: Vec<DemoUser>,
     effects: Vec<f64>,
@@ -267,16 +263,9 @@ struct StaffBuilder {
 }
 
 impl StaffBuilder {
-    fn add(
-        &mut self,
-        rng: &mut ChaCha8Rng,
-        local: Option<&str>,
-        name: String,
-        role: Role,
-        manager: Option<usize>,
-        team: Option<&str>,
-        region: Option<&str>,
-    ) -> usize {
+    /// Adds a user; `local` is the e-mail's local part (default: from the name, made unique).
+    fn add(&mut self, rng: &mut ChaCha8Rng, local: Option<&str>, name: String, post: Post<'_>) -> usize {
+        let Post { role, manager, team, region } = post;
         let base = match local {
             Some(l) => l.to_string(),
             None => ascii_slug(&name),
@@ -312,37 +301,24 @@ fn person(rng: &mut ChaCha8Rng) -> String {
 /// Builds the staff: CEO → CX director and regional directors → team managers → account
 /// executives, support agents and technicians; plus the demo admin, analysts and viewers.
 pub(crate) fn staff(rng: &mut ChaCha8Rng) -> Staff {
-    let mut b = StaffBuilder {
-        users: Vec::new(),
-        effects: Vec::new(),
-        taken: BTreeSet::new(),
-    };
+    let mut b = StaffBuilder { users: Vec::new(), effects: Vec::new(), taken: BTreeSet::new() };
     let ceo = b.add(
         rng,
         Some("direccion.general"),
         "Elena Varela Ibarra".into(),
-        Role::Manager,
-        None,
-        Some("Dirección General"),
-        None,
+        Post { role: Role::Manager, manager: None, team: Some("Dirección General"), region: None },
     );
     let cx = b.add(
         rng,
         None,
         "Tomás Aguirre Solís".into(),
-        Role::Analyst,
-        Some(ceo),
-        Some("Experiencia de Cliente"),
-        None,
+        Post { role: Role::Analyst, manager: Some(ceo), team: Some("Experiencia de Cliente"), region: None },
     );
     b.add(
         rng,
         Some("admin"),
         "Laura Méndez (Administración CX)".into(),
-        Role::Admin,
-        Some(cx),
-        Some("Experiencia de Cliente"),
-        None,
+        Post { role: Role::Admin, manager: Some(cx), team: Some("Experiencia de Cliente"), region: None },
     );
     for _ in 0..4 {
         let name = person(rng);
@@ -350,32 +326,13 @@ pub(crate) fn staff(rng: &mut ChaCha8Rng) -> Staff {
             rng,
             None,
             name,
-            Role::Analyst,
-            Some(cx),
-            Some("Experiencia de Cliente"),
-            None,
+            Post { role: Role::Analyst, manager: Some(cx), team: Some("Experiencia de Cliente"), region: None },
         );
     }
     let name = person(rng);
-    b.add(
-        rng,
-        None,
-        name,
-        Role::Viewer,
-        Some(ceo),
-        Some("Finanzas"),
-        None,
-    );
+    b.add(rng, None, name, Post { role: Role::Viewer, manager: Some(ceo), team: Some("Finanzas"), region: None });
     let name = person(rng);
-    b.add(
-        rng,
-        None,
-        name,
-        Role::Viewer,
-        Some(ceo),
-        Some("Marketing"),
-        None,
-    );
+    b.add(rng, None, name, Post { role: Role::Viewer, manager: Some(ceo), team: Some("Marketing"), region: None });
 
     let mut regions = Vec::new();
     for (region, _) in REGIONS {
@@ -385,53 +342,40 @@ pub(crate) fn staff(rng: &mut ChaCha8Rng) -> Staff {
             rng,
             Some(&director_local),
             name,
-            Role::Manager,
-            Some(ceo),
-            Some(&format!("Dirección {region}")),
-            Some(region),
+            Post {
+                role: Role::Manager,
+                manager: Some(ceo),
+                team: Some(&format!("Dirección {region}")),
+                region: Some(region),
+            },
         );
-        let team =
-            |b: &mut StaffBuilder, rng: &mut ChaCha8Rng, prefix: &str, size: usize| -> Vec<usize> {
-                let team_name = format!("{prefix} {region}");
-                let name = person(rng);
-                let lead = b.add(
-                    rng,
-                    None,
-                    name,
-                    Role::Manager,
-                    Some(director),
-                    Some(&team_name),
-                    Some(region),
-                );
-                (0..size)
-                    .map(|_| {
-                        let name = person(rng);
-                        b.add(
-                            rng,
-                            None,
-                            name,
-                            Role::Agent,
-                            Some(lead),
-                            Some(&team_name),
-                            Some(region),
-                        )
-                    })
-                    .collect()
-            };
+        let team = |b: &mut StaffBuilder, rng: &mut ChaCha8Rng, prefix: &str, size: usize| -> Vec<usize> {
+            let team_name = format!("{prefix} {region}");
+            let name = person(rng);
+            let lead = b.add(
+                rng,
+                None,
+                name,
+                Post { role: Role::Manager, manager: Some(director), team: Some(&team_name), region: Some(region) },
+            );
+            (0..size)
+                .map(|_| {
+                    let name = person(rng);
+                    b.add(
+                        rng,
+                        None,
+                        name,
+                        Post { role: Role::Agent, manager: Some(lead), team: Some(&team_name), region: Some(region) },
+                    )
+                })
+                .collect()
+        };
         let sales = team(&mut b, rng, "Ventas", 8);
         let support = team(&mut b, rng, "Soporte", 8);
         let field = team(&mut b, rng, "Instalaciones", 5);
-        regions.push(RegionStaff {
-            sales,
-            support,
-            field,
-        });
+        regions.push(RegionStaff { sales, support, field });
     }
-    Staff {
-        users: b.users,
-        regions,
-        effects: b.effects,
-    }
+    Staff { users: b.users, regions, effects: b.effects }
 }
 
 /// What the generator needs to know about a customer besides its record.
@@ -456,18 +400,14 @@ pub(crate) fn customers(
     count: usize,
     now: DateTime<Utc>,
 ) -> (Vec<DemoCustomer>, Vec<CustomerPlan>) {
-    let region_weights: Vec<(usize, f64)> = REGIONS
-        .iter()
-        .enumerate()
-        .map(|(i, (_, w))| (i, *w))
-        .collect();
-    let segment_weights: Vec<(usize, f64)> =
-        SEGMENTS.iter().enumerate().map(|(i, s)| (i, s.1)).collect();
+    let region_weights: Vec<(usize, f64)> = REGIONS.iter().enumerate().map(|(i, (_, w))| (i, *w)).collect();
+    let segment_weights: Vec<(usize, f64)> = SEGMENTS.iter().enumerate().map(|(i, s)| (i, s.share)).collect();
     let mut out = Vec::with_capacity(count);
     let mut plans = Vec::with_capacity(count);
     for i in 0..count {
         let region = *pick_weighted(rng, &region_weights);
-        let (segment, _, products) = SEGMENTS[*pick_weighted(rng, &segment_weights)];
+        let chosen = &SEGMENTS[*pick_weighted(rng, &segment_weights)];
+        let (segment, products) = (chosen.name, chosen.products);
         let product_name = *pick_weighted(rng, products);
         let product = catalog::product(product_name);
         let english = rng.random_bool(0.15);
@@ -485,31 +425,17 @@ pub(crate) fn customers(
         } else {
             let l1 = ES_LAST[rng.random_range(0..ES_LAST.len())];
             let l2 = ES_LAST[rng.random_range(0..ES_LAST.len())];
-            (
-                ES_FIRST[rng.random_range(0..ES_FIRST.len())].to_string(),
-                format!("{l1} {l2}"),
-            )
+            (ES_FIRST[rng.random_range(0..ES_FIRST.len())].to_string(), format!("{l1} {l2}"))
         };
         let domain = CUSTOMER_DOMAINS[rng.random_range(0..CUSTOMER_DOMAINS.len())];
         let (name, mail) = if segment == "Residencial" {
             let surname = last.split(' ').next().unwrap_or(&last);
-            (
-                format!("{first} {last}"),
-                format!(
-                    "{}.{}{}@{domain}",
-                    ascii_slug(&first),
-                    ascii_slug(surname),
-                    i % 97
-                ),
-            )
+            (format!("{first} {last}"), format!("{}.{}{}@{domain}", ascii_slug(&first), ascii_slug(surname), i % 97))
         } else {
             let surname = last.split(' ').next().unwrap_or(&last).to_string();
             let pattern = BUSINESS_PATTERNS[rng.random_range(0..BUSINESS_PATTERNS.len())];
             let business = pattern.replace("{}", &surname);
-            (
-                business.clone(),
-                format!("contacto.{}{}@{domain}", ascii_slug(&business), i % 97),
-            )
+            (business.clone(), format!("contacto.{}{}@{domain}", ascii_slug(&business), i % 97))
         };
         let annual_value = match (segment, product.name) {
             ("Empresas", _) => (20_000.0 * (12.5f64).powf(rng.random::<f64>())).round(),
@@ -527,11 +453,8 @@ pub(crate) fn customers(
         } else {
             Some(staff_region.sales[rng.random_range(0..staff_region.sales.len())])
         };
-        let contract = if product.billed {
-            ["Mensual", "12 meses", "24 meses"][rng.random_range(0..3)]
-        } else {
-            "Prepago"
-        };
+        let contract =
+            if product.billed { ["Mensual", "12 meses", "24 meses"][rng.random_range(0..3)] } else { "Prepago" };
         let channel = ["App", "Teléfono", "Tienda", "Web", "Email"][rng.random_range(0..5)];
         let attributes: BTreeMap<String, String> = [
             ("plan", product.name.to_string()),
@@ -555,14 +478,7 @@ pub(crate) fn customers(
             owner_email: owner.map(|o| staff.users[o].email.clone()),
             attributes,
         });
-        plans.push(CustomerPlan {
-            region,
-            product,
-            joined,
-            owner,
-            english,
-        });
+        plans.push(CustomerPlan { region, product, joined, owner, english });
     }
-    debug_assert_eq!(PRODUCTS.len(), 6);
     (out, plans)
 }

@@ -110,7 +110,7 @@ CREATE TABLE survey_versions (
 
 CREATE TABLE responses (
     id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    org_id          BIGINT NOT NULL REFERENCES orgs (id),
+    org_id          BIGINT NOT NULL,
     survey_id       BIGINT NOT NULL,
     survey_version  INTEGER NOT NULL,
     customer_id     BIGINT,
@@ -138,6 +138,7 @@ CREATE TABLE responses (
     FOREIGN KEY (org_id, survey_id) REFERENCES surveys (org_id, id),
     FOREIGN KEY (org_id, customer_id) REFERENCES customers (org_id, id)
 );
+-- org_id needs no reference of its own: the survey it must point at is the organisation's.
 -- The analytics feed reads by id (the primary key); reports cut by organisation and time.
 CREATE INDEX responses_org_submitted ON responses (org_id, submitted_at);
 CREATE INDEX responses_customer ON responses (customer_id, submitted_at);
@@ -158,7 +159,7 @@ CREATE INDEX feedback_org_occurred ON feedback (org_id, occurred_at);
 
 CREATE TABLE cases (
     id             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    org_id         BIGINT NOT NULL REFERENCES orgs (id),
+    org_id         BIGINT NOT NULL,
     customer_id    BIGINT NOT NULL,
     response_id    BIGINT,
     owner_email    TEXT NOT NULL,
@@ -176,6 +177,7 @@ CREATE TABLE cases (
     FOREIGN KEY (org_id, customer_id) REFERENCES customers (org_id, id),
     FOREIGN KEY (org_id, response_id) REFERENCES responses (org_id, id)
 );
+-- org_id is checked through the customer, which belongs to the organisation.
 CREATE INDEX cases_org ON cases (org_id, id);
 CREATE INDEX cases_org_status ON cases (org_id, status, id);
 CREATE INDEX cases_org_owner ON cases (org_id, owner_email, id);

@@ -112,7 +112,7 @@ CREATE TABLE survey_versions (
 
 CREATE TABLE responses (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
-    org_id          INTEGER NOT NULL REFERENCES orgs (id),
+    org_id          INTEGER NOT NULL,
     survey_id       INTEGER NOT NULL,
     survey_version  INTEGER NOT NULL,
     customer_id     INTEGER,
@@ -140,6 +140,7 @@ CREATE TABLE responses (
     FOREIGN KEY (org_id, survey_id) REFERENCES surveys (org_id, id),
     FOREIGN KEY (org_id, customer_id) REFERENCES customers (org_id, id)
 ) STRICT;
+-- org_id needs no reference of its own: the survey it must point at is the organisation's.
 -- The analytics feed reads by id (the primary key); reports cut by organisation and time.
 CREATE INDEX responses_org_submitted ON responses (org_id, submitted_at);
 CREATE INDEX responses_customer ON responses (customer_id, submitted_at);
@@ -160,7 +161,7 @@ CREATE INDEX feedback_org_occurred ON feedback (org_id, occurred_at);
 
 CREATE TABLE cases (
     id             INTEGER PRIMARY KEY AUTOINCREMENT,
-    org_id         INTEGER NOT NULL REFERENCES orgs (id),
+    org_id         INTEGER NOT NULL,
     customer_id    INTEGER NOT NULL,
     response_id    INTEGER,
     owner_email    TEXT NOT NULL,
@@ -178,6 +179,7 @@ CREATE TABLE cases (
     FOREIGN KEY (org_id, customer_id) REFERENCES customers (org_id, id),
     FOREIGN KEY (org_id, response_id) REFERENCES responses (org_id, id)
 ) STRICT;
+-- org_id is checked through the customer, which belongs to the organisation.
 CREATE INDEX cases_org ON cases (org_id, id);
 CREATE INDEX cases_org_status ON cases (org_id, status, id);
 CREATE INDEX cases_org_owner ON cases (org_id, owner_email, id);

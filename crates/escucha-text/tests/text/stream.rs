@@ -8,10 +8,7 @@ fn run_with(input: Vec<u8>, options: &AnalyzeOptions) -> (Vec<Value>, StreamSumm
     let mut out = Vec::new();
     let summary = analyze_stream(Cursor::new(input), &mut out, options).expect("in-memory I/O");
     let text = String::from_utf8(out).expect("output is UTF-8");
-    let lines = text
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("every output line is JSON"))
-        .collect();
+    let lines = text.lines().map(|l| serde_json::from_str(l).expect("every output line is JSON")).collect();
     (lines, summary)
 }
 
@@ -31,32 +28,15 @@ fn every_line_gets_the_documented_fields_in_order() {
     input.extend(line("Great staff, thanks a lot!"));
     input.extend(line("Mi DNI es 12345678Z y mi correo ana@example.com"));
     let (out, summary) = run(input);
-    assert_eq!(
-        summary,
-        StreamSummary {
-            lines: 3,
-            failed: 0
-        }
-    );
+    assert_eq!(summary, StreamSummary { lines: 3, failed: 0 });
     assert_eq!(out.len(), 3);
     for o in &out {
-        for field in [
-            "text",
-            "language",
-            "sentiment",
-            "emotions",
-            "topics",
-            "redacted",
-            "engine",
-        ] {
+        for field in ["text", "language", "sentiment", "emotions", "topics", "redacted", "engine"] {
             assert!(o.get(field).is_some(), "missing {field} in {o}");
         }
         let score = o["sentiment"]["score"].as_f64().unwrap();
         assert!((-1.0..=1.0).contains(&score));
-        assert!(
-            ["negative", "neutral", "positive"]
-                .contains(&o["sentiment"]["label"].as_str().unwrap())
-        );
+        assert!(["negative", "neutral", "positive"].contains(&o["sentiment"]["label"].as_str().unwrap()));
         assert_eq!(o["engine"], "lexicon-v1");
     }
     assert_eq!(out[0]["language"], "es");
@@ -68,10 +48,7 @@ fn every_line_gets_the_documented_fields_in_order() {
 
 #[test]
 fn forced_language_is_used() {
-    let options = AnalyzeOptions {
-        lang: LangMode::En,
-        ..Default::default()
-    };
+    let options = AnalyzeOptions { lang: LangMode::En, ..Default::default() };
     let (out, _) = run_with(line("sin problemas"), &options);
     assert_eq!(out[0]["language"], "en");
 }
@@ -93,27 +70,15 @@ fn garbage_html_emojis_and_mixed_languages_do_not_panic() {
     input.extend(line("😡😡😡"));
     input.extend(line("<script>alert('x')</script><b>hola</b> &amp; &#x27;"));
     input.extend(line("\u{0}\u{1}\u{7f}\u{fffd}\u{202e}ﷺ𝕏"));
-    input.extend(line(
-        "El servicio fue pésimo y nadie me ayudó. The staff were rude and never called me back.",
-    ));
-    input.extend(
-        (0..300)
-            .map(|i| (i * 37 % 256) as u8)
-            .filter(|b| *b != b'\n'),
-    );
+    input.extend(line("El servicio fue pésimo y nadie me ayudó. The staff were rude and never called me back."));
+    input.extend((0..300).map(|i| (i * 37 % 256) as u8).filter(|b| *b != b'\n'));
     input.push(b'\n');
     input.extend(b"{\"text\": \"unterminated\n");
     input.extend(b"{\"no_text\": 1}\n");
     input.extend(line("fin"));
     let (out, summary) = run(input);
     assert_eq!(out.len(), 9, "one output line per input line");
-    assert_eq!(
-        summary,
-        StreamSummary {
-            lines: 9,
-            failed: 3
-        }
-    );
+    assert_eq!(summary, StreamSummary { lines: 9, failed: 3 });
     assert_eq!(out[0]["language"], "und");
     assert_eq!(out[1]["sentiment"]["label"], "negative");
     assert_eq!(out[4]["language"], "mixed");
@@ -134,14 +99,9 @@ fn error_messages_never_quote_the_input() {
 fn many_lines_keep_their_order_across_threads() {
     let mut input = Vec::new();
     for i in 0..2000 {
-        input.extend(
-            format!("{{\"n\":{i},\"text\":\"comentario número {i}, muy bien\"}}\n").into_bytes(),
-        );
+        input.extend(format!("{{\"n\":{i},\"text\":\"comentario número {i}, muy bien\"}}\n").into_bytes());
     }
-    let options = AnalyzeOptions {
-        threads: 2,
-        ..Default::default()
-    };
+    let options = AnalyzeOptions { threads: 2, ..Default::default() };
     let (out, summary) = run_with(input, &options);
     assert_eq!(summary.lines, 2000);
     for (i, o) in out.iter().enumerate() {
@@ -162,4 +122,45 @@ fn pipeline_results_name_their_analyser() {
 fn regression_linea_before_a_phone_number_is_a_phone_cue() {
     let (out, _) = run(line("quiero dar de baja la línea 712745786"));
     assert_eq!(out[0]["redacted"], "quiero dar de baja la línea [PHONE]");
+}
+
+#[test]
+fn a_line_longer_than_the_limit_is_refused_and_the_next_one_analysed() {
+    let mut input = Vec::with_capacity(escucha_text::stream::MAX_LINE_BYTES + 100);
+    input.extend(b"{\"text\":\"");
+    input.resize(escucha_text::stream::MAX_LINE_BYTES + 10, b'a');
+    input.extend(b"\"}\n");
+    input.extend(line("todo perfecto"));
+    let (out, summary) = run(input);
+    assert_eq!(summary, StreamSummary { lines: 2, failed: 1 });
+    assert_eq!(out[0]["error"]["code"], "line_too_long");
+    assert_eq!(out[1]["sentiment"]["label"], "positive");
+}
+
+#[test]
+fn random_unicode_never_panics_and_spans_stay_on_char_boundaries() {
+    // A fixed-seed generator over characters that stress the rules: multi-byte letters,
+    // combining marks, emojis, digits with separators, @, :, ( ) and whitespace.
+    const POOL: &[&str] = &[
+        "a", "Á", "ñ", "e\u{301}", "Z", "x", "q", "@", ".", ",", ":", ")", "(", "-", "+", "/", "#", " ", " ", "\n",
+        "\t", "0", "1", "5", "9", "😡", "👍", "🙃", "€", "$", "º", "¿", "!", "'", "Juan ", "Pérez ", "calle ", "DNI ",
+        "ES91 ", "http://", "www.", "<b>", "&amp;", "\u{0}", "ß", "İ", "ﷺ", "𝕏", "中", "\u{feff}", "\u{301}",
+    ];
+    let pipeline = Pipeline::fallback();
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    for _ in 0..1500 {
+        let mut text = String::new();
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let len = (seed >> 33) % 60;
+        for _ in 0..len {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            text.push_str(POOL[((seed >> 33) as usize) % POOL.len()]);
+        }
+        let a = pipeline.analyze(&text, None);
+        assert!((-1.0..=1.0).contains(&a.sentiment.score));
+        for s in &a.redaction.spans {
+            assert!(s.start < s.end && s.end <= text.len());
+            assert!(text.is_char_boundary(s.start) && text.is_char_boundary(s.end));
+        }
+    }
 }

@@ -1,0 +1,110 @@
+//! The model route as one object: encoder, sentiment head and topic prototypes loaded together,
+//! analysing a batch of texts in one pass (one embedding per text, shared by both heads).
+//!
+//! This is the seam for the pipeline: [`ModelRoute::open`] fails with
+//! [`ModelError::NotInstalled`] when the install step has not run, which the caller reports
+//! while falling back to the lexicon engine.
+
+use std::path::Path;
+
+use super::{
+    DIM, ENGINE_MODEL, Encoder, InstalledModel, MANIFEST_FILE, ModelError, ModelSentiment, ModelTopics, TopicMatch,
+    TopicPrototype, model_dir,
+};
+use crate::sentiment::SentimentLabel;
+
+/// What the model route says about one text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelAnalysis {
+    /// Sentiment class.
+    pub label: SentimentLabel,
+    /// Polarity in [−1, 1] (`P(pos) − P(neg)`).
+    pub score: f32,
+    /// Probability of the chosen class, in [0, 1].
+    pub confidence: f32,
+    /// Topics by similarity, most similar first.
+    pub topics: Vec<TopicMatch>,
+}
+
+/// Encoder + sentiment head + topic prototypes.
+#[derive(Debug)]
+pub struct ModelRoute {
+    encoder: Encoder,
+    sentiment: ModelSentiment,
+    topics: ModelTopics,
+    installed: InstalledModel,
+}
+
+impl ModelRoute {
+    /// Opens the model installed under the data folder `data_dir` (`<data>/models/use-v3`), with
+    /// the shipped sentiment weights and the given topic prototypes.
+    pub fn open(data_dir: &Path, prototypes: &[TopicPrototype]) -> Result<ModelRoute, ModelError> {
+        ModelRoute::open_dir(&model_dir(data_dir), prototypes)
+    }
+
+    /// Like [`ModelRoute::open`], from the model folder itself.
+    pub fn open_dir(dir: &Path, prototypes: &[TopicPrototype]) -> Result<ModelRoute, ModelError> {
+        if !dir.join(MANIFEST_FILE).is_file() {
+            return Err(ModelError::NotInstalled { dir: dir.to_path_buf() });
+        }
+        let installed = InstalledModel::open(dir)?;
+        let encoder = Encoder::load(dir)?;
+        let sentiment = ModelSentiment::builtin()?;
+        let topics = ModelTopics::new(&encoder, prototypes);
+        Ok(ModelRoute { encoder, sentiment, topics, installed })
+    }
+
+    /// Engine name for outputs.
+    pub fn engine(&self) -> &'static str {
+        ENGINE_MODEL
+    }
+
+    /// The installed model's manifest and folder.
+    pub fn installed(&self) -> &InstalledModel {
+        &self.installed
+    }
+
+    /// The encoder.
+    pub fn encoder(&self) -> &Encoder {
+        &self.encoder
+    }
+
+    /// The sentiment head.
+    pub fn sentiment(&self) -> &ModelSentiment {
+        &self.sentiment
+    }
+
+    /// The topic classifier (mutable: add few-shot examples, change the threshold).
+    pub fn topics_mut(&mut self) -> &mut ModelTopics {
+        &mut self.topics
+    }
+
+    /// The topic classifier.
+    pub fn topics(&self) -> &ModelTopics {
+        &self.topics
+    }
+
+    /// Analyses a batch (sentiment and topics of each text, in order).
+    pub fn analyze(&self, texts: &[&str]) -> Vec<ModelAnalysis> {
+        self.encoder.embed(texts).iter().map(|v| self.analyze_embedding(v)).collect()
+    }
+
+    /// Sentiment and topics of one embedding.
+    pub fn analyze_embedding(&self, embedding: &[f32; DIM]) -> ModelAnalysis {
+        let (label, score, confidence) = self.sentiment.predict(embedding);
+        ModelAnalysis { label, score, confidence, topics: self.topics.classify(embedding) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_model_says_not_installed() {
+        let dir = std::env::temp_dir().join(format!("escucha-no-model-{}", std::process::id()));
+        let err = ModelRoute::open(&dir, &[]).expect_err("nothing installed");
+        assert!(matches!(err, ModelError::NotInstalled { .. }), "{err}");
+        assert!(err.to_string().contains("escucha models install"), "{err}");
+    }
+}

