@@ -26,7 +26,8 @@ pub enum CaseStatus {
 
 impl CaseStatus {
     /// All statuses.
-    pub const ALL: [CaseStatus; 4] = [CaseStatus::Open, CaseStatus::InProgress, CaseStatus::Resolved, CaseStatus::Closed];
+    pub const ALL: [CaseStatus; 4] =
+        [CaseStatus::Open, CaseStatus::InProgress, CaseStatus::Resolved, CaseStatus::Closed];
 
     /// Wire name.
     pub fn as_str(self) -> &'static str {
@@ -88,6 +89,8 @@ pub struct NewCase {
     pub priority: Priority,
     /// SLA deadline.
     pub due_at: DateTime<Utc>,
+    /// When the case was opened (its `created_at`); the SLA runs from here.
+    pub opened_at: DateTime<Utc>,
 }
 
 /// A stored case.
@@ -170,7 +173,11 @@ impl Case {
         let resolution = clean(update.resolution, "resolution")?;
         let note = clean(update.note, "note")?;
         if update.status.is_none() && root_cause.is_none() && resolution.is_none() && note.is_none() {
-            return Err(ValidationErrors::one("", "empty_update", "give at least one of status, root_cause, resolution, note"));
+            return Err(ValidationErrors::one(
+                "",
+                "empty_update",
+                "give at least one of status, root_cause, resolution, note",
+            ));
         }
         if let Some(rc) = root_cause {
             self.root_cause = Some(rc);
@@ -230,8 +237,18 @@ pub struct AlertRule {
 /// (1–2) opens a case due in 48 hours; NPS 0–3 and CSAT 1 are high priority.
 pub fn default_alert_rules() -> Vec<AlertRule> {
     vec![
-        AlertRule { code: "nps_detractor".into(), trigger: Trigger::NpsAtMost { score: 6 }, sla_hours: 48, high_priority_at_most: 3 },
-        AlertRule { code: "csat_dissatisfied".into(), trigger: Trigger::CsatAtMost { score: 2 }, sla_hours: 48, high_priority_at_most: 1 },
+        AlertRule {
+            code: "nps_detractor".into(),
+            trigger: Trigger::NpsAtMost { score: 6 },
+            sla_hours: 48,
+            high_priority_at_most: 3,
+        },
+        AlertRule {
+            code: "csat_dissatisfied".into(),
+            trigger: Trigger::CsatAtMost { score: 2 },
+            sla_hours: 48,
+            high_priority_at_most: 1,
+        },
     ]
 }
 
@@ -260,6 +277,7 @@ pub fn case_for_response(
             reason: rule.code.clone(),
             priority: if score <= rule.high_priority_at_most { Priority::High } else { Priority::Normal },
             due_at: now + Duration::hours(i64::from(rule.sla_hours)),
+            opened_at: now,
         })
     })
 }
@@ -282,17 +300,23 @@ mod tests {
         let rules = default_alert_rules();
         let boss = Some(Email::parse("boss@x.com").unwrap());
         let scores = |nps, csat| MetricScores { nps, csat, ..Default::default() };
-        let c = case_for_response(&rules, &scores(Some(6), None), &customer(Some("ae@x.com")), boss.clone(), None, now).unwrap();
+        let c = case_for_response(&rules, &scores(Some(6), None), &customer(Some("ae@x.com")), boss.clone(), None, now)
+            .unwrap();
         assert_eq!(c.owner_email.as_str(), "ae@x.com");
         assert_eq!(c.manager_email, boss);
         assert_eq!(c.reason, "nps_detractor");
         assert_eq!(c.priority, Priority::Normal);
         assert_eq!(c.due_at, now + Duration::hours(48));
-        let high = case_for_response(&rules, &scores(Some(2), None), &customer(Some("ae@x.com")), None, None, now).unwrap();
+        let high =
+            case_for_response(&rules, &scores(Some(2), None), &customer(Some("ae@x.com")), None, None, now).unwrap();
         assert_eq!(high.priority, Priority::High);
-        assert!(case_for_response(&rules, &scores(Some(7), Some(3)), &customer(Some("ae@x.com")), None, None, now).is_none());
+        assert!(
+            case_for_response(&rules, &scores(Some(7), Some(3)), &customer(Some("ae@x.com")), None, None, now)
+                .is_none()
+        );
         assert!(case_for_response(&rules, &scores(Some(0), None), &customer(None), None, None, now).is_none());
-        let csat = case_for_response(&rules, &scores(None, Some(2)), &customer(Some("ae@x.com")), None, None, now).unwrap();
+        let csat =
+            case_for_response(&rules, &scores(None, Some(2)), &customer(Some("ae@x.com")), None, None, now).unwrap();
         assert_eq!(csat.reason, "csat_dissatisfied");
     }
 
@@ -318,11 +342,17 @@ mod tests {
             updated_at: now,
             closed_at: None,
         };
-        let err = case.apply(CaseUpdate { status: Some(CaseStatus::Resolved), ..Default::default() }, "ae", now).unwrap_err();
+        let err =
+            case.apply(CaseUpdate { status: Some(CaseStatus::Resolved), ..Default::default() }, "ae", now).unwrap_err();
         assert_eq!(err.first_code(), "resolution_required");
         assert_eq!(case.status, CaseStatus::Open);
         case.apply(
-            CaseUpdate { status: Some(CaseStatus::Resolved), resolution: Some("Refund issued".into()), note: Some("Called".into()), ..Default::default() },
+            CaseUpdate {
+                status: Some(CaseStatus::Resolved),
+                resolution: Some("Refund issued".into()),
+                note: Some("Called".into()),
+                ..Default::default()
+            },
             "ae",
             now,
         )

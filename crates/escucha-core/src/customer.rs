@@ -315,9 +315,7 @@ mod tests {
         let patch = CustomerPatch {
             phone: Patch::Clear,
             region: Patch::Set(Label::parse("Norte").unwrap()),
-            attributes: [("old".to_string(), None), ("tier".to_string(), Some("1".to_string()))]
-                .into_iter()
-                .collect(),
+            attributes: [("old".to_string(), None), ("tier".to_string(), Some("1".to_string()))].into_iter().collect(),
             ..Default::default()
         };
         let c = patch.apply_to(c, now);

@@ -86,9 +86,7 @@ impl Journey {
 
     /// Finds a touchpoint by key with the stage it belongs to.
     pub fn touchpoint(&self, key: &str) -> Option<(&Stage, &Touchpoint)> {
-        self.stages
-            .iter()
-            .find_map(|s| s.touchpoints.iter().find(|t| t.key == key).map(|t| (s, t)))
+        self.stages.iter().find_map(|s| s.touchpoints.iter().find(|t| t.key == key).map(|t| (s, t)))
     }
 }
 

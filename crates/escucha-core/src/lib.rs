@@ -11,7 +11,6 @@
 //! - Metrics are computed from counts and sums (`metrics`), so the same arithmetic serves a single
 //!   response, a dashboard cell and an index over millions of rows.
 
-pub mod metrics;
 pub mod access;
 pub mod case;
 pub mod customer;
@@ -20,6 +19,7 @@ pub mod feedback;
 pub mod ids;
 pub mod job;
 pub mod journey;
+pub mod metrics;
 pub mod org;
 pub mod response;
 pub mod survey;

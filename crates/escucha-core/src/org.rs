@@ -50,16 +50,13 @@ impl Role {
 
     /// Parses a wire name.
     pub fn parse(raw: &str) -> Result<Self, ValidationErrors> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == raw)
-            .ok_or_else(|| {
-                ValidationErrors::one(
-                    "role",
-                    "invalid_role",
-                    format!("unknown role '{raw}': use admin, analyst, manager, agent or viewer"),
-                )
-            })
+        Role::ALL.into_iter().find(|r| r.as_str() == raw).ok_or_else(|| {
+            ValidationErrors::one(
+                "role",
+                "invalid_role",
+                format!("unknown role '{raw}': use admin, analyst, manager, agent or viewer"),
+            )
+        })
     }
 
     /// May write surveys, users and configuration.

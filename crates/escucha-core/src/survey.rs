@@ -327,7 +327,11 @@ fn parse_question(
                         errors.push(
                             opath,
                             "unknown_emotion",
-                            format!("'{}' is not an emotion of the catalogue: use {}", opt.id, Emotion::ids().join(", ")),
+                            format!(
+                                "'{}' is not an emotion of the catalogue: use {}",
+                                opt.id,
+                                Emotion::ids().join(", ")
+                            ),
                         );
                     } else {
                         options.push(opt);
@@ -341,7 +345,11 @@ fn parse_question(
                     .collect();
             }
         } else if !q.options.is_empty() {
-            errors.push(format!("{path}.options"), "unexpected", format!("a {} question takes no options", kind.as_str()));
+            errors.push(
+                format!("{path}.options"),
+                "unexpected",
+                format!("a {} question takes no options", kind.as_str()),
+            );
         }
         match (kind, q.scale) {
             (QuestionType::Rating, Some(s)) if !(2..=10).contains(&s) => {
@@ -373,13 +381,23 @@ fn localized(raw: &Value, languages: &[String], path: &str) -> Result<LocalizedT
             let mut m = LocalizedText::new();
             for (k, v) in o {
                 let Ok(lang) = Language::parse(k) else {
-                    return Err(ValidationErrors::one(format!("{path}.{k}"), "invalid_language", "keys of a text are language tags"));
+                    return Err(ValidationErrors::one(
+                        format!("{path}.{k}"),
+                        "invalid_language",
+                        "keys of a text are language tags",
+                    ));
                 };
                 match v {
                     Value::String(s) if !s.trim().is_empty() => {
                         m.insert(lang.as_str().to_string(), s.clone());
                     }
-                    _ => return Err(ValidationErrors::one(format!("{path}.{k}"), "invalid_type", "each text must be a non-empty string")),
+                    _ => {
+                        return Err(ValidationErrors::one(
+                            format!("{path}.{k}"),
+                            "invalid_type",
+                            "each text must be a non-empty string",
+                        ));
+                    }
                 }
             }
             m
@@ -394,7 +412,11 @@ fn localized(raw: &Value, languages: &[String], path: &str) -> Result<LocalizedT
     };
     let missing: Vec<&str> = languages.iter().filter(|l| !map.contains_key(*l)).map(String::as_str).collect();
     if !missing.is_empty() {
-        return Err(ValidationErrors::one(path, "missing_translation", format!("missing text for {}", missing.join(", "))));
+        return Err(ValidationErrors::one(
+            path,
+            "missing_translation",
+            format!("missing text for {}", missing.join(", ")),
+        ));
     }
     if map.values().any(|s| s.chars().count() > 2_000) {
         return Err(ValidationErrors::one(path, "too_long", "a text may have at most 2000 characters"));
@@ -414,7 +436,13 @@ fn parse_option(raw: &Value, languages: &[String], path: &str) -> Result<ChoiceO
         Value::Object(o) => {
             let id = match o.get("id") {
                 Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
-                _ => return Err(ValidationErrors::one(format!("{path}.id"), "invalid_option", "an option object needs a string id")),
+                _ => {
+                    return Err(ValidationErrors::one(
+                        format!("{path}.id"),
+                        "invalid_option",
+                        "an option object needs a string id",
+                    ));
+                }
             };
             if o.keys().any(|k| k != "id" && k != "text") {
                 return Err(ValidationErrors::one(path, "unknown_field", "an option has only id and text"));
@@ -443,7 +471,11 @@ fn validate_condition(cond: &Condition, earlier: &[Question], path: &str, errors
         ConditionOp::Answered => cond.value.is_null(),
         ConditionOp::Lt | ConditionOp::Lte | ConditionOp::Gt | ConditionOp::Gte => numeric && cond.value.is_number(),
         ConditionOp::Eq | ConditionOp::Ne => {
-            if numeric { cond.value.is_number() } else { cond.value.is_string() }
+            if numeric {
+                cond.value.is_number()
+            } else {
+                cond.value.is_string()
+            }
         }
         ConditionOp::In => match &cond.value {
             Value::Array(items) if !items.is_empty() => {
@@ -542,13 +574,10 @@ impl SurveyDefinition {
     /// The metric scores carried by validated answers.
     pub fn metric_scores(&self, answers: &Answers) -> MetricScores {
         let first = |kind: QuestionType| {
-            self.questions
-                .iter()
-                .filter(|q| q.kind == kind)
-                .find_map(|q| match answers.get(&q.id) {
-                    Some(AnswerValue::Score(s)) => Some(*s),
-                    _ => None,
-                })
+            self.questions.iter().filter(|q| q.kind == kind).find_map(|q| match answers.get(&q.id) {
+                Some(AnswerValue::Score(s)) => Some(*s),
+                _ => None,
+            })
         };
         MetricScores {
             nps: first(QuestionType::Nps),
@@ -615,7 +644,9 @@ fn parse_answer(q: &Question, v: &Value, path: &str) -> Result<AnswerValue, Vali
     let known = |id: &str| q.options.iter().any(|o| o.id == id);
     match q.kind {
         QuestionType::Text => match v {
-            Value::String(s) if s.chars().count() <= MAX_TEXT_ANSWER_CHARS => Ok(AnswerValue::Text(s.trim().to_string())),
+            Value::String(s) if s.chars().count() <= MAX_TEXT_ANSWER_CHARS => {
+                Ok(AnswerValue::Text(s.trim().to_string()))
+            }
             Value::String(_) => Err(ValidationErrors::one(
                 path,
                 "too_long",
@@ -675,10 +706,9 @@ fn condition_holds(c: &Condition, answers: &Answers) -> bool {
         (ConditionOp::Lte, AnswerValue::Score(s)) => num.is_some_and(|n| f64::from(*s) <= n),
         (ConditionOp::Gt, AnswerValue::Score(s)) => num.is_some_and(|n| f64::from(*s) > n),
         (ConditionOp::Gte, AnswerValue::Score(s)) => num.is_some_and(|n| f64::from(*s) >= n),
-        (ConditionOp::In, AnswerValue::Score(s)) => c
-            .value
-            .as_array()
-            .is_some_and(|a| a.iter().any(|v| v.as_f64() == Some(f64::from(*s)))),
+        (ConditionOp::In, AnswerValue::Score(s)) => {
+            c.value.as_array().is_some_and(|a| a.iter().any(|v| v.as_f64() == Some(f64::from(*s))))
+        }
         (ConditionOp::Eq, AnswerValue::Text(t)) => c.value.as_str() == Some(t),
         (ConditionOp::Ne, AnswerValue::Text(t)) => c.value.as_str() != Some(t),
         (ConditionOp::In, AnswerValue::Text(t)) => {
@@ -686,10 +716,9 @@ fn condition_holds(c: &Condition, answers: &Answers) -> bool {
         }
         (ConditionOp::Eq, AnswerValue::Choices(cs)) => c.value.as_str().is_some_and(|v| cs.iter().any(|x| x == v)),
         (ConditionOp::Ne, AnswerValue::Choices(cs)) => !c.value.as_str().is_some_and(|v| cs.iter().any(|x| x == v)),
-        (ConditionOp::In, AnswerValue::Choices(cs)) => c
-            .value
-            .as_array()
-            .is_some_and(|a| a.iter().any(|v| v.as_str().is_some_and(|v| cs.iter().any(|x| x == v)))),
+        (ConditionOp::In, AnswerValue::Choices(cs)) => {
+            c.value.as_array().is_some_and(|a| a.iter().any(|v| v.as_str().is_some_and(|v| cs.iter().any(|x| x == v))))
+        }
         _ => false,
     }
 }
@@ -748,7 +777,14 @@ mod tests {
         let codes: Vec<&str> = err.0.iter().map(|e| e.code).collect();
         assert_eq!(
             codes,
-            vec!["invalid_name", "unknown_question_type", "duplicate", "missing_translation", "empty", "unknown_question"]
+            vec![
+                "invalid_name",
+                "unknown_question_type",
+                "duplicate",
+                "missing_translation",
+                "empty",
+                "unknown_question"
+            ]
         );
         let empty = parse(json!({"name": "x", "languages": ["es"], "questions": []})).unwrap_err();
         assert_eq!(empty.first_code(), "empty");
@@ -757,7 +793,9 @@ mod tests {
     #[test]
     fn answers_are_checked_against_the_definition() {
         let def = relational();
-        let ok = def.parse_answers(&answers(json!({"nps": 3, "why": "Cobro doble", "feel": ["frustrated"], "plan": "pro"}))).unwrap();
+        let ok = def
+            .parse_answers(&answers(json!({"nps": 3, "why": "Cobro doble", "feel": ["frustrated"], "plan": "pro"})))
+            .unwrap();
         assert_eq!(ok["nps"], AnswerValue::Score(3));
         assert_eq!(def.metric_scores(&ok), MetricScores { nps: Some(3), ..Default::default() });
         assert_eq!(def.verbatim(&ok).as_deref(), Some("Cobro doble"));
@@ -790,6 +828,9 @@ mod tests {
         assert!(!condition_holds(&c(ConditionOp::Lt, json!(6)), &a));
         assert!(condition_holds(&c(ConditionOp::In, json!([5, 6])), &a));
         assert!(condition_holds(&c(ConditionOp::Answered, Value::Null), &a));
-        assert!(!condition_holds(&Condition { question: "other".into(), op: ConditionOp::Answered, value: Value::Null }, &a));
+        assert!(!condition_holds(
+            &Condition { question: "other".into(), op: ConditionOp::Answered, value: Value::Null },
+            &a
+        ));
     }
 }

@@ -17,11 +17,7 @@ pub struct FieldError {
 impl FieldError {
     /// Builds a field error.
     pub fn new(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            code,
-            message: message.into(),
-        }
+        Self { field: field.into(), code, message: message.into() }
     }
 }
 
@@ -58,11 +54,7 @@ impl ValidationErrors {
     /// Re-roots every field path under `prefix` (e.g. `answers`).
     pub fn prefixed(mut self, prefix: &str) -> Self {
         for e in &mut self.0 {
-            e.field = if e.field.is_empty() {
-                prefix.to_string()
-            } else {
-                format!("{prefix}.{}", e.field)
-            };
+            e.field = if e.field.is_empty() { prefix.to_string() } else { format!("{prefix}.{}", e.field) };
         }
         self
     }
@@ -91,11 +83,7 @@ impl Collector {
 
     /// Ok with `value` when nothing was recorded, else all the errors.
     pub fn finish<T>(self, value: impl FnOnce() -> T) -> Result<T, ValidationErrors> {
-        if self.0.is_empty() {
-            Ok(value())
-        } else {
-            Err(ValidationErrors(self.0))
-        }
+        if self.0.is_empty() { Ok(value()) } else { Err(ValidationErrors(self.0)) }
     }
 
     /// True when nothing has been recorded.

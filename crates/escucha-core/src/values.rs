@@ -102,9 +102,7 @@ impl Slug {
     pub fn parse(raw: &str) -> Result<Self, ValidationErrors> {
         let ok = (2..=63).contains(&raw.len())
             && raw.starts_with(|c: char| c.is_ascii_lowercase())
-            && raw
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            && raw.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if ok {
             Ok(Self(raw.to_string()))
         } else {
@@ -124,9 +122,8 @@ impl ExternalId {
     /// Parses an external id.
     pub fn parse(raw: &str) -> Result<Self, ValidationErrors> {
         let value = raw.trim();
-        let ok = !value.is_empty()
-            && value.chars().count() <= 128
-            && !value.chars().any(|c| c.is_control() || c == '/');
+        let ok =
+            !value.is_empty() && value.chars().count() <= 128 && !value.chars().any(|c| c.is_control() || c == '/');
         if ok {
             Ok(Self(value.to_string()))
         } else {
@@ -145,12 +142,9 @@ impl Language {
         let value = raw.trim();
         let mut parts = value.split(['-', '_']);
         let primary = parts.next().unwrap_or("");
-        let primary_ok =
-            (2..=3).contains(&primary.len()) && primary.chars().all(|c| c.is_ascii_alphabetic());
+        let primary_ok = (2..=3).contains(&primary.len()) && primary.chars().all(|c| c.is_ascii_alphabetic());
         let rest: Vec<&str> = parts.collect();
-        let rest_ok = rest
-            .iter()
-            .all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
+        let rest_ok = rest.iter().all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
         if !primary_ok || !rest_ok {
             return Err(ValidationErrors::one(
                 "language",

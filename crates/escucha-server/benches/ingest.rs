@@ -26,7 +26,16 @@ async fn main() {
     let org = store.create_org(&Slug::parse("bench").unwrap(), &Label::parse("Bench").unwrap()).await.unwrap();
     let secret = escucha_server::auth::new_secret(escucha_server::auth::TOKEN_PREFIX);
     store
-        .create_token(org.id, NewToken { name: "bench".into(), role: Role::Admin, user_id: None, hash: escucha_server::auth::hash_secret(&secret), expires_at: None })
+        .create_token(
+            org.id,
+            NewToken {
+                name: "bench".into(),
+                role: Role::Admin,
+                user_id: None,
+                hash: escucha_server::auth::hash_secret(&secret),
+                expires_at: None,
+            },
+        )
         .await
         .unwrap();
     tokio::spawn(app.run_until(std::future::pending()));

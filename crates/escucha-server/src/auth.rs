@@ -2,8 +2,8 @@
 //! values shown once; only their SHA-256 is stored, so a leaked database does not leak access.
 //! Passwords are hashed with argon2id.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use chrono::Utc;
@@ -78,10 +78,9 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .ok_or_else(|| ApiError::unauthorized("send 'Authorization: Bearer TOKEN' (create one with 'escucha token create')"))?;
+        let header = parts.headers.get(axum::http::header::AUTHORIZATION).ok_or_else(|| {
+            ApiError::unauthorized("send 'Authorization: Bearer TOKEN' (create one with 'escucha token create')")
+        })?;
         let secret = header
             .to_str()
             .ok()

@@ -92,10 +92,8 @@ impl Config {
     pub fn load(data_dir: &Path, env: &HashMap<String, String>, overrides: Overrides) -> Result<Config, ConfigError> {
         let file_path = data_dir.join("escucha.toml");
         let file: FileLayer = match std::fs::read_to_string(&file_path) {
-            Ok(text) => toml::from_str(&text).map_err(|e| ConfigError::File {
-                path: file_path.display().to_string(),
-                reason: e.to_string(),
-            })?,
+            Ok(text) => toml::from_str(&text)
+                .map_err(|e| ConfigError::File { path: file_path.display().to_string(), reason: e.to_string() })?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => FileLayer::default(),
             Err(e) => {
                 return Err(ConfigError::File { path: file_path.display().to_string(), reason: e.to_string() });
@@ -156,7 +154,11 @@ mod tests {
     #[test]
     fn environment_beats_file_and_flags_beat_environment() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("escucha.toml"), "addr = \"127.0.0.1:7000\"\nmail_from = \"file@x.com\"\npublic_url = \"http://file/\"\n").unwrap();
+        std::fs::write(
+            dir.path().join("escucha.toml"),
+            "addr = \"127.0.0.1:7000\"\nmail_from = \"file@x.com\"\npublic_url = \"http://file/\"\n",
+        )
+        .unwrap();
         let mut env = HashMap::new();
         let c = Config::load(dir.path(), &env, Overrides::default()).unwrap();
         assert_eq!(c.addr.port(), 7000);
@@ -167,7 +169,8 @@ mod tests {
         let c = Config::load(dir.path(), &env, Overrides::default()).unwrap();
         assert_eq!(c.addr.port(), 7001);
         assert_eq!(c.mail_from, "env@x.com");
-        let c = Config::load(dir.path(), &env, Overrides { addr: Some("127.0.0.1:7002".into()), ..Default::default() }).unwrap();
+        let c = Config::load(dir.path(), &env, Overrides { addr: Some("127.0.0.1:7002".into()), ..Default::default() })
+            .unwrap();
         assert_eq!(c.addr.port(), 7002);
     }
 
@@ -175,9 +178,15 @@ mod tests {
     fn bad_values_are_reported() {
         let dir = tempfile::tempdir().unwrap();
         let env: HashMap<String, String> = [("ESCUCHA_ADDR".to_string(), "nowhere".to_string())].into();
-        assert!(matches!(Config::load(dir.path(), &env, Overrides::default()), Err(ConfigError::Invalid { key: "addr", .. })));
+        assert!(matches!(
+            Config::load(dir.path(), &env, Overrides::default()),
+            Err(ConfigError::Invalid { key: "addr", .. })
+        ));
         std::fs::write(dir.path().join("escucha.toml"), "bogus = 1\n").unwrap();
-        assert!(matches!(Config::load(dir.path(), &HashMap::new(), Overrides::default()), Err(ConfigError::File { .. })));
+        assert!(matches!(
+            Config::load(dir.path(), &HashMap::new(), Overrides::default()),
+            Err(ConfigError::File { .. })
+        ));
     }
 
     #[test]

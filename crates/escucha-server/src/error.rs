@@ -64,7 +64,11 @@ impl ApiError {
             source = s.source();
         }
         tracing::error!(error = %chain, "internal error");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "something went wrong on our side; it has been logged")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "something went wrong on our side; it has been logged",
+        )
     }
 }
 
@@ -80,12 +84,7 @@ impl IntoResponse for ApiError {
 
 impl From<ValidationErrors> for ApiError {
     fn from(e: ValidationErrors) -> Self {
-        Self {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            code: e.first_code(),
-            message: e.to_string(),
-            details: e.0,
-        }
+        Self { status: StatusCode::UNPROCESSABLE_ENTITY, code: e.first_code(), message: e.to_string(), details: e.0 }
     }
 }
 
@@ -93,7 +92,9 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound(what) => ApiError::not_found("not_found", format!("{what} was not found")),
-            StoreError::Conflict(_) => ApiError::conflict("conflict", "the request conflicts with data written at the same time; retry it"),
+            StoreError::Conflict(_) => {
+                ApiError::conflict("conflict", "the request conflicts with data written at the same time; retry it")
+            }
             other => ApiError::internal(&other),
         }
     }
@@ -107,8 +108,12 @@ impl From<JsonRejection> for ApiError {
                 "unsupported_media_type",
                 "send the body as JSON with 'Content-Type: application/json'",
             ),
-            JsonRejection::JsonSyntaxError(e) => ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {}", e.body_text())),
-            JsonRejection::JsonDataError(e) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", e.body_text()),
+            JsonRejection::JsonSyntaxError(e) => {
+                ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {}", e.body_text()))
+            }
+            JsonRejection::JsonDataError(e) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", e.body_text())
+            }
             JsonRejection::BytesRejection(e) => ApiError::new(e.status(), "invalid_body", e.body_text()),
             other => ApiError::new(other.status(), "invalid_body", other.body_text()),
         }
@@ -134,7 +139,11 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiE
         return Err(ApiError::bad_request("empty_body", "the request needs a JSON body"));
     }
     serde_json::from_slice(body).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", format!("the body does not have the expected shape: {e}")),
+        serde_json::error::Category::Data => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            format!("the body does not have the expected shape: {e}"),
+        ),
         _ => ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}")),
     })
 }

@@ -20,8 +20,8 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod openapi;
-pub mod security;
 pub mod ratelimit;
+pub mod security;
 pub mod service;
 pub mod state;
 pub mod totp;
@@ -77,10 +77,8 @@ impl Application {
     /// empty, fills the analytics index and binds the address.
     pub async fn build(config: Config) -> Result<Application, StartError> {
         if config.database_url.starts_with("sqlite:") {
-            std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
-                path: config.data_dir.display().to_string(),
-                source,
-            })?;
+            std::fs::create_dir_all(&config.data_dir)
+                .map_err(|source| StartError::DataDir { path: config.data_dir.display().to_string(), source })?;
         }
         let store = escucha_store::connect(&config.database_url).await?;
         if config.demo {
@@ -89,9 +87,8 @@ impl Application {
         let index = Arc::new(AnalyticsIndex::new());
         let mut feed = state::FeedCursor::at(0);
         state::catch_up_index(store.as_ref(), &index, &mut feed).await?;
-        let listener = TcpListener::bind(config.addr)
-            .await
-            .map_err(|source| StartError::Bind { addr: config.addr, source })?;
+        let listener =
+            TcpListener::bind(config.addr).await.map_err(|source| StartError::Bind { addr: config.addr, source })?;
         let state = AppState { store, index, config: Arc::new(config) };
         Ok(Application { listener, state, feed })
     }

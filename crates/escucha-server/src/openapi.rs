@@ -40,12 +40,18 @@ fn idempotency_header() -> Value {
 fn metric_params() -> Vec<Value> {
     vec![
         json!({"name": "metric", "in": "query", "required": true, "schema": {"type": "string", "enum": ["nps", "csat", "dsat", "ces", "cadv"]}}),
-        query_param("by", "Comma list of up to two dimensions: region, product, channel, team, employee, touchpoint, journey_stage, segment, language, survey, attr.NAME"),
+        query_param(
+            "by",
+            "Comma list of up to two dimensions: region, product, channel, team, employee, touchpoint, journey_stage, segment, language, survey, attr.NAME",
+        ),
         query_param("from", "First day included, YYYY-MM-DD (UTC)"),
         query_param("to", "Last day included, YYYY-MM-DD (UTC)"),
         query_param("survey_id", "Only this survey"),
         json!({"name": "filter[DIM]", "in": "query", "required": false, "description": "Only responses whose dimension DIM equals the value; repeatable", "schema": {"type": "string"}}),
-        query_param("compare", "'previous': compare each group with the period of equal length just before from..to, with significance"),
+        query_param(
+            "compare",
+            "'previous': compare each group with the period of equal length just before from..to, with significance",
+        ),
     ]
 }
 

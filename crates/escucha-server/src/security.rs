@@ -37,7 +37,8 @@ pub fn csrf_token(headers: &HeaderMap) -> (String, Option<HeaderValue>) {
         Some(t) => (t, None),
         None => {
             let token = crate::auth::new_secret("csr_");
-            let cookie = HeaderValue::from_str(&format!("{CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict")).ok();
+            let cookie =
+                HeaderValue::from_str(&format!("{CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict")).ok();
             (token, cookie)
         }
     }

@@ -214,8 +214,8 @@ async fn insert_response_batch(
                 .bind(case.reason.as_str())
                 .bind(case.priority.as_str())
                 .bind(Ts(case.due_at))
-                .bind(now)
-                .bind(now);
+                .bind(Ts(case.opened_at))
+                .bind(Ts(case.opened_at));
         }
         let ids = insert_returning_ids(tx, q, chunk.len()).await?;
         for ((i, _), id) in chunk.iter().zip(ids) {

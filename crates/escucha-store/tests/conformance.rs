@@ -75,6 +75,10 @@ impl PgDb {
     /// Creates the database, or prints that PostgreSQL is skipped and returns `None`.
     async fn new() -> Option<Self> {
         let Ok(admin_url) = std::env::var(PG_ENV) else {
+            // In CI a missing server is a failure, never a silent skip.
+            if std::env::var("ESCUCHA_TEST_REQUIRE_SERVICES").is_ok_and(|v| v == "1") {
+                panic!("{PG_ENV} must be set when ESCUCHA_TEST_REQUIRE_SERVICES=1");
+            }
             eprintln!("\n*** SKIPPED: {PG_ENV} not set: PostgreSQL conformance story not run ***\n");
             return None;
         };
@@ -266,6 +270,7 @@ fn new_case(customer: &Customer, manager: Option<&str>, minute: i64) -> NewCase 
         reason: "nps_detractor".into(),
         priority: Priority::High,
         due_at: at(minute + 48 * 60),
+        opened_at: at(minute),
     }
 }
 

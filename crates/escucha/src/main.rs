@@ -15,7 +15,11 @@ use escucha_server::{Application, Config, Overrides};
 use escucha_store::{NewToken, Store};
 
 #[derive(Parser)]
-#[command(name = "escucha", version, about = "Escucha: Voice-of-the-Customer platform / plataforma de la voz del cliente")]
+#[command(
+    name = "escucha",
+    version,
+    about = "Escucha: Voice-of-the-Customer platform / plataforma de la voz del cliente"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -158,7 +162,8 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("ESCUCHA_LOG").unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("ESCUCHA_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
         )
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -209,7 +214,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 (Some(r), None) => (Role::parse(&r)?, None),
                 (None, Some(email)) => {
                     let email = Email::parse(&email)?;
-                    let u = store.user_by_email(org, &email).await?.ok_or_else(|| anyhow!("there is no user {email}"))?;
+                    let u =
+                        store.user_by_email(org, &email).await?.ok_or_else(|| anyhow!("there is no user {email}"))?;
                     (u.role, Some(u.id))
                 }
                 _ => bail!("give either --role or --user"),
@@ -221,7 +227,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Org { command: OrgCommand::Create { slug, name, storage } } => {
             let store = open_store(&storage).await?;
-            let org = store.create_org(&Slug::parse(&slug)?, &Label::parse(&name).map_err(|e| e.prefixed("name"))?).await?;
+            let org =
+                store.create_org(&Slug::parse(&slug)?, &Label::parse(&name).map_err(|e| e.prefixed("name"))?).await?;
             println!("{}", org.slug);
         }
         Command::User { command: UserCommand::SetPassword { org, email, storage } } => {
@@ -234,7 +241,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             if password.chars().count() < 10 {
                 bail!("the password must have at least 10 characters (give it on standard input)");
             }
-            let hash = escucha_server::auth::hash_password(&password).map_err(|e| anyhow!("cannot hash the password: {e}"))?;
+            let hash =
+                escucha_server::auth::hash_password(&password).map_err(|e| anyhow!("cannot hash the password: {e}"))?;
             store.set_password_hash(org, &email, &hash).await?;
             eprintln!("password set for {email}");
         }
@@ -265,7 +273,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             eprintln!("migrations applied ({})", store.backend());
         }
         Command::Text { command: TextCommand::Analyze { lang } } => {
-            let options = escucha_text::AnalyzeOptions { lang: lang.parse().map_err(|e| anyhow!("{e}"))?, ..Default::default() };
+            let options =
+                escucha_text::AnalyzeOptions { lang: lang.parse().map_err(|e| anyhow!("{e}"))?, ..Default::default() };
             let stdin = std::io::stdin().lock();
             let stdout = std::io::BufWriter::new(std::io::stdout().lock());
             let summary = escucha_text::analyze_stream(stdin, stdout, &options)?;

@@ -95,11 +95,13 @@ fn set_password_reads_standard_input_and_checks_length() {
     let out = run("una clave bastante larga\n", "ana@acme.example");
     assert!(!out.status.success());
     // Create the user through a token-less path: the API needs a server, so use the admin token.
-    let token = String::from_utf8(escucha(&["token", "create", "--org", "acme", "--role", "admin"], dir.path()).stdout).unwrap();
+    let token = String::from_utf8(escucha(&["token", "create", "--org", "acme", "--role", "admin"], dir.path()).stdout)
+        .unwrap();
     assert!(token.starts_with("esk_"));
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let store = escucha_store::connect(&format!("sqlite://{}", dir.path().join("escucha.db").display())).await.unwrap();
+        let store =
+            escucha_store::connect(&format!("sqlite://{}", dir.path().join("escucha.db").display())).await.unwrap();
         let org = store.org_by_slug("acme").await.unwrap().unwrap();
         let email = escucha_core::values::Email::parse("ana@acme.example").unwrap();
         store.upsert_user(org.id, &email, Default::default()).await.unwrap();
@@ -109,7 +111,8 @@ fn set_password_reads_standard_input_and_checks_length() {
     let out = run("una clave bastante larga\n", "ana@acme.example");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     rt.block_on(async {
-        let store = escucha_store::connect(&format!("sqlite://{}", dir.path().join("escucha.db").display())).await.unwrap();
+        let store =
+            escucha_store::connect(&format!("sqlite://{}", dir.path().join("escucha.db").display())).await.unwrap();
         let org = store.org_by_slug("acme").await.unwrap().unwrap();
         let email = escucha_core::values::Email::parse("ana@acme.example").unwrap();
         let (_, hash) = store.password_hash(org.id, &email).await.unwrap().expect("a hash is stored");
@@ -121,7 +124,8 @@ fn set_password_reads_standard_input_and_checks_length() {
 async fn an_acknowledged_response_survives_sigkill() {
     let dir = tempfile::tempdir().unwrap();
     assert!(escucha(&["org", "create", "--slug", "acme", "--name", "Acme"], dir.path()).status.success());
-    let token = String::from_utf8(escucha(&["token", "create", "--org", "acme", "--role", "admin"], dir.path()).stdout).unwrap();
+    let token = String::from_utf8(escucha(&["token", "create", "--org", "acme", "--role", "admin"], dir.path()).stdout)
+        .unwrap();
     let token = token.trim().to_string();
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
@@ -162,7 +166,15 @@ async fn an_acknowledged_response_survives_sigkill() {
         let r = client.get(format!("{base}/api/v1/responses/{id}")).bearer_auth(&token).send().await.unwrap();
         assert_eq!(r.status(), 200, "response {id} was acknowledged and must survive");
     }
-    let m: Value = client.get(format!("{base}/api/v1/metrics?metric=nps")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let m: Value = client
+        .get(format!("{base}/api/v1/metrics?metric=nps"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(m["total"]["n"], 40);
     child.kill().unwrap();
     child.wait().unwrap();
@@ -184,7 +196,10 @@ fn customers_import_from_csv_and_xlsx_reports_bad_rows_by_line() {
     std::fs::write(&good, "external_id,name,region,attr.plan\nC-1,Ana,Norte,oro\nC-2,Luis,Sur,plata\n").unwrap();
     let out = escucha(&["import", "customers", good.to_str().unwrap(), "--org", "acme"], dir.path());
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), format!("imported 2 customers (2 created, 0 updated) from {}", good.display()));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("imported 2 customers (2 created, 0 updated) from {}", good.display())
+    );
 
     let xlsx = dir.path().join("more.xlsx");
     let mut book = rust_xlsxwriter::Workbook::new();
@@ -205,7 +220,8 @@ fn customers_import_from_csv_and_xlsx_reports_bad_rows_by_line() {
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let store = escucha_store::connect(&format!("sqlite://{}", dir.path().join("escucha.db").display())).await.unwrap();
+        let store =
+            escucha_store::connect(&format!("sqlite://{}", dir.path().join("escucha.db").display())).await.unwrap();
         let org = store.org_by_slug("acme").await.unwrap().unwrap();
         let luis = store.customer_by_external_id(org.id, "C-2").await.unwrap().unwrap();
         assert_eq!(luis.name.as_deref(), Some("Luis Gómez"));

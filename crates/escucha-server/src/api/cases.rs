@@ -1,8 +1,8 @@
 //! `GET /api/v1/cases`, `GET /api/v1/cases/{id}`, `PATCH /api/v1/cases/{id}`.
 
-use axum::extract::{Path, RawQuery, State};
 use super::RawBody;
 use axum::Json;
+use axum::extract::{Path, RawQuery, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -38,16 +38,24 @@ pub fn view(c: &Case) -> Value {
 }
 
 /// Cases, newest first, by status and owner, paged with `limit` and `cursor`.
-pub async fn list(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery) -> Result<Json<Value>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, ApiError> {
     let params = query_pairs(raw)?;
     super::only_params(&params, &["status", "owner_email", "limit", "cursor"])?;
     let (limit, cursor) = super::paging(&params)?;
     let mut filter = CaseFilter { limit: limit + 1, before_id: cursor, ..Default::default() };
     for (k, v) in &params {
         match k.as_str() {
-            "status" => filter.status = Some(CaseStatus::parse(v).map_err(|e| ApiError::bad_request("invalid_parameter", e.to_string()))?),
+            "status" => {
+                filter.status =
+                    Some(CaseStatus::parse(v).map_err(|e| ApiError::bad_request("invalid_parameter", e.to_string()))?)
+            }
             "owner_email" => {
-                filter.owner_email = Some(Email::parse(v).map_err(|e| ApiError::bad_request("invalid_parameter", e.to_string()))?)
+                filter.owner_email =
+                    Some(Email::parse(v).map_err(|e| ApiError::bad_request("invalid_parameter", e.to_string()))?)
             }
             _ => {}
         }
@@ -63,7 +71,11 @@ pub async fn list(State(state): State<AppState>, caller: Caller, RawQuery(raw): 
 }
 
 /// One case.
-pub async fn get_one(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn get_one(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let case = load(&state, &caller, &id).await?;
     Ok(Json(view(&case)))
 }
@@ -78,7 +90,12 @@ struct CasePatch {
 }
 
 /// Moves a case along: status, root cause, resolution, a note.
-pub async fn update(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, RawBody(body): RawBody) -> Result<Json<Value>, ApiError> {
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    RawBody(body): RawBody,
+) -> Result<Json<Value>, ApiError> {
     caller.require_write()?;
     let patch: CasePatch = parse_json(&body)?;
     let mut case = load(&state, &caller, &id).await?;

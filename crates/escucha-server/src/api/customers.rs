@@ -1,9 +1,9 @@
 //! `PUT /api/v1/customers/{external_id}` (upsert), `GET /api/v1/customers/{external_id}`.
 
 use super::RawBody;
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 use serde_json::{Value, json};
 
 use escucha_core::customer::{Customer, CustomerPatch};
@@ -51,11 +51,16 @@ pub async fn upsert(
 }
 
 /// One customer.
-pub async fn get_one(State(state): State<AppState>, caller: Caller, Path(external_id): Path<String>) -> Result<Json<Value>, ApiError> {
-    let c = state
-        .store
-        .customer_by_external_id(caller.org_id, &external_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("not_found", format!("there is no customer '{}'", external_id.chars().take(60).collect::<String>())))?;
+pub async fn get_one(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(external_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let c = state.store.customer_by_external_id(caller.org_id, &external_id).await?.ok_or_else(|| {
+        ApiError::not_found(
+            "not_found",
+            format!("there is no customer '{}'", external_id.chars().take(60).collect::<String>()),
+        )
+    })?;
     Ok(Json(view(&c)))
 }

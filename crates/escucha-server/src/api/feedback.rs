@@ -1,9 +1,9 @@
 //! `POST /api/v1/feedback`: customer voice logged by staff from calls, e-mails, conversations.
 
 use super::RawBody;
+use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -29,7 +29,12 @@ struct FeedbackInput {
 }
 
 /// Stores a feedback item; 201 `{id}`.
-pub async fn create(State(state): State<AppState>, caller: Caller, headers: HeaderMap, RawBody(body): RawBody) -> Result<(StatusCode, Json<Value>), ApiError> {
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     caller.require_write()?;
     let store = state.store.as_ref();
     let idem = idempotency::check(store, caller.org_id, &headers, "POST /api/v1/feedback", &body, "feedback").await?;
@@ -74,4 +79,3 @@ pub async fn create(State(state): State<AppState>, caller: Caller, headers: Head
         }
     }
 }
-

@@ -47,7 +47,12 @@ pub async fn check(
         .ok()
         .map(str::trim)
         .filter(|k| (1..=255).contains(&k.len()) && k.chars().all(|c| c.is_ascii_graphic()))
-        .ok_or_else(|| ApiError::bad_request("invalid_idempotency_key", "Idempotency-Key must be 1 to 255 visible ASCII characters"))?;
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_idempotency_key",
+                "Idempotency-Key must be 1 to 255 visible ASCII characters",
+            )
+        })?;
     let mut hasher = Sha256::new();
     hasher.update(method_and_path.as_bytes());
     hasher.update([0]);
@@ -55,7 +60,11 @@ pub async fn check(
     let request_hash = hex::encode(hasher.finalize());
     match store.idempotent_result(org, key).await? {
         Some(earlier) => same_request(earlier, &request_hash, resource).map(Idempotency::Replay),
-        None => Ok(Idempotency::Fresh(IdempotencyRecord { key: key.to_string(), request_hash, resource: resource.to_string() })),
+        None => Ok(Idempotency::Fresh(IdempotencyRecord {
+            key: key.to_string(),
+            request_hash,
+            resource: resource.to_string(),
+        })),
     }
 }
 

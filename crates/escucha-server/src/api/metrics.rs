@@ -1,9 +1,9 @@
 //! `GET /api/v1/metrics` and `GET /api/v1/metrics/series`: a query parsed into data and answered
 //! by the analytics index.
 
+use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
-use axum::Json;
 use serde_json::Value;
 
 use escucha_analytics::{MetricQuery, QueryError, SeriesQuery};
@@ -28,7 +28,11 @@ pub(crate) fn query_pairs(raw: Option<String>) -> Result<Vec<(String, String)>, 
 }
 
 /// One metric, total and by up to two dimensions.
-pub async fn metric(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery) -> Result<Json<Value>, ApiError> {
+pub async fn metric(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, ApiError> {
     let query = MetricQuery::from_params(&query_pairs(raw)?)?;
     let org = caller.org_id.0;
     // A scan can take milliseconds of CPU: keep it off the async workers.
@@ -39,7 +43,11 @@ pub async fn metric(State(state): State<AppState>, caller: Caller, RawQuery(raw)
 }
 
 /// One metric as a time series.
-pub async fn series(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery) -> Result<Json<Value>, ApiError> {
+pub async fn series(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, ApiError> {
     let query = SeriesQuery::from_params(&query_pairs(raw)?)?;
     let org = caller.org_id.0;
     let result = tokio::task::spawn_blocking(move || state.index.series(org, &query))

@@ -58,12 +58,37 @@ pub fn routes() -> Vec<Route> {
             authenticated: true,
             handler: post(surveys::create).get(surveys::list),
         },
-        Route { path: "/api/v1/surveys/{id}", methods: &[Method::GET], authenticated: true, handler: get(surveys::get_one) },
-        Route { path: "/api/v1/responses", methods: &[Method::POST], authenticated: true, handler: post(responses::create) },
-        Route { path: "/api/v1/responses/{id}", methods: &[Method::GET], authenticated: true, handler: get(responses::get_one) },
-        Route { path: "/api/v1/feedback", methods: &[Method::POST], authenticated: true, handler: post(feedback::create) },
+        Route {
+            path: "/api/v1/surveys/{id}",
+            methods: &[Method::GET],
+            authenticated: true,
+            handler: get(surveys::get_one),
+        },
+        Route {
+            path: "/api/v1/responses",
+            methods: &[Method::POST],
+            authenticated: true,
+            handler: post(responses::create),
+        },
+        Route {
+            path: "/api/v1/responses/{id}",
+            methods: &[Method::GET],
+            authenticated: true,
+            handler: get(responses::get_one),
+        },
+        Route {
+            path: "/api/v1/feedback",
+            methods: &[Method::POST],
+            authenticated: true,
+            handler: post(feedback::create),
+        },
         Route { path: "/api/v1/metrics", methods: &[Method::GET], authenticated: true, handler: get(metrics::metric) },
-        Route { path: "/api/v1/metrics/series", methods: &[Method::GET], authenticated: true, handler: get(metrics::series) },
+        Route {
+            path: "/api/v1/metrics/series",
+            methods: &[Method::GET],
+            authenticated: true,
+            handler: get(metrics::series),
+        },
         Route { path: "/api/v1/cases", methods: &[Method::GET], authenticated: true, handler: get(cases::list) },
         Route {
             path: "/api/v1/cases/{id}",
@@ -97,7 +122,8 @@ async fn openapi() -> impl IntoResponse {
 /// Answer for a path nothing serves: JSON under `/api`, a short page elsewhere.
 pub async fn not_found(uri: Uri) -> Response {
     if uri.path().starts_with("/api/") {
-        ApiError::not_found("unknown_route", format!("there is no API route {}; see /api/v1/openapi.json", uri.path())).into_response()
+        ApiError::not_found("unknown_route", format!("there is no API route {}; see /api/v1/openapi.json", uri.path()))
+            .into_response()
     } else {
         (StatusCode::NOT_FOUND, axum::response::Html("<!doctype html><title>404</title><p>No existe esta página. / This page does not exist. <a href=\"/dashboard\">Escucha</a>")).into_response()
     }
@@ -114,10 +140,9 @@ async fn method_not_allowed(method: Method, uri: Uri) -> Response {
 
 /// Parses a numeric path id, answering 404 for anything that is not one (no such record).
 pub(crate) fn parse_id(raw: &str, what: &'static str) -> Result<i64, ApiError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| ApiError::not_found("not_found", format!("there is no {what} '{}'", raw.chars().take(40).collect::<String>())))
+    raw.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
+        ApiError::not_found("not_found", format!("there is no {what} '{}'", raw.chars().take(40).collect::<String>()))
+    })
 }
 
 /// Reads `limit` (1–500, default 50) and `cursor` (an id) from query parameters.
@@ -127,19 +152,14 @@ pub(crate) fn paging(params: &[(String, String)]) -> Result<(i64, Option<i64>), 
     for (k, v) in params {
         match k.as_str() {
             "limit" => {
-                limit = v
-                    .parse::<i64>()
-                    .ok()
-                    .filter(|l| (1..=500).contains(l))
-                    .ok_or_else(|| ApiError::bad_request("invalid_parameter", "limit must be a whole number from 1 to 500"))?
+                limit = v.parse::<i64>().ok().filter(|l| (1..=500).contains(l)).ok_or_else(|| {
+                    ApiError::bad_request("invalid_parameter", "limit must be a whole number from 1 to 500")
+                })?
             }
             "cursor" => {
-                cursor = Some(
-                    v.parse::<i64>()
-                        .ok()
-                        .filter(|c| *c > 0)
-                        .ok_or_else(|| ApiError::bad_request("invalid_parameter", "cursor must be a value returned as next_cursor"))?,
-                )
+                cursor = Some(v.parse::<i64>().ok().filter(|c| *c > 0).ok_or_else(|| {
+                    ApiError::bad_request("invalid_parameter", "cursor must be a value returned as next_cursor")
+                })?)
             }
             _ => {}
         }

@@ -1,10 +1,10 @@
 //! `POST /api/v1/responses`, `GET /api/v1/responses/{id}`.
 
 use super::RawBody;
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde_json::json;
 
 use escucha_core::ids::ResponseId;
@@ -17,9 +17,16 @@ use crate::state::AppState;
 
 /// Stores a response; 201 `{id, case_id}`. With an `Idempotency-Key`, a replay answers the
 /// first result with `Idempotent-Replayed: true`.
-pub async fn create(State(state): State<AppState>, caller: Caller, headers: HeaderMap, RawBody(body): RawBody) -> Result<Response, ApiError> {
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
+) -> Result<Response, ApiError> {
     caller.require_write()?;
-    let idem = idempotency::check(state.store.as_ref(), caller.org_id, &headers, "POST /api/v1/responses", &body, "response").await?;
+    let idem =
+        idempotency::check(state.store.as_ref(), caller.org_id, &headers, "POST /api/v1/responses", &body, "response")
+            .await?;
     if let Idempotency::Replay(earlier) = &idem {
         return Ok(replayed(earlier.resource_id));
     }
@@ -29,7 +36,8 @@ pub async fn create(State(state): State<AppState>, caller: Caller, headers: Head
         Err(e) if e.code == "conflict" => {
             // Lost a race with the same key: answer what the winner stored.
             let conflict = escucha_store::StoreError::Conflict(e.message);
-            let earlier = idempotency::replay_after_conflict(state.store.as_ref(), caller.org_id, &idem, conflict).await?;
+            let earlier =
+                idempotency::replay_after_conflict(state.store.as_ref(), caller.org_id, &idem, conflict).await?;
             Ok(replayed(earlier.resource_id))
         }
         Err(e) => Err(e),
@@ -41,7 +49,11 @@ fn replayed(id: i64) -> Response {
 }
 
 /// One response with its answers and context.
-pub async fn get_one(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn get_one(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let id = super::parse_id(&id, "response")?;
     let r = state
         .store

@@ -1,9 +1,9 @@
 //! `POST /api/v1/surveys`, `GET /api/v1/surveys`, `GET /api/v1/surveys/{id}`.
 
 use super::RawBody;
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::Json;
 use serde_json::{Value, json};
 
 use escucha_core::ids::SurveyId;
@@ -28,7 +28,12 @@ fn view(s: &Survey) -> Value {
 }
 
 /// Creates a survey from a definition; every problem in it is reported at once (422).
-pub async fn create(State(state): State<AppState>, caller: Caller, headers: HeaderMap, RawBody(body): RawBody) -> Result<(StatusCode, Json<Value>), ApiError> {
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     caller.require_manage()?;
     let store = state.store.as_ref();
     let idem = idempotency::check(store, caller.org_id, &headers, "POST /api/v1/surveys", &body, "survey").await?;
@@ -57,7 +62,11 @@ async fn existing(state: &AppState, caller: &Caller, id: i64) -> Result<(StatusC
 }
 
 /// One survey with its current definition.
-pub async fn get_one(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn get_one(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let id = super::parse_id(&id, "survey")?;
     let s = state
         .store

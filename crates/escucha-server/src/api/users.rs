@@ -1,9 +1,9 @@
 //! `PUT /api/v1/users/{email}`, `GET /api/v1/users/{email}`, `GET /api/v1/users`.
 
 use super::RawBody;
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -59,7 +59,9 @@ pub async fn upsert(
         team: label(&mut errors, "team", input.team),
         region: label(&mut errors, "region", input.region),
         role: input.role.and_then(|r| errors.take(Role::parse(&r))),
-        manager_email: input.manager_email.and_then(|m| errors.take(Email::parse(&m).map_err(|e| e.prefixed("manager_email")))),
+        manager_email: input
+            .manager_email
+            .and_then(|m| errors.take(Email::parse(&m).map_err(|e| e.prefixed("manager_email")))),
     };
     if fields.manager_email.as_ref() == Some(&email) {
         errors.push("manager_email", "invalid_manager", "a user cannot be their own manager");
@@ -70,7 +72,11 @@ pub async fn upsert(
 }
 
 /// One user.
-pub async fn get_one(State(state): State<AppState>, caller: Caller, Path(email): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn get_one(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(email): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let not_found = || ApiError::not_found("not_found", "there is no user with that e-mail");
     let email = Email::parse(&email).map_err(|_| not_found())?;
     let user = state.store.user_by_email(caller.org_id, &email).await?.ok_or_else(not_found)?;

@@ -97,11 +97,12 @@ pub fn read_table(path: &Path) -> Result<Table, ImportError> {
 pub fn read_csv(bytes: &[u8]) -> Result<Table, String> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let first_line = bytes.split(|b| *b == b'\n').next().unwrap_or(&[]);
-    let delimiter = if first_line.iter().filter(|b| **b == b';').count() > first_line.iter().filter(|b| **b == b',').count() {
-        b';'
-    } else {
-        b','
-    };
+    let delimiter =
+        if first_line.iter().filter(|b| **b == b';').count() > first_line.iter().filter(|b| **b == b',').count() {
+            b';'
+        } else {
+            b','
+        };
     let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(bytes);
     let header: Vec<String> = reader.headers().map_err(|e| e.to_string())?.iter().map(str::to_string).collect();
     let mut rows = Vec::new();
@@ -138,7 +139,9 @@ pub fn parse_customers(table: &Table) -> Result<Vec<(usize, ExternalId, Customer
     };
     let mut seen_columns = HashMap::new();
     for (i, c) in columns.iter().enumerate() {
-        let known = c == "external_id" || c.starts_with("attr.") || (CUSTOMER_FIELDS.contains(&c.as_str()) && c != "attributes");
+        let known = c == "external_id"
+            || c.starts_with("attr.")
+            || (CUSTOMER_FIELDS.contains(&c.as_str()) && c != "attributes");
         if !known {
             errors.push(RowError {
                 line: 1,
@@ -147,7 +150,11 @@ pub fn parse_customers(table: &Table) -> Result<Vec<(usize, ExternalId, Customer
             });
         }
         if seen_columns.insert(c.clone(), i).is_some() {
-            errors.push(RowError { line: 1, column: Some(table.header[i].clone()), message: "column given twice".into() });
+            errors.push(RowError {
+                line: 1,
+                column: Some(table.header[i].clone()),
+                message: "column given twice".into(),
+            });
         }
     }
     if !errors.is_empty() {
@@ -160,14 +167,22 @@ pub fn parse_customers(table: &Table) -> Result<Vec<(usize, ExternalId, Customer
             continue;
         }
         if cells.len() > columns.len() {
-            errors.push(RowError { line: *line, column: None, message: format!("{} cells for {} columns", cells.len(), columns.len()) });
+            errors.push(RowError {
+                line: *line,
+                column: None,
+                message: format!("{} cells for {} columns", cells.len(), columns.len()),
+            });
             continue;
         }
         let raw_id = cells.get(id_col).map(String::as_str).unwrap_or("");
         let external_id = match ExternalId::parse(raw_id) {
             Ok(id) => id,
             Err(e) => {
-                errors.push(RowError { line: *line, column: Some("external_id".into()), message: e.0[0].message.clone() });
+                errors.push(RowError {
+                    line: *line,
+                    column: Some("external_id".into()),
+                    message: e.0[0].message.clone(),
+                });
                 continue;
             }
         };
@@ -191,7 +206,10 @@ pub fn parse_customers(table: &Table) -> Result<Vec<(usize, ExternalId, Customer
             } else if column == "annual_value" {
                 match value.replace(',', ".").parse::<f64>() {
                     Ok(v) => {
-                        fields.insert(column.clone(), serde_json::Number::from_f64(v).map(Value::Number).unwrap_or(Value::Null));
+                        fields.insert(
+                            column.clone(),
+                            serde_json::Number::from_f64(v).map(Value::Number).unwrap_or(Value::Null),
+                        );
                     }
                     Err(_) => errors.push(RowError {
                         line: *line,
@@ -208,14 +226,23 @@ pub fn parse_customers(table: &Table) -> Result<Vec<(usize, ExternalId, Customer
         }
         match CustomerPatch::from_json(&fields) {
             Ok(patch) => out.push((*line, external_id, patch)),
-            Err(e) => errors.extend(e.0.into_iter().map(|fe| RowError { line: *line, column: Some(fe.field), message: fe.message })),
+            Err(e) => errors.extend(e.0.into_iter().map(|fe| RowError {
+                line: *line,
+                column: Some(fe.field),
+                message: fe.message,
+            })),
         }
     }
     if errors.is_empty() { Ok(out) } else { Err(errors) }
 }
 
 /// Checks a table and, when every row is valid, upserts the customers in batches.
-pub async fn import_customers(store: &dyn Store, org: OrgId, table: &Table, now: DateTime<Utc>) -> Result<ImportSummary, ImportError> {
+pub async fn import_customers(
+    store: &dyn Store,
+    org: OrgId,
+    table: &Table,
+    now: DateTime<Utc>,
+) -> Result<ImportSummary, ImportError> {
     let rows = parse_customers(table).map_err(ImportError::Rows)?;
     let mut summary = ImportSummary::default();
     let mut rows = rows.into_iter().map(|(_, id, patch)| (id, patch)).peekable();
@@ -244,13 +271,19 @@ mod tests {
         assert_eq!(table.header[0], "External ID");
         let errors = parse_customers(&table).unwrap_err();
         let lines: Vec<(usize, Option<&str>)> = errors.iter().map(|e| (e.line, e.column.as_deref())).collect();
-        assert_eq!(lines, vec![(3, Some("email")), (4, Some("external_id")), (5, Some("external_id")), (6, Some("annual_value"))]);
+        assert_eq!(
+            lines,
+            vec![(3, Some("email")), (4, Some("external_id")), (5, Some("external_id")), (6, Some("annual_value"))]
+        );
         assert!(errors[2].message.contains("line 2"));
     }
 
     #[test]
     fn a_valid_csv_becomes_patches() {
-        let table = read_csv(b"\xEF\xBB\xBFexternal_id,name,region,annual_value,attr.plan\nC-1,Ana,Norte,1200.5,oro\nC-2,,Sur,,\n").unwrap();
+        let table = read_csv(
+            b"\xEF\xBB\xBFexternal_id,name,region,annual_value,attr.plan\nC-1,Ana,Norte,1200.5,oro\nC-2,,Sur,,\n",
+        )
+        .unwrap();
         let rows = parse_customers(&table).unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].0, 2);

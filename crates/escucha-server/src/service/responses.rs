@@ -73,7 +73,9 @@ pub async fn submit(
         ))
     })?;
     if input.invitation_token.is_some() {
-        return Err(ValidationErrors::one("invitation_token", "unknown_invitation", "no invitation has this token").into());
+        return Err(
+            ValidationErrors::one("invitation_token", "unknown_invitation", "no invitation has this token").into()
+        );
     }
     let customer: Option<Customer> = match input.customer_external_id.as_deref().map(str::trim) {
         None | Some("") => None,
@@ -81,12 +83,16 @@ pub async fn submit(
             ApiError::from(ValidationErrors::one(
                 "customer_external_id",
                 "unknown_customer",
-                format!("there is no customer '{}'; create it first with PUT /api/v1/customers/{{external_id}}", ext.chars().take(60).collect::<String>()),
+                format!(
+                    "there is no customer '{}'; create it first with PUT /api/v1/customers/{{external_id}}",
+                    ext.chars().take(60).collect::<String>()
+                ),
             ))
         })?),
     };
     let answers = survey.definition.parse_answers(&input.answers)?;
-    let context = input.context.unwrap_or_default().parse()?.with_defaults(customer.as_ref(), survey.touchpoint.as_deref());
+    let context =
+        input.context.unwrap_or_default().parse()?.with_defaults(customer.as_ref(), survey.touchpoint.as_deref());
     let language = match input.language.as_deref() {
         Some(raw) => {
             let lang = Language::parse(raw)?;
@@ -135,9 +141,8 @@ pub async fn submit(
         None => None,
     };
     let facts = facts_for(caller, &response, customer.as_ref());
-    let written = store
-        .insert_responses(org, vec![ResponseWrite { response, case, queue_jobs: true }], idempotency)
-        .await?;
+    let written =
+        store.insert_responses(org, vec![ResponseWrite { response, case, queue_jobs: true }], idempotency).await?;
     let (id, case_id) = *written
         .first()
         .ok_or_else(|| ApiError::internal(&escucha_store::StoreError::Corrupt("insert returned no id".into())))?;

@@ -64,7 +64,13 @@ pub fn horizontal_bars(title: &str, bars: &[Bar], min: f64, max: f64) -> String 
                 mid + 5.0
             );
         }
-        let _ = write!(svg, r#"<text x="{}" y="{}" class="value">{:.1}</text>"#, label_w + plot_w + 8.0, y + row * 0.6, b.value);
+        let _ = write!(
+            svg,
+            r#"<text x="{}" y="{}" class="value">{:.1}</text>"#,
+            label_w + plot_w + 8.0,
+            y + row * 0.6,
+            b.value
+        );
     }
     let axis_y = 10.0 + row * bars.len() as f64;
     let _ = write!(

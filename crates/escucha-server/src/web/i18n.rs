@@ -44,9 +44,7 @@ impl Lang {
         for part in accept.split(',') {
             let mut pieces = part.split(';');
             let Some(lang) = pieces.next().and_then(Lang::parse) else { continue };
-            let q = pieces
-                .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
-                .unwrap_or(1.0);
+            let q = pieces.find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok())).unwrap_or(1.0);
             if best.is_none_or(|(bq, _)| q > bq) {
                 best = Some((q, lang));
             }
@@ -89,14 +87,22 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("nps", "NPS", "NPS"),
     ("csat", "CSAT", "CSAT"),
     ("ces", "CES", "CES"),
-    ("nps_help", "Net Promoter Score: % promotores (9–10) − % detractores (0–6)", "Net Promoter Score: % promoters (9–10) − % detractors (0–6)"),
+    (
+        "nps_help",
+        "Net Promoter Score: % promotores (9–10) − % detractores (0–6)",
+        "Net Promoter Score: % promoters (9–10) − % detractors (0–6)",
+    ),
     ("csat_help", "% de clientes satisfechos (4–5 sobre 5)", "% of satisfied customers (4–5 out of 5)"),
     ("ces_help", "Facilidad media (1–7; más alto es más fácil)", "Mean ease (1–7; higher is easier)"),
     ("answers", "respuestas", "answers"),
     ("margin", "margen de error (95 %)", "margin of error (95%)"),
     ("no_data", "Sin datos todavía", "No data yet"),
     ("nps_by_region", "NPS por región", "NPS by region"),
-    ("chart_note", "Barras: NPS; líneas: intervalo de confianza del 95 %.", "Bars: NPS; lines: 95% confidence interval."),
+    (
+        "chart_note",
+        "Barras: NPS; líneas: intervalo de confianza del 95 %.",
+        "Bars: NPS; lines: 95% confidence interval.",
+    ),
     ("latest_cases", "Últimos casos", "Latest cases"),
     ("no_cases", "No hay casos.", "No cases."),
     ("customer", "Cliente", "Customer"),

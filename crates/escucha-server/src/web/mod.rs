@@ -6,13 +6,13 @@ pub mod chart;
 pub mod i18n;
 mod pages;
 
+use axum::Form;
 use axum::Router;
 use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::Form;
 use chrono::{Duration, Utc};
 use serde::Deserialize;
 
@@ -85,7 +85,9 @@ impl FromRequestParts<AppState> for WebUser {
 /// Sets the language cookie when the page was asked for in a given language.
 pub(crate) fn with_lang_cookie(lang: Lang, query: &PageQuery, mut response: Response) -> Response {
     if query.lang.is_some() {
-        if let Ok(v) = HeaderValue::from_str(&format!("{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.tag())) {
+        if let Ok(v) =
+            HeaderValue::from_str(&format!("{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.tag()))
+        {
             response.headers_mut().append(header::SET_COOKIE, v);
         }
     }
@@ -120,7 +122,10 @@ async fn login_submit(State(state): State<AppState>, headers: HeaderMap, Form(fo
     let lang = Lang::negotiate(None, &headers);
     let (csrf, set_cookie) = security::csrf_token(&headers);
     let fail = |status: StatusCode, message: &str| {
-        with_cookie((status, pages::login(lang, Some(message), &form.org, &form.email, &csrf)).into_response(), set_cookie.clone())
+        with_cookie(
+            (status, pages::login(lang, Some(message), &form.org, &form.email, &csrf)).into_response(),
+            set_cookie.clone(),
+        )
     };
     if !security::csrf_ok(&headers, &form.csrf) {
         return fail(StatusCode::FORBIDDEN, lang.t("form_expired"));
@@ -175,12 +180,16 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap, Form(form): F
     }
     let mut response = Redirect::to("/login").into_response();
     *response.status_mut() = StatusCode::SEE_OTHER;
-    response
-        .headers_mut()
-        .append(header::SET_COOKIE, HeaderValue::from_static("escucha_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"));
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_static("escucha_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
+    );
     response
 }
 
 async fn stylesheet() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], pages::STYLESHEET)
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        pages::STYLESHEET,
+    )
 }

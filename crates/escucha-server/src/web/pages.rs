@@ -126,7 +126,12 @@ fn metric_card(lang: Lang, id: &str, key: &str, cell: Option<&Cell>, decimals: u
 }
 
 /// The first dashboard: NPS, CSAT and CES with margins of error, NPS by region, latest cases.
-pub async fn dashboard(State(state): State<AppState>, web: WebUser, Query(q): Query<PageQuery>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn dashboard(
+    State(state): State<AppState>,
+    web: WebUser,
+    Query(q): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let lang = Lang::negotiate(q.lang.as_deref(), &headers);
     let org = web.org_id.0;
     let total = |m: MetricKind| state.index.query(org, &MetricQuery::new(m)).map(|r| r.total);

@@ -27,7 +27,10 @@ impl Driver {
     async fn start() -> Option<Driver> {
         let chromedriver = which("chromedriver");
         if chromedriver.is_none() || !std::path::Path::new(CHROMIUM).exists() {
-            crate::helpers::skip("browser", "chromium and chromedriver are not installed (apt-get install chromium chromium-driver)");
+            crate::helpers::skip(
+                "browser",
+                "chromium and chromedriver are not installed (apt-get install chromium chromium-driver)",
+            );
             return None;
         }
         let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
@@ -82,7 +85,16 @@ impl Driver {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let url = format!("{}/session/{}/element", self.base, self.session);
-            let v: Value = self.http.post(url).json(&json!({"using": "css selector", "value": css})).send().await.unwrap().json().await.unwrap();
+            let v: Value = self
+                .http
+                .post(url)
+                .json(&json!({"using": "css selector", "value": css}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
             if let Some(obj) = v["value"].as_object() {
                 if let Some(id) = obj.values().next().and_then(Value::as_str) {
                     if !obj.contains_key("error") {
@@ -170,14 +182,17 @@ async fn sign_in_and_see_the_dashboard_in_chromium() {
         .unwrap();
     let hash = escucha_server::auth::hash_password("una clave larga").unwrap();
     app.store.set_password_hash(app.org, &email, &hash).await.unwrap();
-    let (s, _) = app.put("/api/v1/customers/C-7", json!({"region": "Norte", "owner_email": "analista@acme.example"})).await;
+    let (s, _) =
+        app.put("/api/v1/customers/C-7", json!({"region": "Norte", "owner_email": "analista@acme.example"})).await;
     assert_eq!(s, 201);
     let survey = app.create_survey().await;
     for (nps, region) in [(10, "Norte"), (9, "Norte"), (2, "Sur"), (8, "Sur")] {
         let (s, _) = app.post("/api/v1/responses", json!({"survey_id": survey, "answers": {"nps": nps, "csat": 4, "ces": 6}, "context": {"region": region}})).await;
         assert_eq!(s, 201);
     }
-    let (s, _) = app.post("/api/v1/responses", json!({"survey_id": survey, "customer_external_id": "C-7", "answers": {"nps": 1}})).await;
+    let (s, _) = app
+        .post("/api/v1/responses", json!({"survey_id": survey, "customer_external_id": "C-7", "answers": {"nps": 1}}))
+        .await;
     assert_eq!(s, 201);
 
     let Some(driver) = Driver::start().await else { return };

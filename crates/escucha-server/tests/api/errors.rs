@@ -29,7 +29,11 @@ async fn bad_response_bodies_get_clear_errors() {
         (json!({"survey_id": survey, "answers": {"nps": 9}, "submitted_at": "2999-01-01T00:00:00Z"}), 422, "in_future"),
         (json!({"survey_id": survey, "answers": {"nps": 9}, "extra": 1}), 422, "invalid_body"),
         (json!({"survey_id": survey, "answers": {"nps": 9}, "context": {"planet": "Mars"}}), 422, "invalid_body"),
-        (json!({"survey_id": survey, "answers": {"nps": 9}, "context": {"employee_email": "nope"}}), 422, "invalid_email"),
+        (
+            json!({"survey_id": survey, "answers": {"nps": 9}, "context": {"employee_email": "nope"}}),
+            422,
+            "invalid_email",
+        ),
         (json!({"survey_id": survey, "answers": {"nps": 9}, "customer_external_id": "ghost"}), 422, "unknown_customer"),
         (json!({"survey_id": survey, "answers": {"nps": 9}, "language": "fr"}), 422, "unsupported_language"),
         (json!({"survey_id": survey}), 422, "invalid_body"),
@@ -42,7 +46,13 @@ async fn bad_response_bodies_get_clear_errors() {
     }
     // Not JSON at all, and an empty body.
     let (s, b) = app
-        .send(app.client.post(app.url("/api/v1/responses")).bearer_auth(&app.token).header("content-type", "application/json").body("{nope"))
+        .send(
+            app.client
+                .post(app.url("/api/v1/responses"))
+                .bearer_auth(&app.token)
+                .header("content-type", "application/json")
+                .body("{nope"),
+        )
         .await;
     assert_eq!((s, code(&b)), (400, "invalid_json"));
     let (s, b) = app.send(app.client.post(app.url("/api/v1/responses")).bearer_auth(&app.token)).await;
@@ -115,10 +125,16 @@ async fn authentication_and_roles() {
     let (s, b) = app.send(app.client.get(app.url("/api/v1/cases")).header("authorization", "Basic abc")).await;
     assert_eq!((s, code(&b)), (401, "unauthorized"));
     let viewer = app.token_for(Role::Viewer).await;
-    let (s, b) = app.send(app.client.post(app.url("/api/v1/surveys")).bearer_auth(&viewer).json(&crate::helpers::standard_survey())).await;
+    let (s, b) = app
+        .send(app.client.post(app.url("/api/v1/surveys")).bearer_auth(&viewer).json(&crate::helpers::standard_survey()))
+        .await;
     assert_eq!((s, code(&b)), (403, "forbidden"));
     let agent = app.token_for(Role::Agent).await;
-    let (s, _) = app.send(app.client.put(app.url("/api/v1/users/x@acme.example")).bearer_auth(&agent).json(&json!({"role": "admin"}))).await;
+    let (s, _) = app
+        .send(
+            app.client.put(app.url("/api/v1/users/x@acme.example")).bearer_auth(&agent).json(&json!({"role": "admin"})),
+        )
+        .await;
     assert_eq!(s, 403);
     let (s, b) = app.send(app.client.get(app.url("/api/v1/metrics?metric=nps")).bearer_auth(&viewer)).await;
     assert_eq!(s, 200, "{b}");

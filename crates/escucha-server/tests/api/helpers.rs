@@ -29,7 +29,11 @@ impl TestDb {
     pub async fn new(backend: Backend) -> Option<TestDb> {
         let dir = tempfile::tempdir().expect("temp dir");
         match backend {
-            Backend::Sqlite => Some(TestDb { url: format!("sqlite://{}", dir.path().join("escucha.db").display()), dir, pg_admin: None }),
+            Backend::Sqlite => Some(TestDb {
+                url: format!("sqlite://{}", dir.path().join("escucha.db").display()),
+                dir,
+                pg_admin: None,
+            }),
             Backend::Postgres => {
                 let Ok(admin) = std::env::var("ESCUCHA_TEST_POSTGRES_URL") else {
                     skip("PostgreSQL", "ESCUCHA_TEST_POSTGRES_URL is not set");
@@ -37,7 +41,10 @@ impl TestDb {
                 };
                 let name = format!("escucha_api_{}_{}", std::process::id(), rand_suffix());
                 let conn = sqlx_admin(&admin).await;
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&conn).await.expect("create test database");
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&conn)
+                    .await
+                    .expect("create test database");
                 conn.close().await;
                 let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin.clone());
                 Some(TestDb { url: format!("{base}/{name}"), dir, pg_admin: Some((admin, name)) })
@@ -63,7 +70,11 @@ fn rand_suffix() -> String {
 }
 
 async fn sqlx_admin(url: &str) -> sqlx::PgPool {
-    sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(url).await.expect("connect to the PostgreSQL test server")
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await
+        .expect("connect to the PostgreSQL test server")
 }
 
 impl Drop for TestDb {
@@ -73,8 +84,13 @@ impl Drop for TestDb {
             let _ = std::thread::spawn(move || {
                 if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
                     rt.block_on(async {
-                        if let Ok(conn) = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(&admin).await {
-                            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&conn).await;
+                        if let Ok(conn) = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(&admin).await
+                        {
+                            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                            )))
+                            .execute(&conn)
+                            .await;
                             conn.close().await;
                         }
                     });
@@ -120,7 +136,16 @@ impl TestApp {
             .await
             .expect("server runs");
         });
-        Some(TestApp { base, client: reqwest::Client::new(), token, org: org.id, store, shutdown: Some(tx), handle: Some(handle), _db: db })
+        Some(TestApp {
+            base,
+            client: reqwest::Client::new(),
+            token,
+            org: org.id,
+            store,
+            shutdown: Some(tx),
+            handle: Some(handle),
+            _db: db,
+        })
     }
 
     /// A token for another role in the same organisation.
@@ -152,7 +177,11 @@ impl TestApp {
         let resp = req.send().await.expect("request sent");
         let status = resp.status().as_u16();
         let text = resp.text().await.expect("body read");
-        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}")) };
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"))
+        };
         (status, body)
     }
 
@@ -185,7 +214,16 @@ impl Drop for TestApp {
 pub async fn create_token(store: &dyn Store, org: OrgId, role: Role, name: &str) -> String {
     let secret = escucha_server::auth::new_secret(escucha_server::auth::TOKEN_PREFIX);
     store
-        .create_token(org, NewToken { name: name.into(), role, user_id: None, hash: escucha_server::auth::hash_secret(&secret), expires_at: None })
+        .create_token(
+            org,
+            NewToken {
+                name: name.into(),
+                role,
+                user_id: None,
+                hash: escucha_server::auth::hash_secret(&secret),
+                expires_at: None,
+            },
+        )
         .await
         .expect("token created");
     secret

@@ -54,7 +54,10 @@ async fn metrics_match_hand_computed_values() {
     let (s, m) = app.get("/api/v1/metrics?metric=nps").await;
     assert_eq!(s, 200, "{m}");
     let t = &m["total"];
-    assert_eq!((t["n"].as_u64(), t["promoters"].as_u64(), t["passives"].as_u64(), t["detractors"].as_u64()), (Some(10), Some(4), Some(2), Some(4)));
+    assert_eq!(
+        (t["n"].as_u64(), t["promoters"].as_u64(), t["passives"].as_u64(), t["detractors"].as_u64()),
+        (Some(10), Some(4), Some(2), Some(4))
+    );
     assert!(close(&t["value"], 0.0));
     let (lo, hi) = ci(t);
     assert!((lo + 55.43717164502532).abs() < 1e-9 && (hi - 55.43717164502532).abs() < 1e-9, "{t}");
@@ -134,17 +137,31 @@ async fn other_organisations_never_count() {
     let survey = seed(&app).await;
     let (s, _) = app.put("/api/v1/customers/C-1", json!({"name": "Ana"})).await;
     assert_eq!(s, 201);
-    let other = app.store.create_org(&escucha_core::values::Slug::parse("other").unwrap(), &escucha_core::values::Label::parse("Other").unwrap()).await.unwrap();
-    let other_token = crate::helpers::create_token(app.store.as_ref(), other.id, escucha_core::org::Role::Admin, "o").await;
+    let other = app
+        .store
+        .create_org(
+            &escucha_core::values::Slug::parse("other").unwrap(),
+            &escucha_core::values::Label::parse("Other").unwrap(),
+        )
+        .await
+        .unwrap();
+    let other_token =
+        crate::helpers::create_token(app.store.as_ref(), other.id, escucha_core::org::Role::Admin, "o").await;
     let (s, m) = app.send(app.client.get(app.url("/api/v1/metrics?metric=nps")).bearer_auth(&other_token)).await;
     assert_eq!(s, 200);
     assert_eq!(m["total"]["n"], 0);
     let (s, _) = app.send(app.client.get(app.url("/api/v1/customers/C-1")).bearer_auth(&other_token)).await;
     assert_eq!(s, 404);
-    let (s, _) = app.send(app.client.get(app.url(&format!("/api/v1/surveys/{survey}"))).bearer_auth(&other_token)).await;
+    let (s, _) =
+        app.send(app.client.get(app.url(&format!("/api/v1/surveys/{survey}"))).bearer_auth(&other_token)).await;
     assert_eq!(s, 404);
     let (s, e) = app
-        .send(app.client.post(app.url("/api/v1/responses")).bearer_auth(&other_token).json(&json!({"survey_id": survey, "answers": {"nps": 1}})))
+        .send(
+            app.client
+                .post(app.url("/api/v1/responses"))
+                .bearer_auth(&other_token)
+                .json(&json!({"survey_id": survey, "answers": {"nps": 1}})),
+        )
         .await;
     assert_eq!((s, e["error"]["code"].as_str()), (422, Some("unknown_survey")));
     let (s, cases) = app.send(app.client.get(app.url("/api/v1/cases")).bearer_auth(&other_token)).await;

@@ -33,12 +33,27 @@ async fn pages_carry_security_headers_and_forms_need_their_csrf_token() {
 
     // A post without the matching token is refused; with it, bad credentials are a 401 page.
     let no_redirect = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let form = |csrf: &str| vec![("csrf", csrf.to_string()), ("org", "acme".into()), ("email", "x@acme.example".into()), ("password", "nope nope nope".into())];
-    let r = no_redirect.post(app.url("/login")).header("cookie", &cookie).form(&form("csr_forged")).send().await.unwrap();
+    let form = |csrf: &str| {
+        vec![
+            ("csrf", csrf.to_string()),
+            ("org", "acme".into()),
+            ("email", "x@acme.example".into()),
+            ("password", "nope nope nope".into()),
+        ]
+    };
+    let r =
+        no_redirect.post(app.url("/login")).header("cookie", &cookie).form(&form("csr_forged")).send().await.unwrap();
     assert_eq!(r.status(), 403);
     let r = no_redirect.post(app.url("/login")).form(&form(&token)).send().await.unwrap();
     assert_eq!(r.status(), 403, "no cookie, no sign-in");
-    let r = no_redirect.post(app.url("/login")).header("cookie", &cookie).header("accept-language", "es").form(&form(&token)).send().await.unwrap();
+    let r = no_redirect
+        .post(app.url("/login"))
+        .header("cookie", &cookie)
+        .header("accept-language", "es")
+        .form(&form(&token))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
     assert!(r.text().await.unwrap().contains("Organización, correo o contraseña incorrectos."));
     // The dashboard without a session sends you to sign in.
