@@ -181,3 +181,78 @@ impl InvitationChannel {
         }
     }
 }
+
+/// One metric's most recent answer by a customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct LatestScore {
+    /// The answer.
+    pub value: u8,
+    /// When it was given.
+    pub submitted_at: DateTime<Utc>,
+    /// The response that carried it.
+    pub response_id: ResponseId,
+}
+
+/// A customer's latest answer to each metric, for their profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct LatestScores {
+    /// Latest NPS answer (0–10).
+    pub nps: Option<LatestScore>,
+    /// Latest CSAT answer (1–5).
+    pub csat: Option<LatestScore>,
+    /// Latest CES answer (1–7).
+    pub ces: Option<LatestScore>,
+    /// Latest advocacy answer (1–5).
+    pub cadv: Option<LatestScore>,
+}
+
+impl LatestScores {
+    /// Picks, for each metric, the newest response that answered it (ties: the higher id).
+    pub fn from_responses(responses: &[Response]) -> Self {
+        let pick = |get: fn(&MetricScores) -> Option<u8>| {
+            responses
+                .iter()
+                .filter_map(|r| get(&r.scores).map(|v| (r, v)))
+                .max_by_key(|(r, _)| (r.submitted_at, r.id))
+                .map(|(r, value)| LatestScore { value, submitted_at: r.submitted_at, response_id: r.id })
+        };
+        LatestScores { nps: pick(|s| s.nps), csat: pick(|s| s.csat), ces: pick(|s| s.ces), cadv: pick(|s| s.cadv) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn response(id: i64, day: u32, nps: Option<u8>, csat: Option<u8>) -> Response {
+        Response {
+            id: ResponseId(id),
+            org_id: OrgId(1),
+            survey_id: SurveyId(1),
+            survey_version: 1,
+            customer_id: Some(CustomerId(1)),
+            customer_external_id: Some("C1".into()),
+            invitation_id: None,
+            answers: Default::default(),
+            scores: MetricScores { nps, csat, ..Default::default() },
+            emotions: vec![],
+            verbatim: None,
+            context: Default::default(),
+            segment: None,
+            language: None,
+            submitted_at: Utc.with_ymd_and_hms(2026, 1, day, 12, 0, 0).unwrap(),
+            created_at: Utc.with_ymd_and_hms(2026, 1, day, 12, 0, 0).unwrap(),
+        }
+    }
+
+    #[test]
+    fn latest_scores_take_the_newest_answer_of_each_metric() {
+        let rs = [response(1, 1, Some(9), Some(5)), response(3, 3, Some(2), None), response(2, 2, None, Some(1))];
+        let l = LatestScores::from_responses(&rs);
+        assert_eq!(l.nps.map(|s| (s.value, s.response_id)), Some((2, ResponseId(3))));
+        assert_eq!(l.csat.map(|s| (s.value, s.response_id)), Some((1, ResponseId(2))));
+        assert_eq!(l.ces, None);
+        assert_eq!(LatestScores::from_responses(&[]), LatestScores::default());
+    }
+}

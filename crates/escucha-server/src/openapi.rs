@@ -127,7 +127,7 @@ pub fn document() -> Value {
             "/api/v1/customers/{external_id}": {
                 "parameters": [path_param("external_id", "The customer's id in your systems")],
                 "put": op("Create (201) or update (200) a customer; absent fields are kept, null clears", "200", json!({"$ref": "#/components/schemas/Customer"}), Some(json!({"$ref": "#/components/schemas/Customer"})), json!([])),
-                "get": op("A customer", "200", json!({"$ref": "#/components/schemas/Customer"}), None, json!([]))
+                "get": op("A customer, with `latest_scores`: the newest answer to each metric (nps, csat, ces, cadv) as {value, submitted_at, response_id}", "200", json!({"$ref": "#/components/schemas/Customer"}), None, json!([]))
             },
             "/api/v1/users": {"get": op("Users of the organisation (admin, analyst)", "200", json!({"type": "object", "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/User"}}}}), None, json!([]))},
             "/api/v1/users/{email}": {

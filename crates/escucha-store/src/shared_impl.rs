@@ -528,6 +528,16 @@ impl Store for ThisStore {
         row.map(Response::try_from).transpose()
     }
 
+    async fn responses_of_customer(&self, org: OrgId, customer: CustomerId, limit: i64) -> StoreResult<Vec<Response>> {
+        let rows: Vec<ResponseRow> = sqlx::query_as(sql::RESPONSES_OF_CUSTOMER)
+            .bind(org.0)
+            .bind(customer.0)
+            .bind(limit.clamp(1, 1_000))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().map(Response::try_from).collect()
+    }
+
     async fn count_responses(&self, org: OrgId) -> StoreResult<i64> {
         Ok(sqlx::query_scalar(sql::COUNT_RESPONSES).bind(org.0).fetch_one(&self.pool).await?)
     }

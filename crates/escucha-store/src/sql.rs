@@ -154,6 +154,11 @@ pub(crate) const INSERT_RESPONSES: &str = "INSERT INTO responses (org_id, survey
 /// One row of [`INSERT_RESPONSES`]: 24 parameters.
 pub(crate) const RESPONSE_ROW: &str = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 pub(crate) const RESPONSE_BY_ID: &str = concat!(response_select!(), " WHERE r.org_id = $1 AND r.id = $2");
+/// A customer's responses, newest first (index `responses_customer`).
+pub(crate) const RESPONSES_OF_CUSTOMER: &str = concat!(
+    response_select!(),
+    " WHERE r.org_id = $1 AND r.customer_id = $2 ORDER BY r.submitted_at DESC, r.id DESC LIMIT $3"
+);
 pub(crate) const COUNT_RESPONSES: &str = "SELECT COUNT(*) FROM responses WHERE org_id = $1";
 pub(crate) const INDEX_FEED: &str = "SELECT r.id, r.org_id, r.survey_id, r.submitted_at, r.region, r.product, r.channel, \
      r.team, r.employee_email, r.touchpoint, r.journey_stage, r.segment, r.language, r.nps, r.csat, \

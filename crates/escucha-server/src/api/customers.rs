@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use escucha_core::customer::{Customer, CustomerPatch};
+use escucha_core::response::LatestScores;
 use escucha_core::values::ExternalId;
 
 use crate::auth::Caller;
@@ -50,7 +51,10 @@ pub async fn upsert(
     Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(view(&customer))))
 }
 
-/// One customer.
+/// How many of a customer's latest responses are read for the profile.
+const PROFILE_RESPONSES: i64 = 200;
+
+/// One customer, with the latest answer to each metric.
 pub async fn get_one(
     State(state): State<AppState>,
     caller: Caller,
@@ -62,5 +66,8 @@ pub async fn get_one(
             format!("there is no customer '{}'", external_id.chars().take(60).collect::<String>()),
         )
     })?;
-    Ok(Json(view(&c)))
+    let responses = state.store.responses_of_customer(caller.org_id, c.id, PROFILE_RESPONSES).await?;
+    let mut v = view(&c);
+    v["latest_scores"] = json!(LatestScores::from_responses(&responses));
+    Ok(Json(v))
 }

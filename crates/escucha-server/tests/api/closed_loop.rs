@@ -60,6 +60,12 @@ async fn closed_loop_story(backend: Backend) {
         .await;
     assert_eq!(s, 201, "{r}");
     let case_id = r["case_id"].as_i64().expect("a detractor opens a case");
+    let (s, profile) = app.get("/api/v1/customers/C-1").await;
+    assert_eq!(s, 200);
+    assert_eq!(profile["latest_scores"]["nps"]["value"], 3, "the detractor answer is the latest NPS");
+    assert_eq!(profile["latest_scores"]["nps"]["response_id"], r["id"]);
+    assert_eq!(profile["latest_scores"]["csat"]["value"], 5, "CSAT comes from the earlier response");
+    assert!(profile["latest_scores"]["ces"].is_null());
     let (s, stored) = app.get(&format!("/api/v1/responses/{}", r["id"])).await;
     assert_eq!(s, 200);
     assert_eq!(stored["context"]["region"], "Norte", "region falls back to the customer's");

@@ -38,7 +38,7 @@ pub const MAX_TEXT_BYTES: usize = 16 * 1024;
 /// At most this many pieces (including `<s>` and `</s>`) are embedded per text.
 pub const MAX_TOKENS: usize = 1024;
 /// Tokens per micro-batch: enough rows for efficient matrix products, small enough to stay in cache.
-pub const TOKEN_BUDGET: usize = 2048;
+pub const TOKEN_BUDGET: usize = 1024;
 
 const CHUNKS: usize = 17;
 const CNN: usize = 256;
