@@ -27,6 +27,9 @@ pub struct Config {
     pub demo: bool,
     /// How often the analytics index polls the store for responses written by other processes.
     pub index_poll_ms: u64,
+    /// API requests allowed per minute per token (or per client IP without a token), with a
+    /// burst of a tenth of it; `None` turns the limit off.
+    pub api_requests_per_minute: Option<u32>,
 }
 
 impl std::fmt::Debug for Config {
@@ -129,6 +132,7 @@ impl Config {
             mail_from,
             demo: overrides.demo,
             index_poll_ms: 250,
+            api_requests_per_minute: Some(6_000),
         })
     }
 
@@ -143,6 +147,7 @@ impl Config {
             mail_from: "escucha@localhost".into(),
             demo: false,
             index_poll_ms: 100,
+            api_requests_per_minute: None,
         }
     }
 }

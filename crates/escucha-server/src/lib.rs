@@ -89,7 +89,8 @@ impl Application {
         state::catch_up_index(store.as_ref(), &index, &mut feed).await?;
         let listener =
             TcpListener::bind(config.addr).await.map_err(|source| StartError::Bind { addr: config.addr, source })?;
-        let state = AppState { store, index, config: Arc::new(config) };
+        let limits = Arc::new(state::Limits::from_config(&config));
+        let state = AppState { store, index, config: Arc::new(config), limits };
         Ok(Application { listener, state, feed })
     }
 

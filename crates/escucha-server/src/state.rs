@@ -16,6 +16,30 @@ pub struct AppState {
     pub index: Arc<AnalyticsIndex>,
     /// Configuration.
     pub config: Arc<Config>,
+    /// Per-process request limits and sign-in throttling.
+    pub limits: Arc<Limits>,
+}
+
+/// Per-process limits: a first line against floods and password guessing (see
+/// [`crate::ratelimit`] for why the store must also keep lockouts when several processes run).
+#[derive(Debug)]
+pub struct Limits {
+    /// API requests per token or client IP; `None` when turned off.
+    pub api: Option<crate::ratelimit::RateLimiter>,
+    /// Failed sign-ins per account and per IP.
+    pub sign_in: crate::ratelimit::SignInThrottle,
+}
+
+impl Limits {
+    /// Limits from the configuration.
+    pub fn from_config(config: &Config) -> Limits {
+        let api = config.api_requests_per_minute.and_then(|per_minute| {
+            let quota = crate::ratelimit::Quota::per_minute(per_minute).ok()?;
+            let quota = quota.with_burst((per_minute / 10).max(1)).ok()?;
+            Some(crate::ratelimit::RateLimiter::new(quota, 100_000))
+        });
+        Limits { api, sign_in: crate::ratelimit::SignInThrottle::new(Default::default(), 100_000) }
+    }
 }
 
 /// Converts a store feed row into the index's input.

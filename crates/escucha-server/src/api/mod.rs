@@ -106,9 +106,51 @@ pub fn router(state: AppState) -> Router {
         router = router.route(route.path, route.handler.fallback(method_not_allowed));
     }
     router
+        .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Answers 429 with `Retry-After` when the caller (its token, or its IP without one) is over
+/// the configured request rate.
+async fn rate_limit(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let Some(limiter) = &state.limits.api else {
+        return next.run(request).await;
+    };
+    let key = match request.headers().get(axum::http::header::AUTHORIZATION).and_then(|h| h.to_str().ok()) {
+        // The hash, never the secret, is kept in memory.
+        Some(auth) => format!("token:{}", &crate::auth::hash_secret(auth)[..32]),
+        None => format!("ip:{}", client_ip(&request)),
+    };
+    match limiter.check(&key).retry_after_secs() {
+        None => next.run(request).await,
+        Some(retry) => {
+            let mut response = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("too many requests; retry in {retry} s"),
+            )
+            .into_response();
+            if let Ok(v) = axum::http::HeaderValue::from_str(&retry.to_string()) {
+                response.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+            }
+            response
+        }
+    }
+}
+
+/// The client's IP as the socket saw it.
+pub(crate) fn client_ip(request: &axum::extract::Request) -> String {
+    request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
 }
 
 async fn healthz() -> impl IntoResponse {

@@ -123,6 +123,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("overdue", "vencido", "overdue"),
     ("signed_in_as", "Sesión de", "Signed in as"),
     ("unknown", "sin dato", "unknown"),
+    (
+        "too_many_attempts",
+        "Demasiados intentos fallidos. Espere unos minutos y vuelva a intentarlo.",
+        "Too many failed attempts. Wait a few minutes and try again.",
+    ),
     ("form_expired", "El formulario caducó; vuelva a intentarlo.", "The form expired; please try again."),
 ];
 

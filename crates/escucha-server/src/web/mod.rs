@@ -118,7 +118,12 @@ pub struct LoginForm {
     password: String,
 }
 
-async fn login_submit(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<LoginForm>) -> Response {
+async fn login_submit(
+    State(state): State<AppState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
     let lang = Lang::negotiate(None, &headers);
     let (csrf, set_cookie) = security::csrf_token(&headers);
     let fail = |status: StatusCode, message: &str| {
@@ -130,7 +135,19 @@ async fn login_submit(State(state): State<AppState>, headers: HeaderMap, Form(fo
     if !security::csrf_ok(&headers, &form.csrf) {
         return fail(StatusCode::FORBIDDEN, lang.t("form_expired"));
     }
-    let fail = |status: StatusCode| fail(status, lang.t("bad_credentials"));
+    let ip = peer.ip().to_string();
+    let throttle = &state.limits.sign_in;
+    if let Err(locked) = throttle.check(form.org.trim(), form.email.trim(), &ip) {
+        let mut response = fail(StatusCode::TOO_MANY_REQUESTS, lang.t("too_many_attempts"));
+        if let Ok(v) = HeaderValue::from_str(&locked.retry_after.as_secs().max(1).to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return response;
+    }
+    let fail = |status: StatusCode| {
+        throttle.record_failure(form.org.trim(), form.email.trim(), &ip);
+        fail(status, lang.t("bad_credentials"))
+    };
     let Ok(email) = Email::parse(&form.email) else {
         return fail(StatusCode::UNAUTHORIZED);
     };
@@ -144,6 +161,7 @@ async fn login_submit(State(state): State<AppState>, headers: HeaderMap, Form(fo
         Ok(_) => return fail(StatusCode::UNAUTHORIZED),
         Err(e) => return crate::error::ApiError::from(e).into_response(),
     };
+    throttle.record_success(form.org.trim(), form.email.trim(), &ip);
     let secret = new_secret("ess_");
     let expires = Utc::now() + Duration::hours(SESSION_HOURS);
     if let Err(e) = state.store.create_session(org.id, user.id, &hash_secret(&secret), expires).await {

@@ -62,3 +62,61 @@ async fn pages_carry_security_headers_and_forms_need_their_csrf_token() {
     assert_eq!(r.headers().get("location").unwrap(), "/login");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn repeated_wrong_passwords_lock_the_account_for_a_while() {
+    let app = TestApp::spawn().await;
+    let r = app.client.get(app.url("/login")).send().await.unwrap();
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("escucha_csrf="))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let token = cookie.trim_start_matches("escucha_csrf=").to_string();
+    let form = vec![
+        ("csrf", token),
+        ("org", "acme".into()),
+        ("email", "x@acme.example".into()),
+        ("password", "wrong!".into()),
+    ];
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        let r = app.client.post(app.url("/login")).header("cookie", &cookie).form(&form).send().await.unwrap();
+        statuses.push(r.status().as_u16());
+        if r.status() == 429 {
+            assert!(r.headers().get("retry-after").is_some());
+        }
+    }
+    // Five failures are answered 401; the sixth attempt finds the account locked.
+    assert_eq!(statuses, vec![401, 401, 401, 401, 401, 429]);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn api_requests_over_the_rate_get_429_with_retry_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config =
+        escucha_server::Config::for_tests(dir.path(), format!("sqlite://{}", dir.path().join("e.db").display()));
+    config.api_requests_per_minute = Some(60); // burst 6
+    let app = escucha_server::Application::build(config).await.unwrap();
+    let base = format!("http://{}", app.local_addr());
+    tokio::spawn(app.run_until(std::future::pending()));
+    let client = reqwest::Client::new();
+    let mut codes = Vec::new();
+    for _ in 0..8 {
+        let r = client.get(format!("{base}/api/v1/cases")).bearer_auth("esk_unknown").send().await.unwrap();
+        codes.push(r.status().as_u16());
+        if r.status() == 429 {
+            assert!(r.headers().get("retry-after").is_some());
+            let body: serde_json::Value = r.json().await.unwrap();
+            assert_eq!(body["error"]["code"], "rate_limited");
+        }
+    }
+    assert_eq!(codes, vec![401, 401, 401, 401, 401, 401, 429, 429]);
+}

@@ -12,15 +12,18 @@
 //!    by √len;
 //! 5. a small feed-forward head (512→320→320→512, with skip projections), `tanh`, L2-normalised.
 //!
-//! Speed (≈ 900 texts of ~30 pieces per CPU-second, 1.9× the numpy reference on OpenBLAS):
+//! Speed (≈ 1,100 texts of ~30 pieces per CPU-second, 2.3× the numpy reference on OpenBLAS):
 //! texts are packed into micro-batches of ~[`TOKEN_BUDGET`] pieces so each weight matrix is
 //! streamed once per batch, and every matrix product is one `matrixmultiply::sgemm` call over
 //! the batch (runtime-detected AVX2/FMA kernels, no BLAS system library). Everything up to the
-//! first convolution depends on the piece id alone, so it is computed once per *distinct* id of
-//! the batch (embedding, projection, layer norm, and the id's contribution to each window
-//! position of the first convolution), then summed per token; only the second convolution
-//! (~40% of the original work) runs per token, over an im2col buffer. The encoder holds no
-//! mutable state, so it is `Send + Sync` and one instance serves every thread.
+//! first convolution depends on the piece id alone (embedding, projection, layer norm, and the
+//! id's contribution to each window position of the first convolution), so it is taken from a
+//! table precomputed at load for the [`DEFAULT_CACHED_IDS`] most probable pieces, or computed
+//! once per *distinct* id of the batch, then summed per token; only the second convolution
+//! (~40% of the original work) runs per token, over an im2col buffer. Callers should pass
+//! batches: one text per call streams every weight matrix for that one text (≈ 2× slower).
+//! The encoder holds no mutable state, so it is `Send + Sync` and one instance serves every
+//! thread.
 //!
 //! Texts are capped at [`MAX_TEXT_BYTES`] bytes and [`MAX_TOKENS`] pieces (the rest is
 //! ignored), so memory stays bounded on 1 MB inputs; shorter texts match the reference exactly.
