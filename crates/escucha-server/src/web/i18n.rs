@@ -95,7 +95,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("csat_help", "% de clientes satisfechos (4–5 sobre 5)", "% of satisfied customers (4–5 out of 5)"),
     ("ces_help", "Facilidad media (1–7; más alto es más fácil)", "Mean ease (1–7; higher is easier)"),
     ("answers", "respuestas", "answers"),
-    ("margin", "margen de error (95 %)", "margin of error (95%)"),
+    ("margin", "IC 95 %", "95% CI"),
     ("no_data", "Sin datos todavía", "No data yet"),
     ("nps_by_region", "NPS por región", "NPS by region"),
     (

@@ -114,7 +114,7 @@ fn metric_card(lang: Lang, id: &str, key: &str, cell: Option<&Cell>, decimals: u
                 Some((c, v)) => {
                     div.value { (format!("{v:.decimals$}")) }
                     @if let Some([lo, hi]) = c.ci95 {
-                        div.ci { "± " (format!("{:.decimals$}", (hi - lo) / 2.0)) " · " (lang.t("margin")) }
+                        div.ci { (lang.t("margin")) ": " (format!("{lo:.decimals$} – {hi:.decimals$}")) }
                     }
                     div.n { (c.n) " " (lang.t("answers")) }
                 }

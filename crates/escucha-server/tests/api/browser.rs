@@ -209,7 +209,11 @@ async fn sign_in_and_see_the_dashboard_in_chromium() {
 
     // NPS over {10, 9, 2, 8, 1}: promoters 2, detractors 2 → 0.0, shown with its margin.
     let nps = driver.text("#card-nps").await;
-    assert!(nps.contains("NPS") && nps.contains("0.0") && nps.contains("±") && nps.contains("5 answers"), "{nps}");
+    // ci95 = ± 196 × sqrt((0.4 + 0.4) / 5) = ± 78.4 → shown as the interval.
+    assert!(
+        nps.contains("NPS") && nps.contains("0.0") && nps.contains("95% CI: -78.4 – 78.4") && nps.contains("5 answers"),
+        "{nps}"
+    );
     let csat = driver.text("#card-csat").await;
     assert!(csat.contains("100.0"), "{csat}");
     let chart = driver.text("#nps-by-region").await;
