@@ -10,6 +10,8 @@ use chrono::Utc;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+use escucha_analytics::Dimension;
+use escucha_core::access::{DataScope, allows, user_scope};
 use escucha_core::ids::OrgId;
 use escucha_core::org::{Role, User};
 
@@ -55,9 +57,22 @@ pub struct Caller {
     pub user: Option<User>,
     /// Who to record as the actor (user e-mail or `token:NAME`).
     pub actor: String,
+    /// Which records the caller may see: the user's scope for a token that acts as a user,
+    /// the whole organisation for an organisation token.
+    pub scope: DataScope,
 }
 
 impl Caller {
+    /// The metric-index restriction of the caller's scope.
+    pub fn index_restriction(&self) -> Vec<(Dimension, Vec<String>)> {
+        crate::service::scope::index_restriction(&self.scope)
+    }
+
+    /// True when a record with this region, team and owner is inside the caller's scope.
+    pub fn sees(&self, region: Option<&str>, team: Option<&str>, owner: Option<&str>) -> bool {
+        allows(&self.scope, region, team, owner)
+    }
+
     /// Fails with 403 unless the role may manage surveys and configuration.
     pub fn require_manage(&self) -> Result<(), ApiError> {
         if self.role.can_manage() { Ok(()) } else { Err(ApiError::forbidden("this needs the admin or analyst role")) }
@@ -109,11 +124,11 @@ impl FromRequestParts<AppState> for Caller {
             Some(id) => state.store.user(token.org_id, id).await?,
             None => None,
         };
-        let (role, actor) = match &user {
-            Some(u) => (u.role, u.email.to_string()),
-            None => (token.role, format!("token:{}", token.name)),
+        let (role, actor, scope) = match &user {
+            Some(u) => (u.role, u.email.to_string(), user_scope(u, None)),
+            None => (token.role, format!("token:{}", token.name), DataScope::Organisation),
         };
-        Ok(Caller { org_id: token.org_id, role, user, actor })
+        Ok(Caller { org_id: token.org_id, role, user, actor, scope })
     }
 }
 

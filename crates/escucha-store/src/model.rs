@@ -107,6 +107,9 @@ pub struct CaseFilter {
     pub before_id: Option<i64>,
     /// At most this many (the store caps it at 500).
     pub limit: i64,
+    /// Data scope: only cases whose customer's region is one of these (an empty list selects
+    /// nothing); `None` for no restriction.
+    pub regions: Option<Vec<String>>,
 }
 
 /// What the analytics index needs of one response.

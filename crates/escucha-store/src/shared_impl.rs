@@ -581,15 +581,23 @@ impl Store for ThisStore {
     }
 
     async fn list_cases(&self, org: OrgId, filter: CaseFilter) -> StoreResult<Vec<Case>> {
-        let rows: Vec<CaseRow> = sqlx::query_as(sql::LIST_CASES)
+        let regions = match filter.regions {
+            // An empty scope sees nothing.
+            Some(r) if r.is_empty() => return Ok(Vec::new()),
+            Some(r) => r,
+            None => Vec::new(),
+        };
+        let text = sql::list_cases_in_regions(regions.len());
+        let mut q = sqlx::query_as::<Db, CaseRow>(sqlx::AssertSqlSafe(text))
             .bind(org.0)
             .bind(filter.status.map(CaseStatus::as_str))
-            .bind(filter.owner_email.as_ref().map(Email::as_str))
+            .bind(filter.owner_email.as_ref().map(Email::as_str).map(str::to_string))
             .bind(filter.before_id)
-            .bind(filter.limit.clamp(1, crate::MAX_CASE_PAGE))
-            .fetch_all(&self.pool)
-            .await?;
-        convert_all(rows)
+            .bind(filter.limit.clamp(1, crate::MAX_CASE_PAGE));
+        for region in regions {
+            q = q.bind(region);
+        }
+        convert_all(q.fetch_all(&self.pool).await?)
     }
 
     async fn case(&self, org: OrgId, id: CaseId) -> StoreResult<Option<Case>> {

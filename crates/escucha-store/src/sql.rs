@@ -166,6 +166,22 @@ pub(crate) const INDEX_FEED: &str = "SELECT r.id, r.org_id, r.survey_id, r.submi
      FROM responses r LEFT JOIN customers c ON c.org_id = r.org_id AND c.id = r.customer_id \
      WHERE r.id > $1 ORDER BY r.id LIMIT $2";
 
+/// [`LIST_CASES`] restricted to cases whose customer is in one of `regions` regions (bound as
+/// `$6…`); with 0 it is [`LIST_CASES`] itself.
+pub(crate) fn list_cases_in_regions(regions: usize) -> String {
+    match (regions, LIST_CASES.split_once(" ORDER BY")) {
+        (0, _) | (_, None) => LIST_CASES.to_string(),
+        (n, Some((head, tail))) => {
+            let params: Vec<String> = (0..n).map(|i| format!("${}", 6 + i)).collect();
+            format!(
+                "{head} AND EXISTS (SELECT 1 FROM customers cr WHERE cr.org_id = k.org_id AND cr.id = k.customer_id \
+                 AND cr.region IN ({})) ORDER BY{tail}",
+                params.join(", ")
+            )
+        }
+    }
+}
+
 /// Multi-row insert of new cases, with [`CASE_ROW`] per row.
 pub(crate) const INSERT_CASES: &str = "INSERT INTO cases (org_id, customer_id, response_id, owner_email, manager_email, \
      reason, priority, status, due_at, notes, created_at, updated_at) VALUES ";
@@ -253,5 +269,17 @@ mod tests {
         assert_eq!(RESPONSE_ROW.matches('?').count(), 24);
         assert_eq!(CASE_ROW.matches('?').count(), 10);
         assert_eq!(JOB_ROW.matches('?').count(), 6);
+    }
+}
+
+#[cfg(test)]
+mod scope_tests {
+    use super::*;
+
+    #[test]
+    fn region_scopes_add_a_numbered_in_list_before_the_order() {
+        let q = list_cases_in_regions(2);
+        assert!(q.contains("cr.region IN ($6, $7)) ORDER BY k.id DESC LIMIT $5"), "{q}");
+        assert_eq!(list_cases_in_regions(0), LIST_CASES);
     }
 }

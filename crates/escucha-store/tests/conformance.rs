@@ -932,6 +932,7 @@ async fn cases(store: Arc<dyn Store>) {
         owner_email: Some(email("ana@acme.com")),
         limit: 100,
         before_id: None,
+        regions: None,
     };
     assert_eq!(store.list_cases(acme.id, both).await.unwrap().iter().map(|c| c.id).collect::<Vec<_>>(), vec![ids[1]]);
 

@@ -60,6 +60,7 @@ pub async fn list(
             _ => {}
         }
     }
+    let filter = crate::service::scope::scope_case_filter(&caller.scope, filter);
     let mut cases = state.store.list_cases(caller.org_id, filter).await?;
     let next_cursor = if cases.len() as i64 > limit {
         cases.truncate(limit as usize);
@@ -112,9 +113,12 @@ pub async fn update(
 
 async fn load(state: &AppState, caller: &Caller, raw_id: &str) -> Result<Case, ApiError> {
     let id = super::parse_id(raw_id, "case")?;
-    state
-        .store
-        .case(caller.org_id, CaseId(id))
-        .await?
-        .ok_or_else(|| ApiError::not_found("not_found", format!("there is no case {id}")))
+    let not_found = || ApiError::not_found("not_found", format!("there is no case {id}"));
+    let case = state.store.case(caller.org_id, CaseId(id)).await?.ok_or_else(not_found)?;
+    // Out of scope reads as absent; the customer's region decides, as in the case list.
+    let region = match &caller.scope {
+        escucha_core::access::DataScope::Organisation => None,
+        _ => state.store.customer(caller.org_id, case.customer_id).await?.and_then(|c| c.region).map(|r| r.to_string()),
+    };
+    if caller.sees(region.as_deref(), None, Some(case.owner_email.as_str())) { Ok(case) } else { Err(not_found()) }
 }

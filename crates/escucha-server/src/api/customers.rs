@@ -60,12 +60,20 @@ pub async fn get_one(
     caller: Caller,
     Path(external_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let c = state.store.customer_by_external_id(caller.org_id, &external_id).await?.ok_or_else(|| {
-        ApiError::not_found(
-            "not_found",
-            format!("there is no customer '{}'", external_id.chars().take(60).collect::<String>()),
-        )
-    })?;
+    let c = state
+        .store
+        .customer_by_external_id(caller.org_id, &external_id)
+        .await?
+        // Out of the caller's data scope reads as absent: no hint that the customer exists.
+        .filter(|c| {
+            caller.sees(c.region.as_ref().map(|r| r.as_str()), None, c.owner_email.as_ref().map(|e| e.as_str()))
+        })
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "not_found",
+                format!("there is no customer '{}'", external_id.chars().take(60).collect::<String>()),
+            )
+        })?;
     let responses = state.store.responses_of_customer(caller.org_id, c.id, PROFILE_RESPONSES).await?;
     let mut v = view(&c);
     v["latest_scores"] = json!(LatestScores::from_responses(&responses));

@@ -33,7 +33,8 @@ pub async fn metric(
     caller: Caller,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let query = MetricQuery::from_params(&query_pairs(raw)?)?;
+    let mut query = MetricQuery::from_params(&query_pairs(raw)?)?;
+    query.restrict = caller.index_restriction();
     let org = caller.org_id.0;
     // A scan can take milliseconds of CPU: keep it off the async workers.
     let result = tokio::task::spawn_blocking(move || state.index.query(org, &query))
@@ -48,7 +49,8 @@ pub async fn series(
     caller: Caller,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let query = SeriesQuery::from_params(&query_pairs(raw)?)?;
+    let mut query = SeriesQuery::from_params(&query_pairs(raw)?)?;
+    query.restrict = caller.index_restriction();
     let org = caller.org_id.0;
     let result = tokio::task::spawn_blocking(move || state.index.series(org, &query))
         .await

@@ -55,11 +55,18 @@ pub async fn get_one(
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let id = super::parse_id(&id, "response")?;
-    let r = state
-        .store
-        .response(caller.org_id, ResponseId(id))
-        .await?
-        .ok_or_else(|| ApiError::not_found("not_found", format!("there is no response {id}")))?;
+    let not_found = || ApiError::not_found("not_found", format!("there is no response {id}"));
+    let r = state.store.response(caller.org_id, ResponseId(id)).await?.ok_or_else(not_found)?;
+    let owner = match (&caller.scope, r.customer_id) {
+        (escucha_core::access::DataScope::OwnAccounts(_), Some(customer)) => {
+            state.store.customer(caller.org_id, customer).await?.and_then(|c| c.owner_email).map(|e| e.to_string())
+        }
+        _ => None,
+    };
+    let (region, team) = (r.context.region.as_ref().map(|v| v.as_str()), r.context.team.as_ref().map(|v| v.as_str()));
+    if !caller.sees(region, team, owner.as_deref()) {
+        return Err(not_found());
+    }
     Ok(Json(json!({
         "id": r.id,
         "survey_id": r.survey_id,

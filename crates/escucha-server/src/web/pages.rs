@@ -134,11 +134,14 @@ pub async fn dashboard(
 ) -> Result<Response, ApiError> {
     let lang = Lang::negotiate(q.lang.as_deref(), &headers);
     let org = web.org_id.0;
-    let total = |m: MetricKind| state.index.query(org, &MetricQuery::new(m)).map(|r| r.total);
+    let scope = escucha_core::access::user_scope(&web.user, None);
+    let restrict = crate::service::scope::index_restriction(&scope);
+    let scoped = |m: MetricKind| MetricQuery { restrict: restrict.clone(), ..MetricQuery::new(m) };
+    let total = |m: MetricKind| state.index.query(org, &scoped(m)).map(|r| r.total);
     let nps = total(MetricKind::Nps)?;
     let csat = total(MetricKind::Csat)?;
     let ces = total(MetricKind::Ces)?;
-    let mut by_region = MetricQuery::new(MetricKind::Nps);
+    let mut by_region = scoped(MetricKind::Nps);
     by_region.group_by = vec![Dimension::Region];
     let regions = state.index.query(org, &by_region)?;
     let mut bars: Vec<Bar> = regions
@@ -154,7 +157,8 @@ pub async fn dashboard(
         })
         .collect();
     bars.sort_by(|a, b| b.value.total_cmp(&a.value));
-    let cases = state.store.list_cases(web.org_id, CaseFilter { limit: 10, ..Default::default() }).await?;
+    let case_filter = crate::service::scope::scope_case_filter(&scope, CaseFilter { limit: 10, ..Default::default() });
+    let cases = state.store.list_cases(web.org_id, case_filter).await?;
     let now = Utc::now();
     let body = html! {
         main {

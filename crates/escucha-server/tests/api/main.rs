@@ -7,4 +7,5 @@ mod closed_loop;
 mod errors;
 mod helpers;
 mod metrics;
+mod scope;
 mod web;
