@@ -135,6 +135,14 @@ pub fn document() -> Value {
                 "put": op("Create (201) or update (200) a user (admin)", "200", json!({"$ref": "#/components/schemas/User"}), Some(json!({"$ref": "#/components/schemas/User"})), json!([])),
                 "get": op("A user", "200", json!({"$ref": "#/components/schemas/User"}), None, json!([]))
             },
+            "/api/v1/tokens": {
+                "post": op("Create an API token (admin): {name, role | user_email, expires_at?}; the answer carries the secret, shown only this once", "201", json!({"type": "object", "properties": {"id": {"type": "integer"}, "secret": {"type": "string"}, "name": {"type": "string"}, "role": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time", "nullable": true}}}), Some(json!({"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}, "role": {"type": "string"}, "user_email": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"}}})), json!([])),
+                "get": op("Live API tokens (admin), newest first, with last use; never the secrets", "200", json!({"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object"}}}}), None, json!([]))
+            },
+            "/api/v1/tokens/{id}": {
+                "parameters": [path_param("id", "Token id")],
+                "delete": {"summary": "Revoke a token at once (admin)", "responses": {"204": {"description": "Revoked"}, "404": {"$ref": "#/components/responses/Error"}}}
+            },
             "/api/v1/surveys": {
                 "post": op("Create a survey (admin, analyst); every problem in the definition is reported at once", "201", json!({"$ref": "#/components/schemas/Survey"}), Some(json!({"$ref": "#/components/schemas/SurveyInput"})), json!([idempotency_header()])),
                 "get": op("Surveys, newest first", "200", json!({"type": "object", "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Survey"}}}}), None, json!([]))

@@ -8,6 +8,7 @@ mod idempotency;
 mod metrics;
 mod responses;
 mod surveys;
+mod tokens;
 mod users;
 
 use axum::Router;
@@ -52,6 +53,18 @@ pub fn routes() -> Vec<Route> {
             handler: put(users::upsert).get(users::get_one),
         },
         Route { path: "/api/v1/users", methods: &[Method::GET], authenticated: true, handler: get(users::list) },
+        Route {
+            path: "/api/v1/tokens",
+            methods: &[Method::POST, Method::GET],
+            authenticated: true,
+            handler: post(tokens::create).get(tokens::list),
+        },
+        Route {
+            path: "/api/v1/tokens/{id}",
+            methods: &[Method::DELETE],
+            authenticated: true,
+            handler: axum::routing::delete(tokens::revoke),
+        },
         Route {
             path: "/api/v1/surveys",
             methods: &[Method::POST, Method::GET],

@@ -165,3 +165,46 @@ async fn bad_customer_and_user_bodies() {
     assert_eq!(s, 422, "{b}");
     assert_eq!(b["error"]["details"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn admins_create_list_and_revoke_tokens() {
+    let app = TestApp::spawn().await;
+    let (s, created) = app.post("/api/v1/tokens", json!({"name": "CRM", "role": "analyst"})).await;
+    assert_eq!(s, 201, "{created}");
+    let secret = created["secret"].as_str().unwrap().to_string();
+    assert!(secret.starts_with("esk_"));
+    let id = created["id"].as_i64().unwrap();
+    let (s, _) = app.send(app.client.get(app.url("/api/v1/metrics?metric=nps")).bearer_auth(&secret)).await;
+    assert_eq!(s, 200);
+    let (s, e) = app.send(app.client.get(app.url("/api/v1/tokens")).bearer_auth(&secret)).await;
+    assert_eq!((s, code(&e)), (403, "forbidden"), "an analyst cannot manage tokens");
+    let (_, list) = app.get("/api/v1/tokens").await;
+    let names: Vec<&str> = list["items"].as_array().unwrap().iter().filter_map(|t| t["name"].as_str()).collect();
+    assert!(names.contains(&"CRM"));
+    assert!(!list.to_string().contains(&secret), "secrets are never listed");
+    let (s, _) = app.send(app.client.delete(app.url(&format!("/api/v1/tokens/{id}"))).bearer_auth(&app.token)).await;
+    assert_eq!(s, 204);
+    let (s, e) = app.send(app.client.get(app.url("/api/v1/metrics?metric=nps")).bearer_auth(&secret)).await;
+    assert_eq!((s, code(&e)), (401, "unauthorized"), "a revoked token stops working at once");
+    let (s, _) = app.send(app.client.delete(app.url(&format!("/api/v1/tokens/{id}"))).bearer_auth(&app.token)).await;
+    assert_eq!(s, 404);
+    for (body, expected) in [
+        (json!({"name": "x"}), "role_or_user"),
+        (json!({"name": "", "role": "admin"}), "invalid_name"),
+        (json!({"name": "x", "role": "god"}), "invalid_role"),
+        (json!({"name": "x", "user_email": "nobody@acme.example"}), "unknown_user"),
+        (json!({"name": "x", "role": "viewer", "expires_at": "2000-01-01T00:00:00Z"}), "in_past"),
+    ] {
+        let (s, b) = app.post("/api/v1/tokens", body.clone()).await;
+        assert_eq!((s, code(&b)), (422, expected), "{body} → {b}");
+    }
+    // An expiring token works until it expires.
+    let soon = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
+    let (_, t) = app.post("/api/v1/tokens", json!({"name": "short", "role": "viewer", "expires_at": soon})).await;
+    let short = t["secret"].as_str().unwrap().to_string();
+    assert_eq!(app.send(app.client.get(app.url("/api/v1/surveys")).bearer_auth(&short)).await.0, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(2_200)).await;
+    let (s, e) = app.send(app.client.get(app.url("/api/v1/surveys")).bearer_auth(&short)).await;
+    assert_eq!((s, e["error"]["message"].as_str()), (401, Some("the token has expired")));
+    app.stop().await;
+}
