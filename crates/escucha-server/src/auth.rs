@@ -60,12 +60,34 @@ pub struct Caller {
     /// Which records the caller may see: the user's scope for a token that acts as a user,
     /// the whole organisation for an organisation token.
     pub scope: DataScope,
+    /// The client's IP, for the audit log.
+    pub ip: Option<String>,
 }
 
 impl Caller {
     /// The metric-index restriction of the caller's scope.
     pub fn index_restriction(&self) -> Vec<(Dimension, Vec<String>)> {
         crate::service::scope::index_restriction(&self.scope)
+    }
+
+    /// Appends an entry to the audit log before the call returns (an audited action that
+    /// cannot be recorded fails rather than going unrecorded).
+    pub async fn audit(
+        &self,
+        state: &AppState,
+        action: &str,
+        target: Option<String>,
+        detail: serde_json::Value,
+    ) -> Result<(), ApiError> {
+        let entry = escucha_store::NewAuditEntry {
+            at: Utc::now(),
+            actor: self.actor.clone(),
+            action: action.to_string(),
+            target,
+            detail,
+            ip: self.ip.clone(),
+        };
+        Ok(state.store.append_audit(self.org_id, entry).await?)
     }
 
     /// True when a record with this region, team and owner is inside the caller's scope.
@@ -128,7 +150,9 @@ impl FromRequestParts<AppState> for Caller {
             Some(u) => (u.role, u.email.to_string(), user_scope(u, None)),
             None => (token.role, format!("token:{}", token.name), DataScope::Organisation),
         };
-        Ok(Caller { org_id: token.org_id, role, user, actor, scope })
+        let ip =
+            parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string());
+        Ok(Caller { org_id: token.org_id, role, user, actor, scope, ip })
     }
 }
 

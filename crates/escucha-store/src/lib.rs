@@ -97,6 +97,12 @@ pub trait Store: Send + Sync + 'static {
     /// Lists the organisation's live (unrevoked) tokens, newest first.
     async fn list_tokens(&self, org: OrgId) -> StoreResult<Vec<ApiToken>>;
 
+    /// Appends an entry to the organisation's audit log (append-only: nothing updates or
+    /// deletes entries).
+    async fn append_audit(&self, org: OrgId, entry: NewAuditEntry) -> StoreResult<()>;
+    /// Reads the audit log, newest first, filtered.
+    async fn list_audit(&self, org: OrgId, filter: AuditFilter) -> StoreResult<Vec<AuditEntry>>;
+
     /// Stores a web session for a signed-in user (only the hash of the cookie is kept).
     async fn create_session(&self, org: OrgId, user: UserId, hash: &str, expires_at: DateTime<Utc>) -> StoreResult<()>;
     /// Cross-organisation lookup of a live session by the hash of its cookie.

@@ -149,3 +149,56 @@ pub struct IndexRow {
 
 /// A customer attribute map as stored (JSON object of strings).
 pub type Attributes = BTreeMap<String, String>;
+
+/// An entry to append to the audit log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAuditEntry {
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// Who did it (user e-mail, `token:NAME`, `system`).
+    pub actor: String,
+    /// What was done, a stable dotted code (`token.create`, `customer.view`, `sign_in.failure`…).
+    pub action: String,
+    /// What it was done to (`customer:C-1`, `token:7`…).
+    pub target: Option<String>,
+    /// Further facts, never personal data or secrets.
+    pub detail: serde_json::Value,
+    /// The client's IP, when known.
+    pub ip: Option<String>,
+}
+
+/// A stored audit entry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditEntry {
+    /// Store id (also the paging cursor).
+    pub id: i64,
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// Who did it.
+    pub actor: String,
+    /// What was done.
+    pub action: String,
+    /// What it was done to.
+    pub target: Option<String>,
+    /// Further facts.
+    pub detail: serde_json::Value,
+    /// The client's IP.
+    pub ip: Option<String>,
+}
+
+/// Filter for reading the audit log, newest first.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AuditFilter {
+    /// Only this action.
+    pub action: Option<String>,
+    /// Only this actor.
+    pub actor: Option<String>,
+    /// Not before.
+    pub from: Option<DateTime<Utc>>,
+    /// Before.
+    pub to: Option<DateTime<Utc>>,
+    /// Only entries with an id below this (cursor).
+    pub before_id: Option<i64>,
+    /// At most this many (capped at 500).
+    pub limit: i64,
+}

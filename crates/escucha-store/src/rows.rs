@@ -465,3 +465,29 @@ where
 {
     rows.into_iter().map(T::try_from).collect()
 }
+
+/// `audit_log` row.
+#[derive(sqlx::FromRow)]
+pub(crate) struct AuditRow {
+    pub id: i64,
+    pub at: Ts,
+    pub actor: String,
+    pub action: String,
+    pub target: Option<String>,
+    pub detail: Json<serde_json::Value>,
+    pub ip: Option<String>,
+}
+
+impl From<AuditRow> for crate::AuditEntry {
+    fn from(r: AuditRow) -> Self {
+        crate::AuditEntry {
+            id: r.id,
+            at: r.at.0,
+            actor: r.actor,
+            action: r.action,
+            target: r.target,
+            detail: r.detail.0,
+            ip: r.ip,
+        }
+    }
+}

@@ -302,6 +302,34 @@ impl Store for ThisStore {
         Ok(())
     }
 
+    async fn append_audit(&self, org: OrgId, entry: crate::NewAuditEntry) -> StoreResult<()> {
+        sqlx::query(sql::INSERT_AUDIT)
+            .bind(org.0)
+            .bind(Ts(entry.at))
+            .bind(entry.actor)
+            .bind(entry.action)
+            .bind(entry.target)
+            .bind(Json(entry.detail))
+            .bind(entry.ip)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn list_audit(&self, org: OrgId, filter: crate::AuditFilter) -> StoreResult<Vec<crate::AuditEntry>> {
+        let rows: Vec<crate::rows::AuditRow> = sqlx::query_as(sql::LIST_AUDIT)
+            .bind(org.0)
+            .bind(filter.action)
+            .bind(filter.actor)
+            .bind(filter.from.map(Ts))
+            .bind(filter.to.map(Ts))
+            .bind(filter.before_id)
+            .bind(filter.limit.clamp(1, 500))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(crate::AuditEntry::from).collect())
+    }
+
     async fn list_tokens(&self, org: OrgId) -> StoreResult<Vec<ApiToken>> {
         let rows: Vec<TokenRow> = sqlx::query_as(sql::LIST_TOKENS).bind(org.0).fetch_all(&self.pool).await?;
         convert_all(rows)

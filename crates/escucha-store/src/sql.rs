@@ -283,3 +283,10 @@ mod scope_tests {
         assert_eq!(list_cases_in_regions(0), LIST_CASES);
     }
 }
+
+pub(crate) const INSERT_AUDIT: &str =
+    "INSERT INTO audit_log (org_id, at, actor, action, target, detail, ip) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+pub(crate) const LIST_AUDIT: &str = "SELECT id, at, actor, action, target, detail, ip FROM audit_log \
+     WHERE org_id = $1 AND ($2 IS NULL OR action = $2) AND ($3 IS NULL OR actor = $3) \
+     AND ($4 IS NULL OR at >= $4) AND ($5 IS NULL OR at < $5) AND ($6 IS NULL OR id < $6) \
+     ORDER BY id DESC LIMIT $7";

@@ -24,7 +24,8 @@ use escucha_core::values::{Email, ExternalId, Label, Language, Slug};
 use escucha_store::postgres::PostgresStore;
 use escucha_store::sqlite::SqliteStore;
 use escucha_store::{
-    CaseFilter, IdempotencyRecord, JOB_LEASE_SECONDS, NewSurvey, NewToken, ResponseWrite, Store, StoreError,
+    AuditFilter, CaseFilter, IdempotencyRecord, JOB_LEASE_SECONDS, NewAuditEntry, NewSurvey, NewToken, ResponseWrite,
+    Store, StoreError,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -169,6 +170,8 @@ stories!(
     cases,
     jobs,
     concurrent_claimers,
+    case_lists_scoped_by_region,
+    audit_log,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -308,6 +311,82 @@ async fn detractor(
 
 // ---------------------------------------------------------------------------------------------
 // Stories
+
+async fn case_lists_scoped_by_region(store: Arc<dyn Store>) {
+    let acme = org(&store, "acme").await;
+    let s = survey(&store, acme.id).await;
+    let norte = customer(&store, acme.id, "C-N", Some("ana@acme.com")).await;
+    let sur = customer(&store, acme.id, "C-S", Some("bob@acme.com")).await;
+    let moved = CustomerPatch { region: Patch::Set(label("Sur")), ..Default::default() };
+    store.upsert_customers(acme.id, vec![(ext("C-S"), moved)], at(1)).await.expect("move to Sur");
+    let (_, n_case) = detractor(&store, acme.id, &s, &norte, 1).await;
+    let (_, s_case) = detractor(&store, acme.id, &s, &sur, 2).await;
+    let list = |regions: Option<Vec<&str>>| {
+        let store = store.clone();
+        let filter = CaseFilter {
+            limit: 50,
+            regions: regions.map(|r| r.into_iter().map(String::from).collect()),
+            ..Default::default()
+        };
+        async move { store.list_cases(acme.id, filter).await.expect("list").iter().map(|c| c.id).collect::<Vec<_>>() }
+    };
+    assert_eq!(list(None).await, vec![s_case, n_case]);
+    assert_eq!(list(Some(vec!["Norte"])).await, vec![n_case]);
+    assert_eq!(list(Some(vec!["Sur", "Norte"])).await, vec![s_case, n_case]);
+    assert_eq!(list(Some(vec!["Este"])).await, Vec::<CaseId>::new());
+    assert_eq!(list(Some(vec![])).await, Vec::<CaseId>::new(), "an empty scope sees nothing");
+}
+
+async fn audit_log(store: Arc<dyn Store>) {
+    let acme = org(&store, "acme").await;
+    let other = org(&store, "other").await;
+    let entry = |minute: i64, actor: &str, action: &str| NewAuditEntry {
+        at: at(minute),
+        actor: actor.into(),
+        action: action.into(),
+        target: Some("customer:C-1".into()),
+        detail: json!({"fields": ["email"]}),
+        ip: Some("127.0.0.1".into()),
+    };
+    store.append_audit(acme.id, entry(0, "ana@acme.com", "sign_in.success")).await.expect("append");
+    store.append_audit(acme.id, entry(5, "ana@acme.com", "customer.view")).await.expect("append");
+    store.append_audit(acme.id, entry(9, "token:crm", "customer.export")).await.expect("append");
+    store.append_audit(other.id, entry(9, "eve@other.com", "customer.view")).await.expect("append");
+    let all = store.list_audit(acme.id, AuditFilter { limit: 50, ..Default::default() }).await.expect("list");
+    assert_eq!(
+        all.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+        vec!["customer.export", "customer.view", "sign_in.success"]
+    );
+    assert_eq!(all[1].detail, json!({"fields": ["email"]}));
+    assert_eq!(
+        (all[1].at, all[1].ip.as_deref(), all[1].target.as_deref()),
+        (at(5), Some("127.0.0.1"), Some("customer:C-1"))
+    );
+    let views = store
+        .list_audit(acme.id, AuditFilter { action: Some("customer.view".into()), limit: 50, ..Default::default() })
+        .await
+        .expect("list");
+    assert_eq!(views.len(), 1, "the other organisation's entries never show");
+    let by_actor = store
+        .list_audit(acme.id, AuditFilter { actor: Some("token:crm".into()), limit: 50, ..Default::default() })
+        .await
+        .expect("list");
+    assert_eq!(by_actor.len(), 1);
+    let window = store
+        .list_audit(acme.id, AuditFilter { from: Some(at(1)), to: Some(at(9)), limit: 50, ..Default::default() })
+        .await
+        .expect("list");
+    assert_eq!(
+        window.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+        vec!["customer.view"],
+        "from inclusive, to exclusive"
+    );
+    let page = store
+        .list_audit(acme.id, AuditFilter { before_id: Some(all[0].id), limit: 1, ..Default::default() })
+        .await
+        .expect("list");
+    assert_eq!(page.iter().map(|e| e.id).collect::<Vec<_>>(), vec![all[1].id]);
+}
 
 async fn orgs(store: Arc<dyn Store>) {
     let acme = org(&store, "acme").await;

@@ -108,6 +108,7 @@ pub async fn update(
     };
     case.apply(update, &caller.actor, chrono::Utc::now())?;
     state.store.save_case(caller.org_id, &case).await?;
+    caller.audit(&state, "case.update", Some(format!("case:{}", case.id)), json!({"status": case.status})).await?;
     Ok(Json(view(&case)))
 }
 

@@ -75,6 +75,7 @@ pub async fn get_one(
             )
         })?;
     let responses = state.store.responses_of_customer(caller.org_id, c.id, PROFILE_RESPONSES).await?;
+    caller.audit(&state, "customer.view", Some(format!("customer:{}", c.external_id)), json!({})).await?;
     let mut v = view(&c);
     v["latest_scores"] = json!(LatestScores::from_responses(&responses));
     Ok(Json(v))

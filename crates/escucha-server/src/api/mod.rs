@@ -1,6 +1,7 @@
 //! The JSON API of `API.md`, version 1. Every route is declared once in [`routes`], which builds
 //! the router and lets tests enumerate the routes (OpenAPI coverage, authorisation matrix).
 
+mod audit;
 mod cases;
 mod customers;
 mod feedback;
@@ -53,6 +54,7 @@ pub fn routes() -> Vec<Route> {
             handler: put(users::upsert).get(users::get_one),
         },
         Route { path: "/api/v1/users", methods: &[Method::GET], authenticated: true, handler: get(users::list) },
+        Route { path: "/api/v1/audit", methods: &[Method::GET], authenticated: true, handler: get(audit::list) },
         Route {
             path: "/api/v1/tokens",
             methods: &[Method::POST, Method::GET],

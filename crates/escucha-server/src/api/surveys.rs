@@ -44,7 +44,10 @@ pub async fn create(
     let (name, definition, touchpoint) = input.parse()?;
     let new = NewSurvey { name, definition, touchpoint, created_at: chrono::Utc::now() };
     match store.create_survey(caller.org_id, new, idem.record()).await {
-        Ok(s) => Ok((StatusCode::CREATED, Json(view(&s)))),
+        Ok(s) => {
+            caller.audit(&state, "survey.create", Some(format!("survey:{}", s.id)), json!({"name": s.name})).await?;
+            Ok((StatusCode::CREATED, Json(view(&s))))
+        }
         Err(e) => {
             let earlier = idempotency::replay_after_conflict(store, caller.org_id, &idem, e).await?;
             existing(&state, &caller, earlier.resource_id).await

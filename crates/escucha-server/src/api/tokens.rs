@@ -86,6 +86,14 @@ pub async fn create(
             NewToken { name, role, user_id, hash: hash_secret(&secret), expires_at: input.expires_at },
         )
         .await?;
+    caller
+        .audit(
+            &state,
+            "token.create",
+            Some(format!("token:{}", token.id)),
+            json!({"name": token.name, "role": token.role, "expires_at": token.expires_at}),
+        )
+        .await?;
     let mut v = view(&token);
     v["secret"] = json!(secret);
     Ok((StatusCode::CREATED, Json(v)))
@@ -107,5 +115,6 @@ pub async fn revoke(
     caller.require_admin()?;
     let id = super::parse_id(&id, "token")?;
     state.store.revoke_token(caller.org_id, TokenId(id), Utc::now()).await?;
+    caller.audit(&state, "token.revoke", Some(format!("token:{id}")), json!({})).await?;
     Ok(StatusCode::NO_CONTENT)
 }

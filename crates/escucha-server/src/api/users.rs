@@ -68,6 +68,8 @@ pub async fn upsert(
     }
     let fields = errors.finish(|| fields)?;
     let (user, created) = state.store.upsert_user(caller.org_id, &email, fields).await?;
+    let detail = json!({"created": created, "role": user.role, "region": user.region, "team": user.team, "manager_email": user.manager_email});
+    caller.audit(&state, "user.upsert", Some(format!("user:{}", user.email)), detail).await?;
     Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(view(&user))))
 }
 

@@ -156,11 +156,27 @@ async fn login_submit(
         Ok(None) => return fail(StatusCode::UNAUTHORIZED),
         Err(e) => return crate::error::ApiError::from(e).into_response(),
     };
+    let record = |action: &'static str| escucha_store::NewAuditEntry {
+        at: Utc::now(),
+        actor: email.to_string(),
+        action: action.to_string(),
+        target: Some(format!("user:{email}")),
+        detail: serde_json::json!({"via": "password"}),
+        ip: Some(ip.clone()),
+    };
     let user = match state.store.password_hash(org.id, &email).await {
         Ok(Some((user, hash))) if verify_password(&form.password, &hash) => user,
-        Ok(_) => return fail(StatusCode::UNAUTHORIZED),
+        Ok(_) => {
+            if let Err(e) = state.store.append_audit(org.id, record("sign_in.failure")).await {
+                return crate::error::ApiError::from(e).into_response();
+            }
+            return fail(StatusCode::UNAUTHORIZED);
+        }
         Err(e) => return crate::error::ApiError::from(e).into_response(),
     };
+    if let Err(e) = state.store.append_audit(org.id, record("sign_in.success")).await {
+        return crate::error::ApiError::from(e).into_response();
+    }
     throttle.record_success(form.org.trim(), form.email.trim(), &ip);
     let secret = new_secret("ess_");
     let expires = Utc::now() + Duration::hours(SESSION_HOURS);

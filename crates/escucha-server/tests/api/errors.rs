@@ -208,3 +208,38 @@ async fn admins_create_list_and_revoke_tokens() {
     assert_eq!((s, e["error"]["message"].as_str()), (401, Some("the token has expired")));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn audited_actions_are_in_the_log_when_the_call_returns() {
+    let app = TestApp::spawn().await;
+    let (s, _) = app.put("/api/v1/users/ana@acme.example", json!({"role": "manager", "region": "Norte"})).await;
+    assert_eq!(s, 201);
+    let (s, _) = app.put("/api/v1/customers/C-1", json!({"name": "Ana", "region": "Norte"})).await;
+    assert_eq!(s, 201);
+    assert_eq!(app.get("/api/v1/customers/C-1").await.0, 200);
+    let (_, t) = app.post("/api/v1/tokens", json!({"name": "CRM", "role": "viewer"})).await;
+    let (s, _) =
+        app.send(app.client.delete(app.url(&format!("/api/v1/tokens/{}", t["id"]))).bearer_auth(&app.token)).await;
+    assert_eq!(s, 204);
+    let (s, log) = app.get("/api/v1/audit").await;
+    assert_eq!(s, 200, "{log}");
+    let actions: Vec<&str> = log["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, vec!["token.revoke", "token.create", "customer.view", "user.upsert"]);
+    let view = &log["items"][2];
+    assert_eq!((view["actor"].as_str(), view["target"].as_str()), (Some("token:admin"), Some("customer:C-1")));
+    assert_eq!(view["ip"], "127.0.0.1");
+    assert!(!log.to_string().contains(t["secret"].as_str().unwrap()), "no secret in the log");
+    let (_, views) = app.get("/api/v1/audit?action=customer.view").await;
+    assert_eq!(views["items"].as_array().unwrap().len(), 1);
+    let (_, page) = app.get("/api/v1/audit?limit=2").await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    let (_, rest) = app.get(&format!("/api/v1/audit?limit=2&cursor={}", page["next_cursor"])).await;
+    assert_eq!(rest["items"].as_array().unwrap().len(), 2);
+    assert!(rest["next_cursor"].is_null());
+    let (s, e) = app.get("/api/v1/audit?from=yesterday").await;
+    assert_eq!((s, code(&e)), (400, "invalid_date"));
+    let viewer = app.token_for(Role::Viewer).await;
+    let (s, _) = app.send(app.client.get(app.url("/api/v1/audit")).bearer_auth(&viewer)).await;
+    assert_eq!(s, 403, "admins only");
+    app.stop().await;
+}

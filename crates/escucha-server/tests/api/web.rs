@@ -95,6 +95,11 @@ async fn repeated_wrong_passwords_lock_the_account_for_a_while() {
     }
     // Five failures are answered 401; the sixth attempt finds the account locked.
     assert_eq!(statuses, vec![401, 401, 401, 401, 401, 429]);
+    // Each failed sign-in is in the audit log, with where it came from.
+    let (_, log) = app.get("/api/v1/audit?action=sign_in.failure").await;
+    let items = log["items"].as_array().unwrap();
+    assert_eq!(items.len(), 5);
+    assert_eq!((items[0]["actor"].as_str(), items[0]["ip"].as_str()), (Some("x@acme.example"), Some("127.0.0.1")));
     app.stop().await;
 }
 
