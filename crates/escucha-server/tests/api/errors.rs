@@ -243,3 +243,32 @@ async fn audited_actions_are_in_the_log_when_the_call_returns() {
     assert_eq!(s, 403, "admins only");
     app.stop().await;
 }
+
+/// Generated from the route table: every authenticated route refuses a request without a
+/// token, and a viewer can never write. A new route is covered the moment it is declared.
+#[tokio::test]
+async fn every_route_requires_a_token_and_viewers_cannot_write() {
+    let app = TestApp::spawn().await;
+    let viewer = app.token_for(Role::Viewer).await;
+    let mut checked = 0;
+    for route in escucha_server::api::routes() {
+        let path = route.path.replace("{external_id}", "C-1").replace("{email}", "a@acme.example").replace("{id}", "1");
+        for method in route.methods {
+            let url = app.url(&path);
+            let (s, b) = app.send(app.client.request(method.clone(), &url).json(&json!({}))).await;
+            if route.authenticated {
+                assert_eq!((s, code(&b)), (401, "unauthorized"), "{method} {path} without a token");
+            } else {
+                assert_eq!(s, 200, "{method} {path} is public");
+            }
+            if route.authenticated && *method != reqwest::Method::GET {
+                let (s, b) =
+                    app.send(app.client.request(method.clone(), &url).bearer_auth(&viewer).json(&json!({}))).await;
+                assert_eq!((s, code(&b)), (403, "forbidden"), "{method} {path} as a viewer");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "{checked} route × method pairs checked");
+    app.stop().await;
+}
