@@ -129,6 +129,10 @@ pub fn document() -> Value {
                 "put": op("Create (201) or update (200) a customer; absent fields are kept, null clears", "200", json!({"$ref": "#/components/schemas/Customer"}), Some(json!({"$ref": "#/components/schemas/Customer"})), json!([])),
                 "get": op("A customer, with `latest_scores`: the newest answer to each metric (nps, csat, ces, cadv) as {value, submitted_at, response_id}", "200", json!({"$ref": "#/components/schemas/Customer"}), None, json!([]))
             },
+            "/api/v1/customers/{external_id}/export": {
+                "parameters": [path_param("external_id", "The customer's id in your systems")],
+                "get": op("Everything held about one customer (data-subject access, admin): the record, responses with answers, cases, feedback; recorded in the audit log", "200", json!({"type": "object", "properties": {"exported_at": {"type": "string", "format": "date-time"}, "customer": {"$ref": "#/components/schemas/Customer"}, "responses": {"type": "array", "items": {"type": "object"}}, "cases": {"type": "array", "items": {"$ref": "#/components/schemas/Case"}}, "feedback": {"type": "array", "items": {"type": "object"}}}}), None, json!([]))
+            },
             "/api/v1/users": {"get": op("Users of the organisation (admin, analyst)", "200", json!({"type": "object", "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/User"}}}}), None, json!([]))},
             "/api/v1/users/{email}": {
                 "parameters": [path_param("email", "The user's e-mail")],

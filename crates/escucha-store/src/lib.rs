@@ -181,7 +181,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<(ResponseId, Option<CaseId>)>>;
     /// Finds a response.
     async fn response(&self, org: OrgId, id: ResponseId) -> StoreResult<Option<Response>>;
-    /// A customer's responses, newest first by submission time, at most `limit` (1–1,000).
+    /// A customer's cases, newest first, at most `limit` (1–10,000).
+    async fn cases_of_customer(&self, org: OrgId, customer: CustomerId, limit: i64) -> StoreResult<Vec<Case>>;
+    /// A customer's feedback items, newest first, at most `limit` (1–10,000).
+    async fn feedback_of_customer(&self, org: OrgId, customer: CustomerId, limit: i64) -> StoreResult<Vec<Feedback>>;
+    /// A customer's responses, newest first by submission time, at most `limit` (1–10,000).
     async fn responses_of_customer(&self, org: OrgId, customer: CustomerId, limit: i64) -> StoreResult<Vec<Response>>;
     /// Counts the organisation's responses.
     async fn count_responses(&self, org: OrgId) -> StoreResult<i64>;

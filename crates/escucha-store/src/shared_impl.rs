@@ -560,10 +560,30 @@ impl Store for ThisStore {
         let rows: Vec<ResponseRow> = sqlx::query_as(sql::RESPONSES_OF_CUSTOMER)
             .bind(org.0)
             .bind(customer.0)
-            .bind(limit.clamp(1, 1_000))
+            .bind(limit.clamp(1, 10_000))
             .fetch_all(&self.pool)
             .await?;
         rows.into_iter().map(Response::try_from).collect()
+    }
+
+    async fn cases_of_customer(&self, org: OrgId, customer: CustomerId, limit: i64) -> StoreResult<Vec<Case>> {
+        let rows: Vec<CaseRow> = sqlx::query_as(sql::CASES_OF_CUSTOMER)
+            .bind(org.0)
+            .bind(customer.0)
+            .bind(limit.clamp(1, 10_000))
+            .fetch_all(&self.pool)
+            .await?;
+        convert_all(rows)
+    }
+
+    async fn feedback_of_customer(&self, org: OrgId, customer: CustomerId, limit: i64) -> StoreResult<Vec<Feedback>> {
+        let rows: Vec<FeedbackRow> = sqlx::query_as(sql::FEEDBACK_OF_CUSTOMER)
+            .bind(org.0)
+            .bind(customer.0)
+            .bind(limit.clamp(1, 10_000))
+            .fetch_all(&self.pool)
+            .await?;
+        convert_all(rows)
     }
 
     async fn count_responses(&self, org: OrgId) -> StoreResult<i64> {

@@ -198,6 +198,13 @@ pub(crate) const LIST_CASES: &str = concat!(
 pub(crate) const SAVE_CASE: &str = "UPDATE cases SET owner_email = $3, manager_email = $4, priority = $5, status = $6, \
      due_at = $7, root_cause = $8, resolution = $9, notes = $10, updated_at = $11, closed_at = $12 \
      WHERE org_id = $1 AND id = $2";
+/// A customer's cases, newest first.
+pub(crate) const CASES_OF_CUSTOMER: &str =
+    concat!(case_select!(), " WHERE k.org_id = $1 AND k.customer_id = $2 ORDER BY k.id DESC LIMIT $3");
+/// A customer's feedback items, newest first.
+pub(crate) const FEEDBACK_OF_CUSTOMER: &str = "SELECT id, org_id, text, source, customer_id, captured_by_email, \
+     touchpoint, occurred_at, created_at FROM feedback WHERE org_id = $1 AND customer_id = $2 \
+     ORDER BY occurred_at DESC, id DESC LIMIT $3";
 pub(crate) const COUNT_CASES: &str = "SELECT COUNT(*) FROM cases WHERE org_id = $1 AND ($2 IS NULL OR status = $2)";
 
 pub(crate) const INSERT_FEEDBACK: &str = "INSERT INTO feedback (org_id, text, source, customer_id, captured_by_email, touchpoint, \

@@ -80,3 +80,49 @@ pub async fn get_one(
     v["latest_scores"] = json!(LatestScores::from_responses(&responses));
     Ok(Json(v))
 }
+
+/// Most records of each kind an export holds.
+const EXPORT_LIMIT: i64 = 10_000;
+
+/// Everything held about one customer (data-subject access): the record, every response with
+/// its answers, every case and every feedback item. Admins only; recorded in the audit log.
+pub async fn export(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(external_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require_admin()?;
+    let not_found = || {
+        ApiError::not_found(
+            "not_found",
+            format!("there is no customer '{}'", external_id.chars().take(60).collect::<String>()),
+        )
+    };
+    let c = state
+        .store
+        .customer_by_external_id(caller.org_id, &external_id)
+        .await?
+        .filter(|c| {
+            caller.sees(c.region.as_ref().map(|r| r.as_str()), None, c.owner_email.as_ref().map(|e| e.as_str()))
+        })
+        .ok_or_else(not_found)?;
+    let store = state.store.as_ref();
+    let responses = store.responses_of_customer(caller.org_id, c.id, EXPORT_LIMIT).await?;
+    let cases = store.cases_of_customer(caller.org_id, c.id, EXPORT_LIMIT).await?;
+    let feedback = store.feedback_of_customer(caller.org_id, c.id, EXPORT_LIMIT).await?;
+    let counts = json!({"responses": responses.len(), "cases": cases.len(), "feedback": feedback.len()});
+    caller.audit(&state, "customer.export", Some(format!("customer:{}", c.external_id)), counts).await?;
+    Ok(Json(json!({
+        "exported_at": chrono::Utc::now(),
+        "customer": view(&c),
+        "responses": responses.iter().map(|r| json!({
+            "id": r.id, "survey_id": r.survey_id, "submitted_at": r.submitted_at, "language": r.language,
+            "answers": r.answers, "context": r.context, "emotions": r.emotions,
+        })).collect::<Vec<_>>(),
+        "cases": cases.iter().map(super::cases::view).collect::<Vec<_>>(),
+        "feedback": feedback.iter().map(|f| json!({
+            "id": f.id, "text": f.text, "source": f.source, "captured_by_email": f.captured_by_email,
+            "touchpoint": f.touchpoint, "occurred_at": f.occurred_at,
+        })).collect::<Vec<_>>(),
+    })))
+}

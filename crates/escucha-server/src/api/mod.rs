@@ -48,6 +48,12 @@ pub fn routes() -> Vec<Route> {
             handler: put(customers::upsert).get(customers::get_one),
         },
         Route {
+            path: "/api/v1/customers/{external_id}/export",
+            methods: &[Method::GET],
+            authenticated: true,
+            handler: get(customers::export),
+        },
+        Route {
             path: "/api/v1/users/{email}",
             methods: &[Method::PUT, Method::GET],
             authenticated: true,

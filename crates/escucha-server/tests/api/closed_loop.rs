@@ -122,6 +122,19 @@ async fn closed_loop_story(backend: Backend) {
         .await;
     assert_eq!(s, 201, "{f}");
     assert!(f["id"].as_i64().is_some());
+
+    // Data-subject access: everything held about C-1, and the export is audited.
+    let (s, export) = app.get("/api/v1/customers/C-1/export").await;
+    assert_eq!(s, 200, "{export}");
+    assert_eq!(export["customer"]["email"], "ana@cliente.example");
+    assert_eq!(export["responses"].as_array().unwrap().len(), 2);
+    assert_eq!(export["cases"][0]["resolution"], "Reembolso");
+    assert_eq!(export["feedback"][0]["text"], "Llamó molesto por la factura");
+    assert!(export["responses"].as_array().unwrap().iter().any(|r| r["answers"]["why"] == "Me cobraron dos veces"));
+    let (_, log) = app.get("/api/v1/audit?action=customer.export").await;
+    assert_eq!(log["items"][0]["target"], "customer:C-1");
+    assert_eq!(log["items"][0]["detail"], json!({"responses": 2, "cases": 1, "feedback": 1}));
+    assert_eq!(app.get("/api/v1/customers/nobody/export").await.0, 404);
     app.stop().await;
 }
 
