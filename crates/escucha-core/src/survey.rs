@@ -588,6 +588,20 @@ impl SurveyDefinition {
         }
     }
 
+    /// The answers without free text: open-text answers (and any text answer to a question
+    /// this version no longer has) are dropped; scores, options and emotions stay. Used when a
+    /// customer's personal data is erased.
+    pub fn without_free_text(&self, answers: &Answers) -> Answers {
+        answers
+            .iter()
+            .filter(|(id, value)| match value {
+                AnswerValue::Text(_) => self.question(id).is_some_and(|q| q.kind == QuestionType::SingleChoice),
+                _ => true,
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
     /// The emotions selected in validated answers (first emotions question).
     pub fn emotions(&self, answers: &Answers) -> Vec<Emotion> {
         self.questions
@@ -817,6 +831,23 @@ mod tests {
             let err = def.parse_answers(&answers(raw.clone())).unwrap_err();
             assert_eq!(err.first_code(), code, "{raw}");
         }
+    }
+
+    #[test]
+    fn erasure_keeps_scores_and_options_but_not_free_text() {
+        let def = relational();
+        let a = def
+            .parse_answers(&answers(
+                json!({"nps": 3, "why": "Soy Ana, 600 123 456", "plan": "pro", "feel": ["frustrated"]}),
+            ))
+            .unwrap();
+        let kept = def.without_free_text(&a);
+        assert_eq!(kept.len(), 3);
+        assert!(!kept.contains_key("why"));
+        assert_eq!(kept["plan"], AnswerValue::Text("pro".into()));
+        let mut stale = a.clone();
+        stale.insert("gone".into(), AnswerValue::Text("free text of a removed question".into()));
+        assert!(!def.without_free_text(&stale).contains_key("gone"));
     }
 
     #[test]

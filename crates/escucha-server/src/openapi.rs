@@ -127,6 +127,7 @@ pub fn document() -> Value {
             "/api/v1/customers/{external_id}": {
                 "parameters": [path_param("external_id", "The customer's id in your systems")],
                 "put": op("Create (201) or update (200) a customer; absent fields are kept, null clears", "200", json!({"$ref": "#/components/schemas/Customer"}), Some(json!({"$ref": "#/components/schemas/Customer"})), json!([])),
+                "delete": {"summary": "Erasure on request (admin): contact data, external id, free-text answers, verbatims, feedback texts and case notes are destroyed; scores stay anonymous so metrics do not move; audited", "responses": {"204": {"description": "Erased"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}},
                 "get": op("A customer, with `latest_scores`: the newest answer to each metric (nps, csat, ces, cadv) as {value, submitted_at, response_id}", "200", json!({"$ref": "#/components/schemas/Customer"}), None, json!([]))
             },
             "/api/v1/customers/{external_id}/export": {

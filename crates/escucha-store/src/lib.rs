@@ -57,6 +57,9 @@ use escucha_core::values::{Email, ExternalId, Label, Slug};
 pub use error::StoreError;
 pub use model::*;
 
+/// What replaces an erased customer's feedback text.
+pub const ERASED_TEXT: &str = "[borrado / erased]";
+
 /// Result of a store call.
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -142,6 +145,18 @@ pub trait Store: Send + Sync + 'static {
     async fn customer_by_external_id(&self, org: OrgId, external_id: &str) -> StoreResult<Option<Customer>>;
     /// Finds a customer by id.
     async fn customer(&self, org: OrgId, id: CustomerId) -> StoreResult<Option<Customer>>;
+    /// Erases a customer's personal data in one transaction: contact fields go, the external id
+    /// becomes `erased-<id>`, the given responses get their answers replaced (the caller has
+    /// removed the free text) and lose their verbatim, feedback texts become [`ERASED_TEXT`] and
+    /// case notes are cleared. Scores, context and case outcomes stay, anonymous, so the metrics
+    /// do not move. `NotFound` when there is no such customer.
+    async fn erase_customer(
+        &self,
+        org: OrgId,
+        customer: CustomerId,
+        redacted_answers: Vec<(ResponseId, escucha_core::survey::Answers)>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
     /// Counts the organisation's customers.
     async fn count_customers(&self, org: OrgId) -> StoreResult<i64>;
 

@@ -654,6 +654,49 @@ impl Store for ThisStore {
         row.map(Case::try_from).transpose()
     }
 
+    async fn erase_customer(
+        &self,
+        org: OrgId,
+        customer: CustomerId,
+        redacted_answers: Vec<(ResponseId, escucha_core::survey::Answers)>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(sql::ERASE_CUSTOMER)
+            .bind(org.0)
+            .bind(customer.0)
+            .bind(format!("erased-{}", customer.0))
+            .bind(Ts(at))
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("customer {customer}")));
+        }
+        for (response, answers) in redacted_answers {
+            sqlx::query(sql::ERASE_RESPONSE_TEXT)
+                .bind(org.0)
+                .bind(response.0)
+                .bind(Json(&answers))
+                .bind(customer.0)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(sql::ERASE_FEEDBACK_TEXT)
+            .bind(org.0)
+            .bind(customer.0)
+            .bind(crate::ERASED_TEXT)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(sql::ERASE_CASE_NOTES)
+            .bind(org.0)
+            .bind(customer.0)
+            .bind(Json(Vec::<escucha_core::case::CaseNote>::new()))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn save_case(&self, org: OrgId, case: &Case) -> StoreResult<()> {
         let done = sqlx::query(sql::SAVE_CASE)
             .bind(org.0)

@@ -297,3 +297,11 @@ pub(crate) const LIST_AUDIT: &str = "SELECT id, at, actor, action, target, detai
      WHERE org_id = $1 AND ($2 IS NULL OR action = $2) AND ($3 IS NULL OR actor = $3) \
      AND ($4 IS NULL OR at >= $4) AND ($5 IS NULL OR at < $5) AND ($6 IS NULL OR id < $6) \
      ORDER BY id DESC LIMIT $7";
+
+/// Erasure: the customer's contact data and external id go; what remains is anonymous.
+pub(crate) const ERASE_CUSTOMER: &str = "UPDATE customers SET external_id = $3, name = NULL, email = NULL, phone = NULL, \
+     erased_at = $4, updated_at = $4 WHERE org_id = $1 AND id = $2";
+pub(crate) const ERASE_RESPONSE_TEXT: &str =
+    "UPDATE responses SET answers = $3, verbatim = NULL WHERE org_id = $1 AND id = $2 AND customer_id = $4";
+pub(crate) const ERASE_FEEDBACK_TEXT: &str = "UPDATE feedback SET text = $3 WHERE org_id = $1 AND customer_id = $2";
+pub(crate) const ERASE_CASE_NOTES: &str = "UPDATE cases SET notes = $3 WHERE org_id = $1 AND customer_id = $2";

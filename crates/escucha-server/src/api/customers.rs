@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use escucha_core::customer::{Customer, CustomerPatch};
 use escucha_core::response::LatestScores;
+use escucha_core::survey::AnswerValue;
 use escucha_core::values::ExternalId;
 
 use crate::auth::Caller;
@@ -125,4 +126,48 @@ pub async fn export(
             "touchpoint": f.touchpoint, "occurred_at": f.occurred_at,
         })).collect::<Vec<_>>(),
     })))
+}
+
+/// Erasure on request: the customer's personal data is destroyed, their scores stay anonymous
+/// (metrics do not move); 204. Admins only; recorded in the audit log.
+pub async fn erase(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(external_id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    caller.require_admin()?;
+    let c = state
+        .store
+        .customer_by_external_id(caller.org_id, &external_id)
+        .await?
+        .filter(|c| {
+            caller.sees(c.region.as_ref().map(|r| r.as_str()), None, c.owner_email.as_ref().map(|e| e.as_str()))
+        })
+        .ok_or_else(|| ApiError::not_found("not_found", "there is no such customer"))?;
+    let store = state.store.as_ref();
+    let responses = store.responses_of_customer(caller.org_id, c.id, EXPORT_LIMIT).await?;
+    let mut surveys = std::collections::HashMap::new();
+    let mut redacted = Vec::with_capacity(responses.len());
+    for r in &responses {
+        if !surveys.contains_key(&r.survey_id) {
+            surveys.insert(r.survey_id, store.survey(caller.org_id, r.survey_id).await?);
+        }
+        let answers = match surveys.get(&r.survey_id).and_then(Option::as_ref) {
+            Some(s) => s.definition.without_free_text(&r.answers),
+            // No definition to tell options from free text: keep only scores and lists.
+            None => r
+                .answers
+                .iter()
+                .filter(|(_, v)| !matches!(v, AnswerValue::Text(_)))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        };
+        redacted.push((r.id, answers));
+    }
+    store.erase_customer(caller.org_id, c.id, redacted, chrono::Utc::now()).await?;
+    // The audit names the store id, not the external id that was just erased.
+    caller
+        .audit(&state, "customer.erase", Some(format!("customer_id:{}", c.id)), json!({"responses": responses.len()}))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -43,9 +43,9 @@ pub fn routes() -> Vec<Route> {
         Route { path: "/api/v1/openapi.json", methods: &[Method::GET], authenticated: false, handler: get(openapi) },
         Route {
             path: "/api/v1/customers/{external_id}",
-            methods: &[Method::PUT, Method::GET],
+            methods: &[Method::PUT, Method::GET, Method::DELETE],
             authenticated: true,
-            handler: put(customers::upsert).get(customers::get_one),
+            handler: put(customers::upsert).get(customers::get_one).delete(customers::erase),
         },
         Route {
             path: "/api/v1/customers/{external_id}/export",

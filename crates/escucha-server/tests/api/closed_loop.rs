@@ -135,6 +135,30 @@ async fn closed_loop_story(backend: Backend) {
     assert_eq!(log["items"][0]["target"], "customer:C-1");
     assert_eq!(log["items"][0]["detail"], json!({"responses": 2, "cases": 1, "feedback": 1}));
     assert_eq!(app.get("/api/v1/customers/nobody/export").await.0, 404);
+
+    // Erasure: the person is gone, the scores stay and the metrics do not move.
+    let c1 = app.store.customer_by_external_id(app.org, "C-1").await.unwrap().unwrap();
+    let (s, _) = app.send(app.client.delete(app.url("/api/v1/customers/C-1")).bearer_auth(&app.token)).await;
+    assert_eq!(s, 204);
+    assert_eq!(app.get("/api/v1/customers/C-1").await.0, 404);
+    let erased = app.store.customer(app.org, c1.id).await.unwrap().unwrap();
+    assert_eq!((erased.name, erased.email, erased.phone), (None, None, None));
+    assert!(erased.erased_at.is_some());
+    assert_eq!(erased.external_id.as_str(), format!("erased-{}", c1.id));
+    let left = app.store.responses_of_customer(app.org, c1.id, 10).await.unwrap();
+    assert_eq!(left.len(), 2);
+    for r in &left {
+        assert!(r.verbatim.is_none());
+        assert!(!serde_json::to_string(&r.answers).unwrap().contains("dos veces"));
+    }
+    assert_eq!(left.iter().filter_map(|r| r.scores.nps).collect::<Vec<_>>().len(), 2, "scores kept");
+    let fb = app.store.feedback_of_customer(app.org, c1.id, 10).await.unwrap();
+    assert_eq!(fb[0].text, escucha_store::ERASED_TEXT);
+    assert!(app.store.cases_of_customer(app.org, c1.id, 10).await.unwrap()[0].notes.is_empty());
+    let (_, m) = app.get("/api/v1/metrics?metric=nps").await;
+    assert_eq!(m["total"]["n"], 2);
+    let (_, log) = app.get("/api/v1/audit?action=customer.erase").await;
+    assert_eq!(log["items"][0]["target"], format!("customer_id:{}", c1.id));
     app.stop().await;
 }
 
