@@ -230,8 +230,11 @@ pub trait Store: Send + Sync + 'static {
     /// Finds a case.
     async fn case(&self, org: OrgId, id: CaseId) -> StoreResult<Option<Case>>;
     /// Saves a changed case (owner, manager, priority, status, due time, root cause,
-    /// resolution, notes, timestamps); `NotFound` when the organisation has no such case.
-    async fn save_case(&self, org: OrgId, case: &Case) -> StoreResult<()>;
+    /// resolution, notes, timestamps) if nobody changed it since it was read:
+    /// `expected_updated_at` is the `updated_at` it had then. `Conflict` when it changed
+    /// meanwhile (so no note is lost to a concurrent update); `NotFound` when the organisation
+    /// has no such case.
+    async fn save_case(&self, org: OrgId, case: &Case, expected_updated_at: DateTime<Utc>) -> StoreResult<()>;
     /// Counts cases in a status.
     async fn count_cases(&self, org: OrgId, status: Option<CaseStatus>) -> StoreResult<i64>;
 

@@ -697,7 +697,7 @@ impl Store for ThisStore {
         Ok(())
     }
 
-    async fn save_case(&self, org: OrgId, case: &Case) -> StoreResult<()> {
+    async fn save_case(&self, org: OrgId, case: &Case, expected_updated_at: DateTime<Utc>) -> StoreResult<()> {
         let done = sqlx::query(sql::SAVE_CASE)
             .bind(org.0)
             .bind(case.id.0)
@@ -711,10 +711,14 @@ impl Store for ThisStore {
             .bind(Json(&case.notes))
             .bind(Ts(case.updated_at))
             .bind(ts_opt(case.closed_at))
+            .bind(Ts(expected_updated_at))
             .execute(&self.pool)
             .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("case {}", case.id)));
+            return match self.case(org, case.id).await? {
+                Some(_) => Err(StoreError::Conflict(format!("case {} changed since it was read", case.id))),
+                None => Err(StoreError::NotFound(format!("case {}", case.id))),
+            };
         }
         Ok(())
     }

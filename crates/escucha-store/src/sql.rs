@@ -197,7 +197,7 @@ pub(crate) const LIST_CASES: &str = concat!(
 );
 pub(crate) const SAVE_CASE: &str = "UPDATE cases SET owner_email = $3, manager_email = $4, priority = $5, status = $6, \
      due_at = $7, root_cause = $8, resolution = $9, notes = $10, updated_at = $11, closed_at = $12 \
-     WHERE org_id = $1 AND id = $2";
+     WHERE org_id = $1 AND id = $2 AND updated_at = $13";
 /// A customer's cases, newest first.
 pub(crate) const CASES_OF_CUSTOMER: &str =
     concat!(case_select!(), " WHERE k.org_id = $1 AND k.customer_id = $2 ORDER BY k.id DESC LIMIT $3");

@@ -629,7 +629,7 @@ async fn org_isolation(store: Arc<dyn Store>) {
     let mut stolen = store.case(a.id, a_case).await.unwrap().unwrap();
     let before = stolen.clone();
     stolen.apply(CaseUpdate { note: Some("hijack".into()), ..Default::default() }, "eve", at(3)).unwrap();
-    assert!(matches!(store.save_case(b.id, &stolen).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(store.save_case(b.id, &stolen, before.updated_at).await, Err(StoreError::NotFound(_))));
     assert_eq!(store.case(a.id, a_case).await.unwrap(), Some(before));
     assert!(matches!(store.set_password_hash(b.id, &email("ana@alpha.com"), "x").await, Err(StoreError::NotFound(_))));
     let cross =
@@ -966,6 +966,7 @@ async fn cases(store: Arc<dyn Store>) {
 
     // Work one case through its life cycle.
     let mut case = store.case(acme.id, ids[1]).await.unwrap().unwrap();
+    let (read_at, stale) = (case.updated_at, case.clone());
     case.apply(
         CaseUpdate {
             status: Some(CaseStatus::InProgress),
@@ -976,7 +977,11 @@ async fn cases(store: Arc<dyn Store>) {
         at(100),
     )
     .unwrap();
-    store.save_case(acme.id, &case).await.unwrap();
+    store.save_case(acme.id, &case, read_at).await.unwrap();
+    // A second writer that read the case before the first save loses, and nothing is overwritten.
+    let mut late = stale.clone();
+    late.apply(CaseUpdate { note: Some("late note".into()), ..Default::default() }, "bob@acme.com", at(150)).unwrap();
+    assert!(matches!(store.save_case(acme.id, &late, read_at).await, Err(StoreError::Conflict(_))));
     case.apply(
         CaseUpdate {
             status: Some(CaseStatus::Closed),
@@ -988,7 +993,7 @@ async fn cases(store: Arc<dyn Store>) {
         at(200),
     )
     .unwrap();
-    store.save_case(acme.id, &case).await.unwrap();
+    store.save_case(acme.id, &case, at(100)).await.unwrap();
     let saved = store.case(acme.id, ids[1]).await.unwrap().unwrap();
     assert_eq!(saved, case, "every field round-trips");
     assert_eq!((saved.status, saved.closed_at, saved.notes.len()), (CaseStatus::Closed, Some(at(200)), 1));
@@ -1038,7 +1043,7 @@ async fn cases(store: Arc<dyn Store>) {
     assert_eq!(store.count_cases(acme.id, Some(CaseStatus::Closed)).await.unwrap(), 1);
     let mut ghost = case.clone();
     ghost.id = CaseId(case.id.0 + 1_000);
-    assert!(matches!(store.save_case(acme.id, &ghost).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(store.save_case(acme.id, &ghost, ghost.updated_at).await, Err(StoreError::NotFound(_))));
 }
 
 async fn jobs(store: Arc<dyn Store>) {

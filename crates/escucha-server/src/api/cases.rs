@@ -100,6 +100,7 @@ pub async fn update(
     caller.require_write()?;
     let patch: CasePatch = parse_json(&body)?;
     let mut case = load(&state, &caller, &id).await?;
+    let read_at = case.updated_at;
     let update = CaseUpdate {
         status: patch.status.as_deref().map(CaseStatus::parse).transpose()?,
         root_cause: patch.root_cause,
@@ -107,7 +108,15 @@ pub async fn update(
         note: patch.note,
     };
     case.apply(update, &caller.actor, chrono::Utc::now())?;
-    state.store.save_case(caller.org_id, &case).await?;
+    match state.store.save_case(caller.org_id, &case, read_at).await {
+        Err(escucha_store::StoreError::Conflict(_)) => {
+            return Err(ApiError::conflict(
+                "case_changed",
+                "the case changed while this update was made; read it again and retry",
+            ));
+        }
+        other => other?,
+    }
     caller.audit(&state, "case.update", Some(format!("case:{}", case.id)), json!({"status": case.status})).await?;
     Ok(Json(view(&case)))
 }

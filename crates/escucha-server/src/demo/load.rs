@@ -268,6 +268,7 @@ async fn work_cases(
         let Some(mut case) = store.case(org, id).await? else {
             continue;
         };
+        let read_at = case.updated_at;
         let owner = case.owner_email.as_str().to_string();
         let contacted = at + Duration::hours(rng.random_range(2..40));
         let note = if rng.random_bool(0.5) {
@@ -295,7 +296,7 @@ async fn work_cases(
             case.apply(update, &owner, done.max(contacted)).map_err(|e| demo_error("case update", e))?;
             resolved += 1;
         }
-        store.save_case(org, &case).await?;
+        store.save_case(org, &case, read_at).await?;
     }
     Ok(resolved)
 }
