@@ -27,6 +27,9 @@ pub struct Config {
     pub demo: bool,
     /// How often the analytics index polls the store for responses written by other processes.
     pub index_poll_ms: u64,
+    /// Key material for personal data (`ESCUCHA_SECRET_KEY`); when absent a key file is
+    /// generated in the data folder on first run. Never printed.
+    pub secret_key: Option<String>,
     /// API requests allowed per minute per token (or per client IP without a token), with a
     /// burst of a tenth of it; `None` turns the limit off.
     pub api_requests_per_minute: Option<u32>,
@@ -42,6 +45,7 @@ impl std::fmt::Debug for Config {
             .field("smtp_url", &self.smtp_url.as_deref().map(escucha_store::redact_url))
             .field("mail_from", &self.mail_from)
             .field("demo", &self.demo)
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))
             .finish()
     }
 }
@@ -133,6 +137,7 @@ impl Config {
             demo: overrides.demo,
             index_poll_ms: 250,
             api_requests_per_minute: Some(6_000),
+            secret_key: env_get("ESCUCHA_SECRET_KEY"),
         })
     }
 
@@ -148,6 +153,7 @@ impl Config {
             demo: false,
             index_poll_ms: 100,
             api_requests_per_minute: None,
+            secret_key: None,
         }
     }
 }

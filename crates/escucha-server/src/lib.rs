@@ -60,6 +60,9 @@ pub enum StartError {
         /// Why.
         source: std::io::Error,
     },
+    /// The personal-data key could not be loaded or created.
+    #[error("secret key: {0}")]
+    Keys(#[from] escucha_store::crypto::CryptoError),
     /// The demo could not be loaded.
     #[error("demo: {0}")]
     Demo(String),
@@ -76,11 +79,7 @@ impl Application {
     /// Opens the store (applying migrations), loads the demo when asked and the database is
     /// empty, fills the analytics index and binds the address.
     pub async fn build(config: Config) -> Result<Application, StartError> {
-        if config.database_url.starts_with("sqlite:") {
-            std::fs::create_dir_all(&config.data_dir)
-                .map_err(|source| StartError::DataDir { path: config.data_dir.display().to_string(), source })?;
-        }
-        let store = escucha_store::connect(&config.database_url).await?;
+        let store = open_store(&config).await?;
         if config.demo {
             demo_if_empty(store.as_ref()).await?;
         }
@@ -120,6 +119,17 @@ impl Application {
         let _ = follower.await;
         result
     }
+}
+
+/// Loads the personal-data key ring (from `ESCUCHA_SECRET_KEY`, else the data folder's key
+/// file, created on first run) and opens the store with it.
+pub async fn open_store(config: &Config) -> Result<Arc<dyn escucha_store::Store>, StartError> {
+    if config.secret_key.is_none() || config.database_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|source| StartError::DataDir { path: config.data_dir.display().to_string(), source })?;
+    }
+    let keys = escucha_store::crypto::KeyRing::load(config.secret_key.as_deref(), &config.data_dir)?;
+    Ok(escucha_store::connect(&config.database_url, keys).await?)
 }
 
 /// Keeps the index current with responses committed by any process sharing the store.

@@ -14,7 +14,8 @@ use escucha_store::{CaseFilter, StoreError};
 async fn demo_loads_into_sqlite_with_its_counts() {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("demo.db").display());
-    let store = escucha_store::connect(&url).await.expect("sqlite store");
+    let store =
+        escucha_store::connect(&url, escucha_store::crypto::KeyRing::generate().unwrap()).await.expect("sqlite store");
 
     let started = Instant::now();
     let data = demo::generate(Utc.with_ymd_and_hms(2026, 11, 24, 8, 0, 0).unwrap());

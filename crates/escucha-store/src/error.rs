@@ -15,6 +15,9 @@ pub enum StoreError {
     /// A stored value could not be read back into the domain (a bug or a manual edit).
     #[error("corrupt data: {0}")]
     Corrupt(String),
+    /// Personal data could not be sealed or opened (wrong or missing key, tampered value).
+    #[error("personal data cannot be read or written: {0}")]
+    Crypto(String),
     /// Migrations failed.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

@@ -30,6 +30,7 @@
 //!   shape), so the demo's 100,000 responses load in seconds.
 
 mod codec;
+mod contact;
 pub mod crypto;
 mod error;
 mod model;
@@ -255,12 +256,13 @@ pub trait Store: Send + Sync + 'static {
 }
 
 /// Opens the store a URL names, applying its migrations: `sqlite://PATH` (created when
-/// missing) or `postgres://…` / `postgresql://…`.
-pub async fn connect(url: &str) -> StoreResult<Arc<dyn Store>> {
+/// missing) or `postgres://…` / `postgresql://…`. `keys` seal customers' personal data; every
+/// process sharing a database must use the same key ring.
+pub async fn connect(url: &str, keys: crypto::KeyRing) -> StoreResult<Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
-        Ok(Arc::new(sqlite::SqliteStore::connect(url).await?))
+        Ok(Arc::new(sqlite::SqliteStore::connect(url, keys).await?))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(postgres::PostgresStore::connect(url).await?))
+        Ok(Arc::new(postgres::PostgresStore::connect(url, keys).await?))
     } else {
         Err(StoreError::Config(format!(
             "unsupported database URL scheme in '{}': use sqlite://PATH or postgres://…",

@@ -44,6 +44,8 @@ const CLAIM_JOBS: &str = concat!(
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    /// Seals and opens customers' contact data.
+    keys: std::sync::Arc<crate::crypto::KeyRing>,
 }
 
 /// Shows no connection options: they may hold a password.
@@ -56,7 +58,7 @@ impl std::fmt::Debug for PostgresStore {
 impl PostgresStore {
     /// Connects to the database a `postgres://` URL names and applies pending migrations
     /// (sqlx holds an advisory lock while migrating, so several processes may start at once).
-    pub async fn connect(url: &str) -> crate::StoreResult<Self> {
+    pub async fn connect(url: &str, keys: crate::crypto::KeyRing) -> crate::StoreResult<Self> {
         let options = PgConnectOptions::from_str(url)
             .map_err(|e| crate::StoreError::Config(format!("bad PostgreSQL URL '{}': {e}", crate::redact_url(url))))?;
         let pool = PgPoolOptions::new()
@@ -65,7 +67,7 @@ impl PostgresStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, keys: std::sync::Arc::new(keys) })
     }
 
     /// The connection pool, for tests and maintenance commands.

@@ -29,6 +29,7 @@ use escucha_core::survey::Survey;
 use escucha_core::values::{Email, ExternalId, Label, Slug};
 
 use crate::codec::{Ts, ts_opt};
+use crate::crypto::KeyRing;
 use crate::rows::{
     CaseRow, CustomerRow, FeedbackRow, IdempotencyRow, IndexFeedRow, JourneyRow, OrgRow, ResponseRow, SurveyRow,
     TokenRow, UserRow, convert_all,
@@ -56,20 +57,26 @@ async fn insert_idempotency(tx: &mut Tx, org: OrgId, record: &IdempotencyRecord,
 
 /// Reads a customer by external id inside a write transaction, locking the row where the
 /// backend needs it.
-async fn customer_for_update(tx: &mut Tx, org: OrgId, external_id: &str) -> StoreResult<Option<Customer>> {
+async fn customer_for_update(
+    tx: &mut Tx,
+    keys: &KeyRing,
+    org: OrgId,
+    external_id: &str,
+) -> StoreResult<Option<Customer>> {
     let row: Option<CustomerRow> =
         sqlx::query_as(CUSTOMER_FOR_UPDATE).bind(org.0).bind(external_id).fetch_optional(&mut **tx).await?;
-    row.map(Customer::try_from).transpose()
+    row.map(|r| crate::contact::open(keys, r)).transpose()
 }
 
 /// Writes every field of a stored customer.
-async fn update_customer(tx: &mut Tx, c: &Customer) -> StoreResult<()> {
+async fn update_customer(tx: &mut Tx, keys: &KeyRing, c: &Customer) -> StoreResult<()> {
+    let sealed = crate::contact::seal(keys, c)?;
     sqlx::query(sql::UPDATE_CUSTOMER)
         .bind(c.org_id.0)
         .bind(c.id.0)
-        .bind(c.name.as_deref())
-        .bind(c.email.as_ref().map(Email::as_str))
-        .bind(c.phone.as_deref())
+        .bind(sealed.name)
+        .bind(sealed.email)
+        .bind(sealed.phone)
         .bind(c.language.as_ref().map(|l| l.as_str()))
         .bind(c.region.as_ref().map(Label::as_str))
         .bind(c.segment.as_ref().map(Label::as_str))
@@ -85,13 +92,14 @@ async fn update_customer(tx: &mut Tx, c: &Customer) -> StoreResult<()> {
 }
 
 /// Inserts a new customer; `None` when another transaction inserted the same external id first.
-async fn insert_customer(tx: &mut Tx, c: &Customer) -> StoreResult<Option<CustomerId>> {
+async fn insert_customer(tx: &mut Tx, keys: &KeyRing, c: &Customer) -> StoreResult<Option<CustomerId>> {
+    let sealed = crate::contact::seal(keys, c)?;
     let id: Option<i64> = sqlx::query_scalar(sql::INSERT_CUSTOMER)
         .bind(c.org_id.0)
         .bind(c.external_id.as_str())
-        .bind(c.name.as_deref())
-        .bind(c.email.as_ref().map(Email::as_str))
-        .bind(c.phone.as_deref())
+        .bind(sealed.name)
+        .bind(sealed.email)
+        .bind(sealed.phone)
         .bind(c.language.as_ref().map(|l| l.as_str()))
         .bind(c.region.as_ref().map(Label::as_str))
         .bind(c.segment.as_ref().map(Label::as_str))
@@ -110,28 +118,29 @@ async fn insert_customer(tx: &mut Tx, c: &Customer) -> StoreResult<Option<Custom
 /// Applies one customer upsert inside the batch transaction.
 async fn upsert_customer(
     tx: &mut Tx,
+    keys: &KeyRing,
     org: OrgId,
     external_id: ExternalId,
     patch: CustomerPatch,
     now: DateTime<Utc>,
 ) -> StoreResult<(Customer, bool)> {
-    if let Some(current) = customer_for_update(tx, org, external_id.as_str()).await? {
+    if let Some(current) = customer_for_update(tx, keys, org, external_id.as_str()).await? {
         let c = patch.apply_to(current, now);
-        update_customer(tx, &c).await?;
+        update_customer(tx, keys, &c).await?;
         return Ok((c, false));
     }
     let mut c = patch.clone().apply_to(Customer::blank(org, external_id.clone(), now), now);
-    if let Some(id) = insert_customer(tx, &c).await? {
+    if let Some(id) = insert_customer(tx, keys, &c).await? {
         c.id = id;
         return Ok((c, true));
     }
     // Another transaction created it between our read and our insert (PostgreSQL only: SQLite
     // writers are serialised): it exists now, so update it under its row lock.
-    let current = customer_for_update(tx, org, external_id.as_str())
+    let current = customer_for_update(tx, keys, org, external_id.as_str())
         .await?
         .ok_or_else(|| StoreError::Conflict(format!("customer '{external_id}' changed concurrently")))?;
     let c = patch.apply_to(current, now);
-    update_customer(tx, &c).await?;
+    update_customer(tx, keys, &c).await?;
     Ok((c, false))
 }
 
@@ -448,7 +457,7 @@ impl Store for ThisStore {
         let mut tx = self.begin_write().await?;
         let mut out = Vec::with_capacity(items.len());
         for (external_id, patch) in items {
-            out.push(upsert_customer(&mut tx, org, external_id, patch, now).await?);
+            out.push(upsert_customer(&mut tx, &self.keys, org, external_id, patch, now).await?);
         }
         tx.commit().await?;
         Ok(out)
@@ -460,13 +469,13 @@ impl Store for ThisStore {
             .bind(external_id)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(Customer::try_from).transpose()
+        row.map(|r| crate::contact::open(&self.keys, r)).transpose()
     }
 
     async fn customer(&self, org: OrgId, id: CustomerId) -> StoreResult<Option<Customer>> {
         let row: Option<CustomerRow> =
             sqlx::query_as(sql::CUSTOMER_BY_ID).bind(org.0).bind(id.0).fetch_optional(&self.pool).await?;
-        row.map(Customer::try_from).transpose()
+        row.map(|r| crate::contact::open(&self.keys, r)).transpose()
     }
 
     async fn count_customers(&self, org: OrgId) -> StoreResult<i64> {

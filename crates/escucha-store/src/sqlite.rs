@@ -46,6 +46,8 @@ const CLAIM_JOBS: &str = concat!(
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Seals and opens customers' contact data.
+    keys: std::sync::Arc<crate::crypto::KeyRing>,
 }
 
 /// Shows no connection options: they may hold a password.
@@ -59,7 +61,7 @@ impl SqliteStore {
     /// Opens (creating when missing, with its folder) the database a `sqlite:` URL names, sets
     /// the connection pragmas described in the module docs and applies pending migrations.
     /// `sqlite::memory:` gives a private in-memory database held by a single connection.
-    pub async fn connect(url: &str) -> crate::StoreResult<Self> {
+    pub async fn connect(url: &str, keys: crate::crypto::KeyRing) -> crate::StoreResult<Self> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| crate::StoreError::Config(format!("bad SQLite URL '{}': {e}", crate::redact_url(url))))?
             .create_if_missing(true)
@@ -82,7 +84,7 @@ impl SqliteStore {
         };
         let pool = pool_options.connect_with(options).await?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, keys: std::sync::Arc::new(keys) })
     }
 
     /// The connection pool, for tests and maintenance commands.

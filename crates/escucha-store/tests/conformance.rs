@@ -41,7 +41,7 @@ impl SqliteDb {
     async fn new() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("escucha.db").display());
-        let store = Arc::new(SqliteStore::connect(&url).await.expect("connect to SQLite"));
+        let store = Arc::new(SqliteStore::connect(&url, keys()).await.expect("connect to SQLite"));
         Self { store, _dir: dir }
     }
 }
@@ -95,8 +95,9 @@ impl PgDb {
             .await
             .expect("create test database");
         admin.close().await;
-        let store =
-            Arc::new(PostgresStore::connect(&with_database(&admin_url, &name)).await.expect("connect to PostgreSQL"));
+        let store = Arc::new(
+            PostgresStore::connect(&with_database(&admin_url, &name), keys()).await.expect("connect to PostgreSQL"),
+        );
         Some(Self { store, admin_url, name })
     }
 }
@@ -176,6 +177,11 @@ stories!(
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
+
+/// A fresh key ring for a test store.
+fn keys() -> escucha_store::crypto::KeyRing {
+    escucha_store::crypto::KeyRing::generate().expect("random key")
+}
 
 fn email(s: &str) -> Email {
     Email::parse(s).expect("email")
@@ -1142,7 +1148,7 @@ fn migration_files(flavour: &str) -> i64 {
 async fn sqlite_migrations_apply_to_an_empty_database() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("nested/folder/escucha.db").display());
-    let store = SqliteStore::connect(&url).await.expect("migrate an empty database, creating its folder");
+    let store = SqliteStore::connect(&url, keys()).await.expect("migrate an empty database, creating its folder");
     let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
         .fetch_one(store.pool())
         .await
@@ -1153,12 +1159,12 @@ async fn sqlite_migrations_apply_to_an_empty_database() {
     let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(store.pool()).await.unwrap();
     assert_eq!((journal.as_str(), fks, sync), ("wal", 1, 2), "WAL, foreign keys on, synchronous FULL");
     store.close().await;
-    let again = SqliteStore::connect(&url).await.expect("reconnecting applies nothing new");
+    let again = SqliteStore::connect(&url, keys()).await.expect("reconnecting applies nothing new");
     let applied: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(again.pool()).await.unwrap();
     assert_eq!(applied, migration_files("sqlite"));
     assert_eq!(format!("{again:?}"), "SqliteStore { .. }", "Debug shows no connection options");
-    let memory = SqliteStore::connect("sqlite::memory:").await.expect("in-memory database");
+    let memory = SqliteStore::connect("sqlite::memory:", keys()).await.expect("in-memory database");
     assert_eq!(memory.count_customers(OrgId(1)).await.unwrap(), 0);
 }
 
@@ -1170,7 +1176,7 @@ async fn postgres_migrations_apply_to_an_empty_database() {
         .await
         .unwrap();
     assert_eq!(applied, migration_files("postgres"));
-    let again = PostgresStore::connect(&with_database(&db.admin_url, &db.name))
+    let again = PostgresStore::connect(&with_database(&db.admin_url, &db.name), keys())
         .await
         .expect("reconnecting applies nothing new");
     let applied: i64 =

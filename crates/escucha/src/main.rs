@@ -6,7 +6,7 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{anyhow, bail};
 use clap::{Args, Parser, Subcommand};
 
 use escucha_core::org::Role;
@@ -208,10 +208,7 @@ fn config(storage: &StorageArgs, addr: Option<String>, demo: bool) -> anyhow::Re
 
 async fn open_store(storage: &StorageArgs) -> anyhow::Result<std::sync::Arc<dyn Store>> {
     let cfg = config(storage, None, false)?;
-    if cfg.database_url.starts_with("sqlite:") {
-        std::fs::create_dir_all(&cfg.data_dir).with_context(|| format!("cannot create {}", cfg.data_dir.display()))?;
-    }
-    Ok(escucha_store::connect(&cfg.database_url).await?)
+    Ok(escucha_server::open_store(&cfg).await?)
 }
 
 async fn org_id(store: &dyn Store, slug: &str) -> anyhow::Result<escucha_core::ids::OrgId> {

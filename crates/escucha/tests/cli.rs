@@ -100,8 +100,12 @@ fn set_password_reads_standard_input_and_checks_length() {
     assert!(token.starts_with("esk_"));
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let store =
-            escucha_store::connect(&format!("sqlite://{}", dir.path().join("escucha.db").display())).await.unwrap();
+        let store = escucha_store::connect(
+            &format!("sqlite://{}", dir.path().join("escucha.db").display()),
+            escucha_store::crypto::KeyRing::load(None, dir.path()).unwrap(),
+        )
+        .await
+        .unwrap();
         let org = store.org_by_slug("acme").await.unwrap().unwrap();
         let email = escucha_core::values::Email::parse("ana@acme.example").unwrap();
         store.upsert_user(org.id, &email, Default::default()).await.unwrap();
@@ -111,8 +115,12 @@ fn set_password_reads_standard_input_and_checks_length() {
     let out = run("una clave bastante larga\n", "ana@acme.example");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     rt.block_on(async {
-        let store =
-            escucha_store::connect(&format!("sqlite://{}", dir.path().join("escucha.db").display())).await.unwrap();
+        let store = escucha_store::connect(
+            &format!("sqlite://{}", dir.path().join("escucha.db").display()),
+            escucha_store::crypto::KeyRing::load(None, dir.path()).unwrap(),
+        )
+        .await
+        .unwrap();
         let org = store.org_by_slug("acme").await.unwrap().unwrap();
         let email = escucha_core::values::Email::parse("ana@acme.example").unwrap();
         let (_, hash) = store.password_hash(org.id, &email).await.unwrap().expect("a hash is stored");
@@ -220,8 +228,12 @@ fn customers_import_from_csv_and_xlsx_reports_bad_rows_by_line() {
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let store =
-            escucha_store::connect(&format!("sqlite://{}", dir.path().join("escucha.db").display())).await.unwrap();
+        let store = escucha_store::connect(
+            &format!("sqlite://{}", dir.path().join("escucha.db").display()),
+            escucha_store::crypto::KeyRing::load(None, dir.path()).unwrap(),
+        )
+        .await
+        .unwrap();
         let org = store.org_by_slug("acme").await.unwrap().unwrap();
         let luis = store.customer_by_external_id(org.id, "C-2").await.unwrap().unwrap();
         assert_eq!(luis.name.as_deref(), Some("Luis Gómez"));

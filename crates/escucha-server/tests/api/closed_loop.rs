@@ -136,6 +136,10 @@ async fn closed_loop_story(backend: Backend) {
     assert_eq!(log["items"][0]["detail"], json!({"responses": 2, "cases": 1, "feedback": 1}));
     assert_eq!(app.get("/api/v1/customers/nobody/export").await.0, 404);
 
+    // Personal data is unreadable at rest: no name, e-mail or phone in plain text in the
+    // database, only sealed values, while the API shows them to those allowed.
+    assert_personal_data_sealed(&app, &["Ana Pérez", "ana@cliente.example"]).await;
+
     // Erasure: the person is gone, the scores stay and the metrics do not move.
     let c1 = app.store.customer_by_external_id(app.org, "C-1").await.unwrap().unwrap();
     let (s, _) = app.send(app.client.delete(app.url("/api/v1/customers/C-1")).bearer_auth(&app.token)).await;
@@ -213,4 +217,48 @@ async fn idempotency_on_sqlite() {
 #[tokio::test]
 async fn idempotency_on_postgres() {
     idempotency_story(Backend::Postgres).await;
+}
+
+async fn assert_personal_data_sealed(app: &TestApp, secrets: &[&str]) {
+    let (url, dir) = app.db();
+    if url.starts_with("sqlite:") {
+        // Every file of the database (main file, WAL, shared memory), byte for byte.
+        let mut checked = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("escucha.db")) {
+                let bytes = std::fs::read(&path).unwrap();
+                for s in secrets {
+                    assert!(
+                        !bytes.windows(s.len()).any(|w| w == s.as_bytes()),
+                        "{s} is readable in {}",
+                        path.display()
+                    );
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked >= 1);
+        let key = dir.join("secret.key");
+        assert!(key.exists(), "the key was generated into the data folder");
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+    } else {
+        let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(url).await.unwrap();
+        let rows: Vec<(Option<String>, Option<String>)> =
+            sqlx::query_as("SELECT name, email FROM customers").fetch_all(&pool).await.unwrap();
+        let dump: Vec<(Option<String>, Option<String>)> =
+            sqlx::query_as("SELECT name, email::text FROM customers WHERE name IS NOT NULL")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        assert!(!rows.is_empty() && !dump.is_empty());
+        for (name, email) in rows {
+            for v in [name, email].into_iter().flatten() {
+                assert!(v.starts_with("v1:"), "stored sealed: {v}");
+                assert!(secrets.iter().all(|s| !v.contains(s)));
+            }
+        }
+        pool.close().await;
+    }
 }

@@ -153,6 +153,11 @@ impl TestApp {
         create_token(self.store.as_ref(), self.org, role, role.as_str()).await
     }
 
+    /// The test database's URL and data folder (for checks on what is at rest).
+    pub fn db(&self) -> (&str, &std::path::Path) {
+        (&self._db.url, self._db.dir.path())
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
