@@ -33,12 +33,28 @@ pub fn hash_secret(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-/// Hashes a password with argon2id and a random salt (PHC string).
+/// Memory cost of password hashing, KiB (argon2id).
+pub const PASSWORD_MEMORY_KIB: u32 = 65_536;
+/// Passes over the memory.
+pub const PASSWORD_ITERATIONS: u32 = 3;
+/// The parameters, for figures and logs.
+pub const PASSWORD_PARAMS_TEXT: &str = "m=64 MiB, t=3, p=1";
+
+/// The argon2id hasher with Escucha's parameters, chosen for roughly 100–300 ms per sign-in on
+/// a 2-core server (see bench/RESULTS.md): slow for guessing, fine for people.
+fn hasher() -> Result<Argon2<'static>, argon2::password_hash::Error> {
+    let params = argon2::Params::new(PASSWORD_MEMORY_KIB, PASSWORD_ITERATIONS, 1, None)
+        .map_err(|_| argon2::password_hash::Error::ParamNameInvalid)?;
+    Ok(Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params))
+}
+
+/// Hashes a password with argon2id and a random salt (PHC string, which records the
+/// parameters, so hashes made with older parameters keep verifying).
 pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
     let mut salt_bytes = [0u8; 16];
     rand::rng().fill_bytes(&mut salt_bytes);
     let salt = SaltString::encode_b64(&salt_bytes)?;
-    Ok(Argon2::default().hash_password(password.as_bytes(), &salt)?.to_string())
+    Ok(hasher()?.hash_password(password.as_bytes(), &salt)?.to_string())
 }
 
 /// Checks a password against a stored PHC hash; false for a malformed hash.
@@ -173,7 +189,7 @@ mod tests {
     #[test]
     fn passwords_verify_only_themselves() {
         let h = hash_password("correct horse").unwrap();
-        assert!(h.starts_with("$argon2id$"));
+        assert!(h.starts_with("$argon2id$v=19$m=65536,t=3,p=1$"), "{h}");
         assert!(verify_password("correct horse", &h));
         assert!(!verify_password("wrong", &h));
         assert!(!verify_password("x", "not a hash"));
