@@ -52,6 +52,24 @@ pub async fn upsert(
     Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(view(&customer))))
 }
 
+/// The customer with this external id, if it is inside the caller's data scope; out of scope
+/// reads as absent (404), with no hint that the customer exists.
+async fn scoped_customer(state: &AppState, caller: &Caller, external_id: &str) -> Result<Customer, ApiError> {
+    state
+        .store
+        .customer_by_external_id(caller.org_id, external_id)
+        .await?
+        .filter(|c| {
+            caller.sees(c.region.as_ref().map(|r| r.as_str()), None, c.owner_email.as_ref().map(|e| e.as_str()))
+        })
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "not_found",
+                format!("there is no customer '{}'", external_id.chars().take(60).collect::<String>()),
+            )
+        })
+}
+
 /// How many of a customer's latest responses are read for the profile.
 const PROFILE_RESPONSES: i64 = 200;
 
@@ -61,20 +79,7 @@ pub async fn get_one(
     caller: Caller,
     Path(external_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let c = state
-        .store
-        .customer_by_external_id(caller.org_id, &external_id)
-        .await?
-        // Out of the caller's data scope reads as absent: no hint that the customer exists.
-        .filter(|c| {
-            caller.sees(c.region.as_ref().map(|r| r.as_str()), None, c.owner_email.as_ref().map(|e| e.as_str()))
-        })
-        .ok_or_else(|| {
-            ApiError::not_found(
-                "not_found",
-                format!("there is no customer '{}'", external_id.chars().take(60).collect::<String>()),
-            )
-        })?;
+    let c = scoped_customer(&state, &caller, &external_id).await?;
     let responses = state.store.responses_of_customer(caller.org_id, c.id, PROFILE_RESPONSES).await?;
     caller.audit(&state, "customer.view", Some(format!("customer:{}", c.external_id)), json!({})).await?;
     let mut v = view(&c);
@@ -93,20 +98,7 @@ pub async fn export(
     Path(external_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require_admin()?;
-    let not_found = || {
-        ApiError::not_found(
-            "not_found",
-            format!("there is no customer '{}'", external_id.chars().take(60).collect::<String>()),
-        )
-    };
-    let c = state
-        .store
-        .customer_by_external_id(caller.org_id, &external_id)
-        .await?
-        .filter(|c| {
-            caller.sees(c.region.as_ref().map(|r| r.as_str()), None, c.owner_email.as_ref().map(|e| e.as_str()))
-        })
-        .ok_or_else(not_found)?;
+    let c = scoped_customer(&state, &caller, &external_id).await?;
     let store = state.store.as_ref();
     let responses = store.responses_of_customer(caller.org_id, c.id, EXPORT_LIMIT).await?;
     let cases = store.cases_of_customer(caller.org_id, c.id, EXPORT_LIMIT).await?;
@@ -136,14 +128,7 @@ pub async fn erase(
     Path(external_id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require_admin()?;
-    let c = state
-        .store
-        .customer_by_external_id(caller.org_id, &external_id)
-        .await?
-        .filter(|c| {
-            caller.sees(c.region.as_ref().map(|r| r.as_str()), None, c.owner_email.as_ref().map(|e| e.as_str()))
-        })
-        .ok_or_else(|| ApiError::not_found("not_found", "there is no such customer"))?;
+    let c = scoped_customer(&state, &caller, &external_id).await?;
     let store = state.store.as_ref();
     let responses = store.responses_of_customer(caller.org_id, c.id, EXPORT_LIMIT).await?;
     let mut surveys = std::collections::HashMap::new();
