@@ -11,7 +11,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use escucha_analytics::Dimension;
-use escucha_core::access::{DataScope, allows, user_scope};
+use escucha_core::access::{DataScope, Permission, PermissionSet, allows, role_permissions, user_scope};
 use escucha_core::ids::OrgId;
 use escucha_core::org::{Role, User};
 
@@ -67,8 +67,10 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
 pub struct Caller {
     /// The organisation every query is scoped to.
     pub org_id: OrgId,
-    /// What the caller may do.
+    /// The caller's role (the acting user's, or the organisation token's).
     pub role: Role,
+    /// What the caller may do: the role's permissions, narrowed by the token's scopes.
+    pub permissions: PermissionSet,
     /// The user the token acts as, if any.
     pub user: Option<User>,
     /// Who to record as the actor (user e-mail or `token:NAME`).
@@ -109,6 +111,15 @@ impl Caller {
     /// True when a record with this region, team and owner is inside the caller's scope.
     pub fn sees(&self, region: Option<&str>, team: Option<&str>, owner: Option<&str>) -> bool {
         allows(&self.scope, region, team, owner)
+    }
+
+    /// Fails with 403 unless the caller holds `permission`.
+    pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
+        if self.permissions.contains(permission) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!("this needs the '{permission}' permission")))
+        }
     }
 
     /// Fails with 403 unless the role may manage surveys and configuration.
@@ -168,7 +179,7 @@ impl FromRequestParts<AppState> for Caller {
         };
         let ip =
             parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string());
-        Ok(Caller { org_id: token.org_id, role, user, actor, scope, ip })
+        Ok(Caller { org_id: token.org_id, role, permissions: role_permissions(role), user, actor, scope, ip })
     }
 }
 
