@@ -5,6 +5,7 @@ mod audit;
 mod cases;
 mod customers;
 mod feedback;
+mod governance;
 mod idempotency;
 mod metrics;
 mod responses;
@@ -116,6 +117,51 @@ pub fn routes() -> Vec<Route> {
             methods: &[Method::GET, Method::PATCH],
             authenticated: true,
             handler: get(cases::get_one).patch(cases::update),
+        },
+        // Governance: security policy, incidents, retention, audit export.
+        Route {
+            path: "/api/v1/security/policy",
+            methods: &[Method::POST, Method::GET],
+            authenticated: true,
+            handler: post(governance::create_policy_item).get(governance::list_policy_items),
+        },
+        Route {
+            path: "/api/v1/security/policy/{id}",
+            methods: &[Method::GET, Method::PATCH, Method::DELETE],
+            authenticated: true,
+            handler: get(governance::get_policy_item)
+                .patch(governance::update_policy_item)
+                .delete(governance::delete_policy_item),
+        },
+        Route {
+            path: "/api/v1/security/incidents",
+            methods: &[Method::POST, Method::GET],
+            authenticated: true,
+            handler: post(governance::create_incident).get(governance::list_incidents),
+        },
+        Route {
+            path: "/api/v1/security/incidents/{id}",
+            methods: &[Method::GET, Method::PATCH],
+            authenticated: true,
+            handler: get(governance::get_incident).patch(governance::update_incident),
+        },
+        Route {
+            path: "/api/v1/retention",
+            methods: &[Method::GET, Method::PUT],
+            authenticated: true,
+            handler: get(governance::get_retention).put(governance::put_retention),
+        },
+        Route {
+            path: "/api/v1/retention/run",
+            methods: &[Method::POST],
+            authenticated: true,
+            handler: post(governance::run_retention),
+        },
+        Route {
+            path: "/api/v1/audit/export",
+            methods: &[Method::GET],
+            authenticated: true,
+            handler: get(audit::export),
         },
     ]
 }

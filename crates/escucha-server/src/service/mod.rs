@@ -1,6 +1,9 @@
 //! Application functions: each use case in domain terms over the store, called by thin
 //! handlers (API and web alike).
 
+pub mod erasure;
+pub mod governance;
 pub mod import;
 pub mod responses;
+pub mod retention;
 pub mod scope;
