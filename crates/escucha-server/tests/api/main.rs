@@ -5,6 +5,7 @@
 mod browser;
 mod closed_loop;
 mod errors;
+mod governance;
 mod helpers;
 mod metrics;
 mod scope;
