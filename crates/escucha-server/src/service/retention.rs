@@ -61,7 +61,7 @@ impl RetentionReport {
 }
 
 /// Applies (or with `dry_run`, counts) the organisation's retention rules at `now`; an applied
-/// run is audited as `retention.applied` by `actor`.
+/// run with at least one rule is audited as `retention.applied` by `actor`.
 pub async fn run(
     store: &dyn Store,
     org: OrgId,
@@ -95,7 +95,8 @@ pub async fn run(
         outcomes.push(RuleOutcome { kind: rule.kind, months: rule.months, cutoff, counts });
     }
     let report = RetentionReport { dry_run, ran_at: now, rules: outcomes };
-    if !dry_run {
+    // A run without rules did nothing, so there is nothing to record.
+    if !dry_run && !report.rules.is_empty() {
         let entry = NewAuditEntry {
             at: Utc::now(),
             actor: actor.to_string(),
