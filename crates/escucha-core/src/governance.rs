@@ -463,15 +463,15 @@ impl IncidentInput {
                 errors.push(field, "in_future", format!("{field} may not be in the future"));
             }
         }
-        if let (Some(o), Some(d)) = (occurred_at, detected_at) {
-            if d < o {
-                errors.push("detected_at", "before_occurred", "detected_at may not be before occurred_at");
-            }
+        if let (Some(o), Some(d)) = (occurred_at, detected_at)
+            && d < o
+        {
+            errors.push("detected_at", "before_occurred", "detected_at may not be before occurred_at");
         }
-        if let (Some(d), Some(c)) = (detected_at, closed_at) {
-            if c < d {
-                errors.push("closed_at", "before_detected", "closed_at may not be before detected_at");
-            }
+        if let (Some(d), Some(c)) = (detected_at, closed_at)
+            && c < d
+        {
+            errors.push("closed_at", "before_detected", "closed_at may not be before detected_at");
         }
         if closed_at.is_some() && actions_taken.is_none() {
             errors.push("actions_taken", "actions_required", "say what was done (actions_taken) before closing");

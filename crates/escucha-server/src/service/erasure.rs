@@ -25,8 +25,8 @@ pub async fn answers_without_free_text(
 ) -> StoreResult<Vec<(escucha_core::ids::ResponseId, Answers)>> {
     let mut out = Vec::with_capacity(responses.len());
     for r in responses {
-        if !surveys.contains_key(&r.survey_id) {
-            surveys.insert(r.survey_id, store.survey(org, r.survey_id).await?);
+        if let std::collections::hash_map::Entry::Vacant(slot) = surveys.entry(r.survey_id) {
+            slot.insert(store.survey(org, r.survey_id).await?);
         }
         let answers = match surveys.get(&r.survey_id).and_then(Option::as_ref) {
             Some(s) => s.definition.without_free_text(&r.answers),

@@ -393,17 +393,17 @@ pub async fn page(
         return Ok(forbidden(lang));
     }
     let mut form = FormState::default();
-    if let Some(id) = q.edit {
-        if let Some(item) = state.store.policy_item(web.org_id, PolicyItemId(id)).await? {
-            form.policy = policy_values(&item);
-            form.policy_id = Some(item.id);
-        }
+    if let Some(id) = q.edit
+        && let Some(item) = state.store.policy_item(web.org_id, PolicyItemId(id)).await?
+    {
+        form.policy = policy_values(&item);
+        form.policy_id = Some(item.id);
     }
-    if let Some(id) = q.incident {
-        if let Some(i) = state.store.incident(web.org_id, IncidentId(id)).await? {
-            form.incident = incident_values(&i);
-            form.incident_id = Some(i.id);
-        }
+    if let Some(id) = q.incident
+        && let Some(i) = state.store.incident(web.org_id, IncidentId(id)).await?
+    {
+        form.incident = incident_values(&i);
+        form.incident_id = Some(i.id);
     }
     let page_query = super::PageQuery { lang: q.lang.clone() };
     let response = respond(&state, &web, lang, &headers, form, StatusCode::OK).await?;
