@@ -16,6 +16,7 @@ pub mod case;
 pub mod customer;
 pub mod emotions;
 pub mod feedback;
+pub mod governance;
 pub mod ids;
 pub mod job;
 pub mod journey;

@@ -107,7 +107,13 @@ impl Application {
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let Application { listener, state, feed } = self;
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let follower = tokio::spawn(follow_store(state.clone(), feed, stop_rx));
+        let follower = tokio::spawn(follow_store(state.clone(), feed, stop_rx.clone()));
+        let retention = tokio::spawn(service::retention::worker(
+            state.store.clone(),
+            service::retention::FIRST_RUN_DELAY,
+            service::retention::RUN_PERIOD,
+            stop_rx,
+        ));
         let app = api::router(state.clone())
             .merge(web::router(state.clone()))
             .fallback(api::not_found)
@@ -117,6 +123,7 @@ impl Application {
             .await;
         let _ = stop_tx.send(true);
         let _ = follower.await;
+        let _ = retention.await;
         result
     }
 }

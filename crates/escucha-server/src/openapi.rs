@@ -72,7 +72,7 @@ pub fn document() -> Value {
 
 fn base_document() -> Value {
     let metric_description = "Metric definitions (exact): nps = 100 × (promoters − detractors) / n over answers 0–10 (promoters 9–10, detractors 0–6), ci95 = value ± 196 × sqrt((p + d − (p − d)²) / n) clipped to [−100, 100]. csat = 100 × share of 4–5 on 1–5; dsat = 100 × share of 1–2; cadv = 100 × share of 4–5; their ci95 is the Wilson interval × 100. ces = mean of 1–7 answers with a Student's t ci95, plus share_easy = 100 × share of 5–7. nev (planned) = mean over respondents of 100 × (positive − negative) / (positive + negative) emotions picked, Student's t ci95. n counts answers to the metric's question. Groups with n = 0 are left out. Values are not rounded.";
-    json!({
+    let mut doc = json!({
         "openapi": "3.0.3",
         "info": {
             "title": "Escucha API",
@@ -203,7 +203,100 @@ fn base_document() -> Value {
                 "patch": op("Move a case along; resolving or closing needs a resolution", "200", json!({"$ref": "#/components/schemas/Case"}), Some(json!({"type": "object", "properties": {"status": {"type": "string"}, "root_cause": {"type": "string"}, "resolution": {"type": "string"}, "note": {"type": "string"}}})), json!([]))
             }
         }
-    })
+    });
+    governance_paths(&mut doc);
+    doc
+}
+
+/// Governance: the security policy, the incident register, retention rules and the audit export.
+fn governance_paths(doc: &mut Value) {
+    let schemas = &mut doc["components"]["schemas"];
+    schemas["PolicyItem"] = json!({"type": "object", "properties": {
+        "id": {"type": "integer"},
+        "kind": {"type": "string", "enum": ["principle", "responsibility", "supervision", "incident_management", "audit"]},
+        "title": {"type": "string", "maxLength": 200}, "objective": {"type": "string", "maxLength": 5000},
+        "scope": {"type": "string", "maxLength": 5000},
+        "owner_email": {"type": "string", "description": "A staff user of the organisation"},
+        "review_date": {"type": "string", "format": "date"},
+        "status": {"type": "string", "enum": ["draft", "active", "retired"], "default": "draft"},
+        "review_overdue": {"type": "boolean", "readOnly": true, "description": "Not retired and the review date has passed"},
+        "created_at": {"type": "string", "format": "date-time", "readOnly": true},
+        "updated_at": {"type": "string", "format": "date-time", "readOnly": true}
+    }});
+    schemas["Incident"] = json!({"type": "object", "properties": {
+        "id": {"type": "integer"},
+        "title": {"type": "string", "description": "What happened, in a line"},
+        "description": {"type": "string", "nullable": true},
+        "occurred_at": {"type": "string", "format": "date-time"},
+        "detected_at": {"type": "string", "format": "date-time", "description": "Not before occurred_at"},
+        "data_affected": {"type": "string"},
+        "customers_affected": {"type": "integer", "minimum": 0},
+        "severity": {"type": "string", "enum": ["low", "medium", "high", "critical"]},
+        "actions_taken": {"type": "string", "nullable": true, "description": "Required to close"},
+        "notified_to": {"type": "array", "items": {"type": "string"}, "maxItems": 20},
+        "closed_at": {"type": "string", "format": "date-time", "nullable": true, "description": "null reopens"},
+        "open": {"type": "boolean", "readOnly": true},
+        "reported_by": {"type": "string", "readOnly": true},
+        "created_at": {"type": "string", "format": "date-time", "readOnly": true},
+        "updated_at": {"type": "string", "format": "date-time", "readOnly": true}
+    }});
+    schemas["RetentionRules"] = json!({"type": "object", "required": ["rules"], "properties": {
+        "rules": {"type": "array", "items": {"type": "object", "required": ["kind", "months"], "properties": {
+            "kind": {"type": "string", "enum": ["inactive_customer_contact", "free_text", "audit_log", "closed_case_notes"],
+                "description": "inactive_customer_contact: customers with no response, feedback, update or case activity for the period (and no case being worked) are erased as on request, scores kept anonymous; free_text: free-text answers, verbatims and feedback texts older than the period are redacted, scores kept; audit_log: entries older than the period are deleted (at least 12 months); closed_case_notes: notes of cases closed longer ago are deleted"},
+            "months": {"type": "integer", "minimum": 1, "maximum": 1200}
+        }}},
+        "kinds": {"type": "array", "readOnly": true, "items": {"type": "object"}}
+    }});
+    let policy = json!({"$ref": "#/components/schemas/PolicyItem"});
+    let incident = json!({"$ref": "#/components/schemas/Incident"});
+    let retention = json!({"$ref": "#/components/schemas/RetentionRules"});
+    let paths = &mut doc["paths"];
+    paths["/api/v1/security/policy"] = json!({
+        "post": op("Add an item to the customer-data security policy (manage_security); audited", "201", policy.clone(), Some(policy.clone()), json!([])),
+        "get": op("The security policy items, newest first, with stats {items, active, active_reviewed_in_time, overdue, kinds_covered} (manage_security)", "200",
+            json!({"type": "object", "properties": {"items": {"type": "array", "items": policy.clone()}, "stats": {"type": "object"}}}), None, json!([]))
+    });
+    paths["/api/v1/security/policy/{id}"] = json!({
+        "parameters": [path_param("id", "Policy item id")],
+        "get": op("A policy item (manage_security)", "200", policy.clone(), None, json!([])),
+        "patch": op("Change the fields given (manage_security); audited", "200", policy.clone(), Some(policy.clone()), json!([])),
+        "delete": {"summary": "Delete a policy item (manage_security); audited", "responses": {"204": {"description": "Deleted"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+    });
+    paths["/api/v1/security/incidents"] = json!({
+        "post": op("Record a security incident (manage_security); audited", "201", incident.clone(), Some(incident.clone()), json!([])),
+        "get": op("The incident register, newest first, with stats {total, open, closed, mean_hours_to_close} (manage_security)", "200",
+            json!({"type": "object", "properties": {"items": {"type": "array", "items": incident.clone()}, "next_cursor": {"type": "integer", "nullable": true}, "stats": {"type": "object"}}}), None,
+            json!([query_param("status", "open or closed"), query_param("limit", "1–500, default 50"), query_param("cursor", "next_cursor")]))
+    });
+    paths["/api/v1/security/incidents/{id}"] = json!({
+        "parameters": [path_param("id", "Incident id")],
+        "get": op("An incident (manage_security)", "200", incident.clone(), None, json!([])),
+        "patch": op("Change the fields given; closed_at closes (needs actions_taken), null reopens (manage_security); audited", "200", incident.clone(), Some(incident), json!([]))
+    });
+    paths["/api/v1/retention"] = json!({
+        "get": op("Retention rules per data kind (manage_retention)", "200", retention.clone(), None, json!([])),
+        "put": op("Replace the retention rules (manage_retention); a kind left out has no rule; audited. The server applies them daily", "200", retention.clone(), Some(retention), json!([]))
+    });
+    paths["/api/v1/retention/run"] = json!({
+        "post": op("Apply the retention rules now, or only count with dry_run=true (manage_retention); an applied run is audited as retention.applied with its counts", "200",
+            json!({"type": "object", "properties": {"dry_run": {"type": "boolean"}, "ran_at": {"type": "string", "format": "date-time"}, "rules": {"type": "array", "items": {"type": "object", "properties": {"kind": {"type": "string"}, "months": {"type": "integer"}, "cutoff": {"type": "string", "format": "date-time"}, "counts": {"type": "object", "additionalProperties": {"type": "integer"}}}}}}}),
+            None, json!([query_param("dry_run", "true to count only")]))
+    });
+    let mut export = op(
+        "The audit log as CSV (id, at, actor, action, target, detail, ip), newest first, same filters as /api/v1/audit (read_audit); the export is audited as audit.export",
+        "200",
+        json!({"type": "string"}),
+        None,
+        json!([
+            query_param("action", "e.g. sign_in.failure"),
+            query_param("actor", "user e-mail or token:NAME"),
+            query_param("from", "inclusive, YYYY-MM-DD or RFC 3339"),
+            query_param("to", "exclusive")
+        ]),
+    );
+    export["responses"]["200"]["content"] = json!({"text/csv": {"schema": {"type": "string"}}});
+    paths["/api/v1/audit/export"] = json!({"get": export});
 }
 
 #[cfg(test)]

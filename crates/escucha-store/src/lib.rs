@@ -33,6 +33,7 @@ mod codec;
 mod contact;
 pub mod crypto;
 mod error;
+mod governance;
 mod model;
 pub mod postgres;
 mod rows;
@@ -42,12 +43,16 @@ pub mod sqlite;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use escucha_core::access::CustomRole;
 use escucha_core::case::{Case, CaseStatus};
 use escucha_core::customer::{Customer, CustomerPatch};
 use escucha_core::feedback::{Feedback, NewFeedback};
+use escucha_core::governance::{
+    Incident, IncidentFields, IncidentId, IncidentStats, PolicyItem, PolicyItemFields, PolicyItemId, PolicyStats,
+    RetentionRules,
+};
 use escucha_core::ids::{CaseId, CustomerId, JobId, OrgId, ResponseId, SurveyId, UserId};
 use escucha_core::job::Job;
 use escucha_core::journey::Journey;
@@ -57,10 +62,14 @@ use escucha_core::survey::Survey;
 use escucha_core::values::{Email, ExternalId, Label, Slug};
 
 pub use error::StoreError;
+pub use governance::{IncidentFilter, RetentionSweep};
 pub use model::*;
 
 /// What replaces an erased customer's feedback text.
 pub const ERASED_TEXT: &str = "[borrado / erased]";
+
+/// What replaces free text removed by a retention rule (the scores beside it stay).
+pub const REDACTED_TEXT: &str = "[suprimido por retención / removed by retention]";
 
 /// Result of a store call.
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -276,6 +285,99 @@ pub trait Store: Send + Sync + 'static {
     /// recomputed; afterwards the database records only the current key as in use, so older
     /// keys may leave the ring. Returns how many customers were re-sealed.
     async fn reseal_personal_data(&self) -> StoreResult<u64>;
+
+    // Governance: security policy, incidents, retention
+
+    /// Adds an item to the organisation's customer-data security policy.
+    async fn create_policy_item(
+        &self,
+        org: OrgId,
+        fields: &PolicyItemFields,
+        at: DateTime<Utc>,
+    ) -> StoreResult<PolicyItem>;
+    /// The organisation's security policy items, newest first.
+    async fn list_policy_items(&self, org: OrgId) -> StoreResult<Vec<PolicyItem>>;
+    /// One security policy item.
+    async fn policy_item(&self, org: OrgId, id: PolicyItemId) -> StoreResult<Option<PolicyItem>>;
+    /// Replaces a policy item's fields; `NotFound` when the organisation has no such item.
+    async fn update_policy_item(
+        &self,
+        org: OrgId,
+        id: PolicyItemId,
+        fields: &PolicyItemFields,
+        at: DateTime<Utc>,
+    ) -> StoreResult<PolicyItem>;
+    /// Deletes a policy item; `NotFound` when the organisation has no such item.
+    async fn delete_policy_item(&self, org: OrgId, id: PolicyItemId) -> StoreResult<()>;
+    /// What a maturity check reads from the policy on `today`: items in force, reviewed in
+    /// time, overdue, kinds covered.
+    async fn policy_stats(&self, org: OrgId, today: NaiveDate) -> StoreResult<PolicyStats>;
+
+    /// Records a security incident.
+    async fn create_incident(
+        &self,
+        org: OrgId,
+        fields: &IncidentFields,
+        reported_by: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Incident>;
+    /// The incident register, newest first, filtered.
+    async fn list_incidents(&self, org: OrgId, filter: IncidentFilter) -> StoreResult<Vec<Incident>>;
+    /// One incident.
+    async fn incident(&self, org: OrgId, id: IncidentId) -> StoreResult<Option<Incident>>;
+    /// Replaces an incident's fields; `NotFound` when the organisation has no such incident.
+    async fn update_incident(
+        &self,
+        org: OrgId,
+        id: IncidentId,
+        fields: &IncidentFields,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Incident>;
+    /// What a maturity check reads from the register: incidents detected since `since` (all when
+    /// `None`), open, closed, mean hours to close.
+    async fn incident_stats(&self, org: OrgId, since: Option<DateTime<Utc>>) -> StoreResult<IncidentStats>;
+
+    /// The organisation's retention rules (empty when none is set).
+    async fn retention_rules(&self, org: OrgId) -> StoreResult<RetentionRules>;
+    /// Replaces the organisation's retention rules in one transaction.
+    async fn set_retention_rules(&self, org: OrgId, rules: &RetentionRules, at: DateTime<Utc>) -> StoreResult<()>;
+    /// Cross-organisation, for the daily retention run: the organisations with at least one rule.
+    async fn orgs_with_retention_rules(&self) -> StoreResult<Vec<OrgId>>;
+    /// Customers not yet erased with no update, response, logged feedback or case activity since
+    /// `cutoff` and no case still being worked, by id after `after`, at most `limit` (1–10,000).
+    async fn inactive_customers(
+        &self,
+        org: OrgId,
+        cutoff: DateTime<Utc>,
+        after: Option<CustomerId>,
+        limit: i64,
+    ) -> StoreResult<Vec<CustomerId>>;
+    /// Responses submitted before `cutoff` that still hold free text (a verbatim), by id after
+    /// `after`, at most `limit` (1–10,000).
+    async fn responses_with_text_before(
+        &self,
+        org: OrgId,
+        cutoff: DateTime<Utc>,
+        after: Option<ResponseId>,
+        limit: i64,
+    ) -> StoreResult<Vec<Response>>;
+    /// Replaces the answers of responses (the caller removed the free text) and drops their
+    /// verbatim, in one transaction; scores and context stay. Returns how many changed.
+    async fn redact_responses(
+        &self,
+        org: OrgId,
+        items: Vec<(ResponseId, escucha_core::survey::Answers)>,
+    ) -> StoreResult<u64>;
+    /// One statement of a retention run on data from before `cutoff`: with `dry_run` it only
+    /// counts what would change; `now` stamps changed records. Returns the count.
+    async fn retention_sweep(
+        &self,
+        org: OrgId,
+        sweep: RetentionSweep,
+        cutoff: DateTime<Utc>,
+        now: DateTime<Utc>,
+        dry_run: bool,
+    ) -> StoreResult<u64>;
 }
 
 /// Opens the store a URL names, applying its migrations: `sqlite://PATH` (created when

@@ -946,4 +946,305 @@ impl Store for ThisStore {
         forget_old_keys(&self.pool, &self.keys).await?;
         Ok(count)
     }
+
+    // Governance: security policy, incidents, retention
+
+    async fn create_policy_item(
+        &self,
+        org: OrgId,
+        fields: &escucha_core::governance::PolicyItemFields,
+        at: DateTime<Utc>,
+    ) -> StoreResult<escucha_core::governance::PolicyItem> {
+        let row: crate::governance::PolicyItemRow = sqlx::query_as(crate::governance::INSERT_POLICY_ITEM)
+            .bind(org.0)
+            .bind(fields.kind.as_str())
+            .bind(fields.title.as_str())
+            .bind(fields.objective.as_str())
+            .bind(fields.scope.as_str())
+            .bind(fields.owner_email.as_str())
+            .bind(fields.review_date.format("%Y-%m-%d").to_string())
+            .bind(fields.status.as_str())
+            .bind(Ts(at))
+            .fetch_one(&self.pool)
+            .await?;
+        row.try_into()
+    }
+
+    async fn list_policy_items(&self, org: OrgId) -> StoreResult<Vec<escucha_core::governance::PolicyItem>> {
+        let rows: Vec<crate::governance::PolicyItemRow> =
+            sqlx::query_as(crate::governance::LIST_POLICY_ITEMS).bind(org.0).fetch_all(&self.pool).await?;
+        convert_all(rows)
+    }
+
+    async fn policy_item(
+        &self,
+        org: OrgId,
+        id: escucha_core::governance::PolicyItemId,
+    ) -> StoreResult<Option<escucha_core::governance::PolicyItem>> {
+        let row: Option<crate::governance::PolicyItemRow> = sqlx::query_as(crate::governance::POLICY_ITEM_BY_ID)
+            .bind(org.0)
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(TryInto::try_into).transpose()
+    }
+
+    async fn update_policy_item(
+        &self,
+        org: OrgId,
+        id: escucha_core::governance::PolicyItemId,
+        fields: &escucha_core::governance::PolicyItemFields,
+        at: DateTime<Utc>,
+    ) -> StoreResult<escucha_core::governance::PolicyItem> {
+        let row: Option<crate::governance::PolicyItemRow> = sqlx::query_as(crate::governance::UPDATE_POLICY_ITEM)
+            .bind(org.0)
+            .bind(id.0)
+            .bind(fields.kind.as_str())
+            .bind(fields.title.as_str())
+            .bind(fields.objective.as_str())
+            .bind(fields.scope.as_str())
+            .bind(fields.owner_email.as_str())
+            .bind(fields.review_date.format("%Y-%m-%d").to_string())
+            .bind(fields.status.as_str())
+            .bind(Ts(at))
+            .fetch_optional(&self.pool)
+            .await?;
+        row.ok_or_else(|| StoreError::NotFound(format!("policy item {id}")))?.try_into()
+    }
+
+    async fn delete_policy_item(&self, org: OrgId, id: escucha_core::governance::PolicyItemId) -> StoreResult<()> {
+        let done =
+            sqlx::query(crate::governance::DELETE_POLICY_ITEM).bind(org.0).bind(id.0).execute(&self.pool).await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("policy item {id}")));
+        }
+        Ok(())
+    }
+
+    async fn policy_stats(
+        &self,
+        org: OrgId,
+        today: chrono::NaiveDate,
+    ) -> StoreResult<escucha_core::governance::PolicyStats> {
+        let items = self.list_policy_items(org).await?;
+        Ok(escucha_core::governance::policy_stats(&items, today))
+    }
+
+    async fn create_incident(
+        &self,
+        org: OrgId,
+        fields: &escucha_core::governance::IncidentFields,
+        reported_by: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<escucha_core::governance::Incident> {
+        let row: crate::governance::IncidentRow = sqlx::query_as(crate::governance::INSERT_INCIDENT)
+            .bind(org.0)
+            .bind(fields.title.as_str())
+            .bind(fields.description.as_deref())
+            .bind(Ts(fields.occurred_at))
+            .bind(Ts(fields.detected_at))
+            .bind(fields.data_affected.as_str())
+            .bind(fields.customers_affected)
+            .bind(fields.severity.as_str())
+            .bind(fields.actions_taken.as_deref())
+            .bind(Json(&fields.notified_to))
+            .bind(ts_opt(fields.closed_at))
+            .bind(reported_by)
+            .bind(Ts(at))
+            .fetch_one(&self.pool)
+            .await?;
+        row.try_into()
+    }
+
+    async fn list_incidents(
+        &self,
+        org: OrgId,
+        filter: crate::IncidentFilter,
+    ) -> StoreResult<Vec<escucha_core::governance::Incident>> {
+        let rows: Vec<crate::governance::IncidentRow> = sqlx::query_as(crate::governance::LIST_INCIDENTS)
+            .bind(org.0)
+            .bind(filter.open.map(i64::from))
+            .bind(filter.before_id)
+            .bind(filter.limit.clamp(1, 500))
+            .fetch_all(&self.pool)
+            .await?;
+        convert_all(rows)
+    }
+
+    async fn incident(
+        &self,
+        org: OrgId,
+        id: escucha_core::governance::IncidentId,
+    ) -> StoreResult<Option<escucha_core::governance::Incident>> {
+        let row: Option<crate::governance::IncidentRow> =
+            sqlx::query_as(crate::governance::INCIDENT_BY_ID).bind(org.0).bind(id.0).fetch_optional(&self.pool).await?;
+        row.map(TryInto::try_into).transpose()
+    }
+
+    async fn update_incident(
+        &self,
+        org: OrgId,
+        id: escucha_core::governance::IncidentId,
+        fields: &escucha_core::governance::IncidentFields,
+        at: DateTime<Utc>,
+    ) -> StoreResult<escucha_core::governance::Incident> {
+        let row: Option<crate::governance::IncidentRow> = sqlx::query_as(crate::governance::UPDATE_INCIDENT)
+            .bind(org.0)
+            .bind(id.0)
+            .bind(fields.title.as_str())
+            .bind(fields.description.as_deref())
+            .bind(Ts(fields.occurred_at))
+            .bind(Ts(fields.detected_at))
+            .bind(fields.data_affected.as_str())
+            .bind(fields.customers_affected)
+            .bind(fields.severity.as_str())
+            .bind(fields.actions_taken.as_deref())
+            .bind(Json(&fields.notified_to))
+            .bind(ts_opt(fields.closed_at))
+            .bind(Ts(at))
+            .fetch_optional(&self.pool)
+            .await?;
+        row.ok_or_else(|| StoreError::NotFound(format!("incident {id}")))?.try_into()
+    }
+
+    async fn incident_stats(
+        &self,
+        org: OrgId,
+        since: Option<DateTime<Utc>>,
+    ) -> StoreResult<escucha_core::governance::IncidentStats> {
+        let rows: Vec<crate::governance::IncidentTimesRow> = sqlx::query_as(crate::governance::INCIDENT_TIMES)
+            .bind(org.0)
+            .bind(ts_opt(since))
+            .fetch_all(&self.pool)
+            .await?;
+        let times: Vec<_> = rows.iter().map(crate::governance::IncidentTimesRow::times).collect();
+        Ok(escucha_core::governance::incident_stats(&times))
+    }
+
+    async fn retention_rules(&self, org: OrgId) -> StoreResult<escucha_core::governance::RetentionRules> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as(crate::governance::RETENTION_RULES).bind(org.0).fetch_all(&self.pool).await?;
+        escucha_core::governance::RetentionRules::from_stored(rows)
+            .map_err(|e| StoreError::Corrupt(format!("stored retention rules are invalid: {e}")))
+    }
+
+    async fn set_retention_rules(
+        &self,
+        org: OrgId,
+        rules: &escucha_core::governance::RetentionRules,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(crate::governance::DELETE_RETENTION_RULES).bind(org.0).execute(&mut *tx).await?;
+        for rule in rules.rules() {
+            sqlx::query(crate::governance::INSERT_RETENTION_RULE)
+                .bind(org.0)
+                .bind(rule.kind.as_str())
+                .bind(i64::from(rule.months))
+                .bind(Ts(at))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn orgs_with_retention_rules(&self) -> StoreResult<Vec<OrgId>> {
+        let ids: Vec<i64> =
+            sqlx::query_scalar(crate::governance::ORGS_WITH_RETENTION_RULES).fetch_all(&self.pool).await?;
+        Ok(ids.into_iter().map(OrgId).collect())
+    }
+
+    async fn inactive_customers(
+        &self,
+        org: OrgId,
+        cutoff: DateTime<Utc>,
+        after: Option<CustomerId>,
+        limit: i64,
+    ) -> StoreResult<Vec<CustomerId>> {
+        let ids: Vec<i64> = sqlx::query_scalar(crate::governance::INACTIVE_CUSTOMERS)
+            .bind(org.0)
+            .bind(Ts(cutoff))
+            .bind(after.map_or(0, |c| c.0))
+            .bind(limit.clamp(1, 10_000))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(ids.into_iter().map(CustomerId).collect())
+    }
+
+    async fn responses_with_text_before(
+        &self,
+        org: OrgId,
+        cutoff: DateTime<Utc>,
+        after: Option<ResponseId>,
+        limit: i64,
+    ) -> StoreResult<Vec<Response>> {
+        let rows: Vec<ResponseRow> = sqlx::query_as(crate::governance::RESPONSES_WITH_TEXT_BEFORE)
+            .bind(org.0)
+            .bind(Ts(cutoff))
+            .bind(after.map_or(0, |r| r.0))
+            .bind(limit.clamp(1, 10_000))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().map(Response::try_from).collect()
+    }
+
+    async fn redact_responses(
+        &self,
+        org: OrgId,
+        items: Vec<(ResponseId, escucha_core::survey::Answers)>,
+    ) -> StoreResult<u64> {
+        if items.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self.begin_write().await?;
+        let mut changed = 0;
+        for (response, answers) in items {
+            changed += sqlx::query(crate::governance::REDACT_RESPONSE)
+                .bind(org.0)
+                .bind(response.0)
+                .bind(Json(&answers))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        }
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    async fn retention_sweep(
+        &self,
+        org: OrgId,
+        sweep: crate::RetentionSweep,
+        cutoff: DateTime<Utc>,
+        now: DateTime<Utc>,
+        dry_run: bool,
+    ) -> StoreResult<u64> {
+        use crate::RetentionSweep::*;
+        use crate::governance as g;
+        let count = |sql: &'static str| sqlx::query_scalar::<Db, i64>(sql).bind(org.0).bind(Ts(cutoff));
+        let change = |sql: &'static str| sqlx::query::<Db>(sql).bind(org.0).bind(Ts(cutoff));
+        let n = match (sweep, dry_run) {
+            (FeedbackText, true) => {
+                count(g::COUNT_FEEDBACK_TEXT_BEFORE)
+                    .bind(crate::REDACTED_TEXT)
+                    .bind(crate::ERASED_TEXT)
+                    .fetch_one(&self.pool)
+                    .await? as u64
+            }
+            (FeedbackText, false) => change(g::REDACT_FEEDBACK_TEXT_BEFORE)
+                .bind(crate::REDACTED_TEXT)
+                .bind(crate::ERASED_TEXT)
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+            (AuditLog, true) => count(g::COUNT_AUDIT_BEFORE).fetch_one(&self.pool).await? as u64,
+            (AuditLog, false) => change(g::DELETE_AUDIT_BEFORE).execute(&self.pool).await?.rows_affected(),
+            (ClosedCaseNotes, true) => count(g::COUNT_CLOSED_CASE_NOTES_BEFORE).fetch_one(&self.pool).await? as u64,
+            (ClosedCaseNotes, false) => {
+                change(g::CLEAR_CLOSED_CASE_NOTES_BEFORE).bind(Ts(now)).execute(&self.pool).await?.rows_affected()
+            }
+        };
+        Ok(n)
+    }
 }

@@ -68,7 +68,7 @@ macro_rules! job_cols {
     };
 }
 
-pub(crate) use {customer_cols, job_cols};
+pub(crate) use {customer_cols, job_cols, response_select};
 
 pub(crate) const INSERT_ORG: &str =
     concat!("INSERT INTO orgs (slug, name, created_at) VALUES ($1, $2, $3) RETURNING ", org_cols!());

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Instant;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use serde_json::json;
 
 use escucha_core::access::{CustomRole, DataScope, Permission, PermissionSet, TokenScope};
@@ -15,6 +15,9 @@ use escucha_core::case::{CaseStatus, CaseUpdate, NewCase, Priority};
 use escucha_core::customer::{Customer, CustomerPatch, Patch};
 use escucha_core::emotions::Emotion;
 use escucha_core::feedback::{FeedbackSource, NewFeedback};
+use escucha_core::governance::{
+    IncidentFields, IncidentInput, PolicyItemFields, PolicyItemId, PolicyItemInput, PolicyKind, RetentionRulesInput,
+};
 use escucha_core::ids::{CaseId, CustomerId, JobId, OrgId, ResponseId, SurveyId, TokenId, UserId};
 use escucha_core::job::{JobKind, JobStatus};
 use escucha_core::journey::{Journey, Stage, Touchpoint};
@@ -25,8 +28,8 @@ use escucha_core::values::{Email, ExternalId, Label, Language, Slug};
 use escucha_store::postgres::PostgresStore;
 use escucha_store::sqlite::SqliteStore;
 use escucha_store::{
-    AuditFilter, CaseFilter, IdempotencyRecord, JOB_LEASE_SECONDS, NewAuditEntry, NewSurvey, NewToken, ResponseWrite,
-    Store, StoreError,
+    AuditFilter, CaseFilter, IdempotencyRecord, IncidentFilter, JOB_LEASE_SECONDS, NewAuditEntry, NewSurvey, NewToken,
+    ResponseWrite, RetentionSweep, Store, StoreError,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -182,6 +185,9 @@ stories!(
     team_tree_and_team_scoped_cases,
     customers_found_by_email_blind_index,
     token_scopes_round_trip,
+    security_policy_items,
+    incident_register,
+    retention_rules_and_sweeps,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -1149,6 +1155,287 @@ async fn concurrent_claimers(store: Arc<dyn Store>) {
     assert_eq!(unique.len(), all.len(), "no job claimed twice");
     assert_eq!(all.len(), 450, "every job claimed once");
     eprintln!("{} claimers took jobs", busy_workers);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Governance: security policy, incidents, retention
+
+/// Midnight plus `n` days after the fixed instant of [`at`].
+fn day(n: i64) -> DateTime<Utc> {
+    at(n * 24 * 60)
+}
+
+fn policy_fields(kind: &str, status: &str, review: &str) -> PolicyItemFields {
+    PolicyItemInput {
+        kind: Some(kind.into()),
+        title: Some(format!("{kind} item")),
+        objective: Some("Proteger los datos de clientes".into()),
+        scope: Some("Todo el personal".into()),
+        owner_email: Some("dpo@acme.com".into()),
+        review_date: Some(review.into()),
+        status: Some(status.into()),
+    }
+    .parse()
+    .expect("valid policy item")
+}
+
+async fn security_policy_items(store: Arc<dyn Store>) {
+    let acme = org(&store, "acme").await;
+    let other = org(&store, "other").await;
+    let principle =
+        store.create_policy_item(acme.id, &policy_fields("principle", "active", "2026-06-30"), at(0)).await.unwrap();
+    assert_eq!(
+        (principle.org_id, principle.fields.kind, principle.created_at),
+        (acme.id, PolicyKind::Principle, at(0))
+    );
+    let audit =
+        store.create_policy_item(acme.id, &policy_fields("audit", "active", "2026-02-01"), at(1)).await.unwrap();
+    let draft =
+        store.create_policy_item(acme.id, &policy_fields("supervision", "draft", "2027-01-01"), at(2)).await.unwrap();
+    store.create_policy_item(other.id, &policy_fields("audit", "active", "2026-01-01"), at(3)).await.unwrap();
+
+    let listed: Vec<PolicyItemId> = store.list_policy_items(acme.id).await.unwrap().iter().map(|i| i.id).collect();
+    assert_eq!(listed, vec![draft.id, audit.id, principle.id], "newest first, own organisation only");
+    assert_eq!(store.policy_item(acme.id, audit.id).await.unwrap().as_ref(), Some(&audit), "reads back equal");
+    assert_eq!(store.policy_item(other.id, audit.id).await.unwrap(), None, "another organisation's item is absent");
+
+    // Reviewing the audit item moves its date on.
+    let mut reviewed = audit.fields.clone();
+    reviewed.review_date = NaiveDate::from_ymd_opt(2027, 2, 1).unwrap();
+    let updated = store.update_policy_item(acme.id, audit.id, &reviewed, at(10)).await.unwrap();
+    assert_eq!(
+        (updated.fields.review_date, updated.created_at, updated.updated_at),
+        (reviewed.review_date, at(1), at(10))
+    );
+    let missing = store.update_policy_item(other.id, audit.id, &reviewed, at(10)).await;
+    assert!(matches!(missing, Err(StoreError::NotFound(_))), "{missing:?}");
+
+    // On 2026-03-01: principle (active, due 2026-06-30) and audit (active, due 2027-02-01) are in
+    // time; the draft is not in force; nothing is overdue.
+    let today = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+    let stats = store.policy_stats(acme.id, today).await.unwrap();
+    assert_eq!((stats.items, stats.active, stats.active_reviewed_in_time, stats.overdue), (3, 2, 2, 0), "{stats:?}");
+    assert_eq!(stats.kinds_covered, vec![PolicyKind::Principle, PolicyKind::Audit]);
+    // On 2026-07-01 the principle and… nothing else is overdue (the draft is due in 2027).
+    let later = store.policy_stats(acme.id, NaiveDate::from_ymd_opt(2026, 7, 1).unwrap()).await.unwrap();
+    assert_eq!((later.active_reviewed_in_time, later.overdue), (1, 1));
+
+    assert!(matches!(store.delete_policy_item(other.id, draft.id).await, Err(StoreError::NotFound(_))));
+    store.delete_policy_item(acme.id, draft.id).await.unwrap();
+    assert!(matches!(store.delete_policy_item(acme.id, draft.id).await, Err(StoreError::NotFound(_))));
+    assert_eq!(store.list_policy_items(acme.id).await.unwrap().len(), 2);
+    assert_eq!(store.list_policy_items(other.id).await.unwrap().len(), 1);
+}
+
+fn incident_fields(detected: i64, closed: Option<i64>) -> IncidentFields {
+    IncidentInput {
+        title: Some("Portátil perdido".into()),
+        description: Some("Olvidado en un taxi".into()),
+        occurred_at: Some(at(detected - 60).to_rfc3339()),
+        detected_at: Some(at(detected).to_rfc3339()),
+        data_affected: Some("Nombres y correos".into()),
+        customers_affected: Some(120),
+        severity: Some("high".into()),
+        actions_taken: closed.map(|_| "Borrado remoto".into()),
+        notified_to: Some(vec!["DPO".into(), "Autoridad".into()]),
+        closed_at: closed.map(|c| at(c).to_rfc3339()),
+    }
+    .parse(at(100_000))
+    .expect("valid incident")
+}
+
+async fn incident_register(store: Arc<dyn Store>) {
+    let acme = org(&store, "acme").await;
+    let other = org(&store, "other").await;
+    // Detected at minute 0, closed 10 h later; detected at day 1, closed 30 h later; one open.
+    let first = store.create_incident(acme.id, &incident_fields(0, Some(600)), "ana@acme.com", at(5)).await.unwrap();
+    assert_eq!(first.fields, incident_fields(0, Some(600)), "reads back equal");
+    assert_eq!((first.reported_by.as_str(), first.created_at), ("ana@acme.com", at(5)));
+    let second = store
+        .create_incident(acme.id, &incident_fields(24 * 60, Some(24 * 60 + 1_800)), "ana@acme.com", at(24 * 60))
+        .await
+        .unwrap();
+    let open = store.create_incident(acme.id, &incident_fields(3_000, None), "bob@acme.com", at(3_000)).await.unwrap();
+    store.create_incident(other.id, &incident_fields(0, None), "x@other.com", at(0)).await.unwrap();
+
+    let ids = |v: Vec<escucha_core::governance::Incident>| v.iter().map(|i| i.id).collect::<Vec<_>>();
+    let all = store.list_incidents(acme.id, IncidentFilter { limit: 50, ..Default::default() }).await.unwrap();
+    assert_eq!(ids(all), vec![open.id, second.id, first.id]);
+    let only_open = store.list_incidents(acme.id, IncidentFilter { open: Some(true), limit: 50, ..Default::default() });
+    assert_eq!(ids(only_open.await.unwrap()), vec![open.id]);
+    let closed = store.list_incidents(acme.id, IncidentFilter { open: Some(false), limit: 50, ..Default::default() });
+    assert_eq!(ids(closed.await.unwrap()), vec![second.id, first.id]);
+    let page = store
+        .list_incidents(acme.id, IncidentFilter { before_id: Some(second.id.0), limit: 50, ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(ids(page), vec![first.id]);
+    assert_eq!(store.incident(other.id, first.id).await.unwrap(), None);
+
+    // Mean time to close: (10 h + 30 h) / 2 = 20 h.
+    let stats = store.incident_stats(acme.id, None).await.unwrap();
+    assert_eq!((stats.total, stats.open, stats.closed, stats.mean_hours_to_close), (3, 1, 2, Some(20.0)));
+    let recent = store.incident_stats(acme.id, Some(at(60))).await.unwrap();
+    assert_eq!((recent.total, recent.open, recent.closed, recent.mean_hours_to_close), (2, 1, 1, Some(30.0)));
+
+    // Closing the open one 2 h after detection: mean (10 + 30 + 2) / 3 = 14 h.
+    let closing = incident_fields(3_000, Some(3_120));
+    let updated = store.update_incident(acme.id, open.id, &closing, at(3_120)).await.unwrap();
+    assert_eq!(
+        (updated.fields.closed_at, updated.created_at, updated.updated_at),
+        (Some(at(3_120)), at(3_000), at(3_120))
+    );
+    let stats = store.incident_stats(acme.id, None).await.unwrap();
+    assert_eq!((stats.open, stats.closed, stats.mean_hours_to_close), (0, 3, Some(14.0)));
+    assert!(matches!(store.update_incident(other.id, open.id, &closing, at(1)).await, Err(StoreError::NotFound(_))));
+    assert_eq!(store.incident_stats(other.id, None).await.unwrap().open, 1);
+}
+
+async fn retention_rules_and_sweeps(store: Arc<dyn Store>) {
+    use RetentionSweep::*;
+    let acme = org(&store, "acme").await;
+    let other = org(&store, "other").await;
+
+    // Rules: none, then set, then replaced; only organisations with rules are listed.
+    assert!(store.retention_rules(acme.id).await.unwrap().is_empty());
+    let rules = |v: serde_json::Value| serde_json::from_value::<RetentionRulesInput>(v).unwrap().parse().unwrap();
+    let first = rules(json!({"rules": [{"kind": "audit_log", "months": 24}, {"kind": "free_text", "months": 6}]}));
+    store.set_retention_rules(acme.id, &first, at(0)).await.unwrap();
+    assert_eq!(store.retention_rules(acme.id).await.unwrap(), first);
+    let second = rules(json!({"rules": [{"kind": "inactive_customer_contact", "months": 36}]}));
+    store.set_retention_rules(acme.id, &second, at(1)).await.unwrap();
+    assert_eq!(store.retention_rules(acme.id).await.unwrap(), second);
+    assert_eq!(store.orgs_with_retention_rules().await.unwrap(), vec![acme.id]);
+    assert!(store.retention_rules(other.id).await.unwrap().is_empty());
+
+    // Data: cut-off at day 30. Every customer was last updated at minute 0.
+    let cutoff = day(30);
+    let now = day(60);
+    let s = survey(&store, acme.id).await;
+    let old = customer(&store, acme.id, "R-OLD", None).await;
+    let answered = customer(&store, acme.id, "R-RESP", None).await;
+    let told = customer(&store, acme.id, "R-FB", None).await;
+    customer(&store, acme.id, "R-UPD", None).await;
+    let with_case = customer(&store, acme.id, "R-CASE", Some("ana@acme.com")).await;
+    store
+        .upsert_customers(
+            acme.id,
+            vec![(ext("R-UPD"), CustomerPatch { segment: Patch::Set(label("pyme")), ..Default::default() })],
+            day(40),
+        )
+        .await
+        .unwrap();
+    let old_response = store
+        .insert_responses(
+            acme.id,
+            vec![
+                write(new_response(&s, Some(&old), 2, Some("Cobro doble"), 10), None, false),
+                write(new_response(&s, None, 9, None, 10), None, false),
+                write(new_response(&s, Some(&answered), 3, Some("Lento"), 40 * 24 * 60), None, false),
+            ],
+            None,
+        )
+        .await
+        .unwrap()[0]
+        .0;
+    let (case_response, case_id) = detractor(&store, acme.id, &s, &with_case, 10).await;
+    for (customer, occurred) in [(&old, at(10)), (&told, day(40))] {
+        let item = NewFeedback {
+            text: "Llamó enfadado".into(),
+            source: FeedbackSource::Call,
+            customer_id: Some(customer.id),
+            captured_by_email: None,
+            touchpoint: None,
+            occurred_at: occurred,
+        };
+        store.insert_feedback(acme.id, item, None).await.unwrap();
+    }
+    for (i, when) in [at(0), at(10), day(40)].into_iter().enumerate() {
+        let entry = NewAuditEntry {
+            at: when,
+            actor: "ana@acme.com".into(),
+            action: format!("test.{i}"),
+            target: None,
+            detail: json!({}),
+            ip: None,
+        };
+        store.append_audit(acme.id, entry.clone()).await.unwrap();
+        if i == 0 {
+            store.append_audit(other.id, entry).await.unwrap();
+        }
+    }
+
+    // Inactive since the cut-off: R-OLD only (R-RESP answered, R-FB was heard, R-UPD was updated
+    // at day 40, R-CASE has an open case).
+    assert_eq!(store.inactive_customers(acme.id, cutoff, None, 100).await.unwrap(), vec![old.id]);
+    // Once its case is closed (day 5, before the cut-off) R-CASE is inactive too.
+    let mut case = store.case(acme.id, case_id).await.unwrap().unwrap();
+    let read_at = case.updated_at;
+    case.apply(
+        CaseUpdate {
+            status: Some(CaseStatus::Closed),
+            resolution: Some("Reembolso".into()),
+            note: Some("Llamé al cliente".into()),
+            ..Default::default()
+        },
+        "ana@acme.com",
+        day(5),
+    )
+    .unwrap();
+    store.save_case(acme.id, &case, read_at).await.unwrap();
+    assert_eq!(store.inactive_customers(acme.id, cutoff, None, 100).await.unwrap(), vec![old.id, with_case.id]);
+    assert_eq!(store.inactive_customers(acme.id, cutoff, Some(old.id), 100).await.unwrap(), vec![with_case.id]);
+    assert_eq!(store.inactive_customers(acme.id, cutoff, None, 1).await.unwrap(), vec![old.id], "paged");
+    assert!(store.inactive_customers(other.id, cutoff, None, 100).await.unwrap().is_empty());
+
+    // Free text before the cut-off: R-OLD's and R-CASE's responses (R-RESP's is recent, the
+    // anonymous promoter wrote nothing).
+    let texts = store.responses_with_text_before(acme.id, cutoff, None, 100).await.unwrap();
+    assert_eq!(texts.iter().map(|r| r.id).collect::<Vec<_>>(), vec![old_response, case_response]);
+    let after_first = store.responses_with_text_before(acme.id, cutoff, Some(old_response), 100).await.unwrap();
+    assert_eq!(after_first.len(), 1);
+
+    // Dry runs count and change nothing: feedback 1 (R-OLD's), audit 2 (minutes 0 and 10),
+    // closed case notes 1 (R-CASE's case, closed at day 5).
+    for _ in 0..2 {
+        assert_eq!(store.retention_sweep(acme.id, FeedbackText, cutoff, now, true).await.unwrap(), 1);
+        assert_eq!(store.retention_sweep(acme.id, AuditLog, cutoff, now, true).await.unwrap(), 2);
+        assert_eq!(store.retention_sweep(acme.id, ClosedCaseNotes, cutoff, now, true).await.unwrap(), 1);
+    }
+    // Applied: the same counts, then nothing left to do.
+    assert_eq!(store.retention_sweep(acme.id, FeedbackText, cutoff, now, false).await.unwrap(), 1);
+    assert_eq!(store.retention_sweep(acme.id, AuditLog, cutoff, now, false).await.unwrap(), 2);
+    assert_eq!(store.retention_sweep(acme.id, ClosedCaseNotes, cutoff, now, false).await.unwrap(), 1);
+    for sweep in [FeedbackText, AuditLog, ClosedCaseNotes] {
+        assert_eq!(store.retention_sweep(acme.id, sweep, cutoff, now, false).await.unwrap(), 0, "{sweep:?} again");
+    }
+    let feedback = store.feedback_of_customer(acme.id, old.id, 10).await.unwrap();
+    assert_eq!(feedback[0].text.as_str(), escucha_store::REDACTED_TEXT);
+    assert_eq!(store.feedback_of_customer(acme.id, told.id, 10).await.unwrap()[0].text.as_str(), "Llamó enfadado");
+    let audit = store.list_audit(acme.id, AuditFilter { limit: 10, ..Default::default() }).await.unwrap();
+    assert_eq!(audit.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["test.2"]);
+    assert_eq!(store.list_audit(other.id, AuditFilter { limit: 10, ..Default::default() }).await.unwrap().len(), 1);
+    let case = store.case(acme.id, case_id).await.unwrap().unwrap();
+    assert!(case.notes.is_empty());
+    assert_eq!((case.updated_at, case.resolution.as_deref()), (now, Some("Reembolso")), "outcome kept, stamped");
+
+    // Redacting free text keeps the scores.
+    let redacted: Vec<_> = texts.iter().map(|r| (r.id, s.definition.without_free_text(&r.answers))).collect();
+    assert_eq!(store.redact_responses(acme.id, redacted.clone()).await.unwrap(), 2);
+    assert_eq!(store.redact_responses(acme.id, redacted).await.unwrap(), 0, "already redacted");
+    assert!(store.responses_with_text_before(acme.id, cutoff, None, 100).await.unwrap().is_empty());
+    let r = store.response(acme.id, old_response).await.unwrap().unwrap();
+    assert_eq!((r.verbatim.as_deref(), r.answers.contains_key("why"), r.scores.nps), (None, false, Some(2)));
+
+    // Erasing the inactive customers keeps their scores in the analytics feed.
+    for c in [old.id, with_case.id] {
+        store.erase_customer(acme.id, c, Vec::new(), now).await.unwrap();
+    }
+    assert!(store.inactive_customers(acme.id, cutoff, None, 100).await.unwrap().is_empty(), "erased ones are done");
+    let feed = store.index_feed(0, 100).await.unwrap();
+    let mut nps: Vec<u8> = feed.iter().filter(|row| row.org_id == acme.id).filter_map(|row| row.scores.nps).collect();
+    nps.sort_unstable();
+    assert_eq!(nps, vec![2, 2, 3, 9], "every score still counts");
 }
 
 // ---------------------------------------------------------------------------------------------

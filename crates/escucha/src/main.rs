@@ -78,6 +78,11 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Retention rules per data kind.
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -86,6 +91,22 @@ enum KeysCommand {
     /// under it. With a key file the file is updated; with ESCUCHA_SECRET_KEY the new value is
     /// printed on stdout to put in every process's environment. Restart every process after.
     Rotate {
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum RetentionCommand {
+    /// Apply the organisation's retention rules now (as the server does daily) and print the
+    /// count per rule; with --dry-run only count.
+    Run {
+        /// Organisation slug.
+        #[arg(long)]
+        org: String,
+        /// Count what would go, change nothing.
+        #[arg(long)]
+        dry_run: bool,
         #[command(flatten)]
         storage: StorageArgs,
     },
@@ -306,6 +327,29 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                     bail!("{} row problem(s) in {}; nothing was imported", errors.len(), file.display());
                 }
                 Err(e) => return Err(e.into()),
+            }
+        }
+        Command::Retention { command: RetentionCommand::Run { org, dry_run, storage } } => {
+            let store = open_store(&storage).await?;
+            let org_id = org_id(store.as_ref(), &org).await?;
+            let report =
+                escucha_server::service::retention::run(store.as_ref(), org_id, chrono::Utc::now(), dry_run, "cli")
+                    .await?;
+            if report.rules.is_empty() {
+                eprintln!("organisation '{org}' has no retention rules; nothing to do");
+            }
+            for rule in &report.rules {
+                let counts: Vec<String> = rule.counts.iter().map(|(what, n)| format!("{what}={n}")).collect();
+                println!(
+                    "{}\t{} months\tbefore {}\t{}",
+                    rule.kind,
+                    rule.months,
+                    rule.cutoff.format("%Y-%m-%d"),
+                    counts.join(" ")
+                );
+            }
+            if dry_run {
+                eprintln!("dry run: nothing was changed");
             }
         }
         Command::Migrate { storage } => {

@@ -278,3 +278,69 @@ fn text_analyze_reads_json_lines_and_reports_bad_ones() {
     assert_eq!(lines[2]["language"], "en");
     assert_eq!(lines[2]["sentiment"]["label"], "positive");
 }
+
+#[tokio::test]
+async fn retention_run_prints_counts_per_rule_and_a_dry_run_changes_nothing() {
+    use escucha_core::governance::RetentionRulesInput;
+    let dir = tempfile::tempdir().unwrap();
+    let out = escucha(&["org", "create", "--slug", "acme", "--name", "Acme"], dir.path());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let no_rules = escucha(&["retention", "run", "--org", "acme"], dir.path());
+    assert!(no_rules.status.success());
+    assert!(String::from_utf8_lossy(&no_rules.stderr).contains("no retention rules"));
+
+    // Rules and two audit entries older than 12 months, written through the library.
+    let env = std::collections::HashMap::new();
+    let config = escucha_server::Config::load(dir.path(), &env, escucha_server::Overrides::default()).unwrap();
+    let store = escucha_server::open_store(&config).await.unwrap();
+    let org = store.org_by_slug("acme").await.unwrap().unwrap().id;
+    let rules: RetentionRulesInput = serde_json::from_value(
+        json!({"rules": [{"kind": "audit_log", "months": 12}, {"kind": "free_text", "months": 24}]}),
+    )
+    .unwrap();
+    store.set_retention_rules(org, &rules.parse().unwrap(), chrono::Utc::now()).await.unwrap();
+    let old = chrono::Utc::now() - chrono::Duration::days(400);
+    for at in [old, old, chrono::Utc::now()] {
+        let entry = escucha_store::NewAuditEntry {
+            at,
+            actor: "x".into(),
+            action: "test.entry".into(),
+            target: None,
+            detail: json!({}),
+            ip: None,
+        };
+        store.append_audit(org, entry).await.unwrap();
+    }
+
+    let run = |args: &[&str]| {
+        let out = escucha(args, dir.path());
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let lines: Vec<Vec<String>> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| l.split('\t').map(str::to_string).collect())
+            .collect();
+        (lines, String::from_utf8_lossy(&out.stderr).to_string())
+    };
+    let (dry, err) = run(&["retention", "run", "--org", "acme", "--dry-run"]);
+    assert!(err.contains("dry run"), "{err}");
+    let summary = |lines: &[Vec<String>]| -> Vec<(String, String, String)> {
+        lines.iter().map(|l| (l[0].clone(), l[1].clone(), l[3].clone())).collect()
+    };
+    let expected = vec![
+        ("free_text".to_string(), "24 months".to_string(), "feedback=0 responses=0".to_string()),
+        ("audit_log".to_string(), "12 months".to_string(), "audit_entries=2".to_string()),
+    ];
+    assert_eq!(summary(&dry), expected);
+    assert!(dry[1][2].starts_with("before "), "{dry:?}");
+    let (applied, _) = run(&["retention", "run", "--org", "acme"]);
+    assert_eq!(summary(&applied), expected, "the dry run changed nothing");
+    let (again, _) = run(&["retention", "run", "--org", "acme"]);
+    assert_eq!(again[1][3], "audit_entries=0");
+    let log = store.list_audit(org, escucha_store::AuditFilter { limit: 50, ..Default::default() }).await.unwrap();
+    let actions: Vec<(&str, &str)> = log.iter().map(|e| (e.action.as_str(), e.actor.as_str())).collect();
+    assert_eq!(actions, [("retention.applied", "cli"), ("retention.applied", "cli"), ("test.entry", "x")]);
+
+    let out = escucha(&["retention", "run", "--org", "nope"], dir.path());
+    assert!(!out.status.success() && out.stdout.is_empty());
+}

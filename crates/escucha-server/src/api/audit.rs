@@ -1,4 +1,5 @@
-//! `GET /api/v1/audit`: the audit log for admins, newest first, filtered and paged.
+//! `GET /api/v1/audit`: the audit log for admins, newest first, filtered and paged;
+//! `GET /api/v1/audit/export`: the same entries as CSV (itself audited).
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
@@ -33,16 +34,7 @@ pub async fn list(
     let params = query_pairs(raw)?;
     super::only_params(&params, &["action", "actor", "from", "to", "limit", "cursor"])?;
     let (limit, cursor) = super::paging(&params)?;
-    let mut filter = AuditFilter { limit: limit + 1, before_id: cursor, ..Default::default() };
-    for (k, v) in &params {
-        match k.as_str() {
-            "action" => filter.action = Some(v.clone()),
-            "actor" => filter.actor = Some(v.clone()),
-            "from" => filter.from = Some(parse_time("from", v)?),
-            "to" => filter.to = Some(parse_time("to", v)?),
-            _ => {}
-        }
-    }
+    let filter = AuditFilter { limit: limit + 1, before_id: cursor, ..filter_from(&params)? };
     let mut items = state.store.list_audit(caller.org_id, filter).await?;
     let next_cursor = if items.len() as i64 > limit {
         items.truncate(limit as usize);
@@ -55,4 +47,88 @@ pub async fn list(
         .map(|e| json!({"id": e.id, "at": e.at, "actor": e.actor, "action": e.action, "target": e.target, "detail": e.detail, "ip": e.ip}))
         .collect();
     Ok(Json(json!({"items": items, "next_cursor": next_cursor})))
+}
+
+/// The `action`, `actor`, `from` and `to` filters of a query.
+fn filter_from(params: &[(String, String)]) -> Result<AuditFilter, ApiError> {
+    let mut filter = AuditFilter::default();
+    for (k, v) in params {
+        match k.as_str() {
+            "action" => filter.action = Some(v.clone()),
+            "actor" => filter.actor = Some(v.clone()),
+            "from" => filter.from = Some(parse_time("from", v)?),
+            "to" => filter.to = Some(parse_time("to", v)?),
+            _ => {}
+        }
+    }
+    Ok(filter)
+}
+
+/// The most entries one export holds; a larger log is exported in date ranges.
+pub const MAX_EXPORT_ROWS: usize = 200_000;
+
+/// A CSV cell that a spreadsheet will not run as a formula: text starting with `=`, `+`, `-`,
+/// `@`, tab or carriage return gets a leading apostrophe.
+fn csv_cell(raw: &str) -> std::borrow::Cow<'_, str> {
+    if raw.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{raw}").into() } else { raw.into() }
+}
+
+/// The audit log as CSV (`id, at, actor, action, target, detail, ip`), newest first, with the
+/// filters of the list (`action`, `actor`, `from`, `to`); the export is recorded as
+/// `audit.export` with its row count and filters.
+pub async fn export(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(raw): RawQuery,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let params = query_pairs(raw)?;
+    super::only_params(&params, &["action", "actor", "from", "to"])?;
+    let filter = filter_from(&params)?;
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let csv_error = |e: csv::Error| ApiError::internal(&e);
+    out.write_record(["id", "at", "actor", "action", "target", "detail", "ip"]).map_err(csv_error)?;
+    let mut rows = 0usize;
+    let mut before_id = None;
+    loop {
+        let page = AuditFilter { limit: 500, before_id, ..filter.clone() };
+        let entries = state.store.list_audit(caller.org_id, page).await?;
+        let Some(last) = entries.last() else { break };
+        before_id = Some(last.id);
+        for e in &entries {
+            let at = e.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+            let detail = e.detail.to_string();
+            out.write_record([
+                e.id.to_string().as_str(),
+                &at,
+                &csv_cell(&e.actor),
+                &csv_cell(&e.action),
+                &csv_cell(e.target.as_deref().unwrap_or("")),
+                &csv_cell(&detail),
+                &csv_cell(e.ip.as_deref().unwrap_or("")),
+            ])
+            .map_err(csv_error)?;
+            rows += 1;
+        }
+        if rows >= MAX_EXPORT_ROWS {
+            return Err(ApiError::new(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "export_too_large",
+                format!("more than {MAX_EXPORT_ROWS} entries match; narrow the export with from and to"),
+            ));
+        }
+    }
+    let body = out.into_inner().map_err(|e| ApiError::internal(e.error()))?;
+    let filters: serde_json::Map<String, Value> = params.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+    caller.audit(&state, "audit.export", None, json!({"rows": rows, "filters": filters})).await?;
+    let filename = format!("audit-{}.csv", chrono::Utc::now().format("%Y%m%d-%H%M%S"));
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
+            (axum::http::header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        body,
+    )
+        .into_response())
 }

@@ -8,7 +8,6 @@ use serde_json::{Value, json};
 
 use escucha_core::customer::{Customer, CustomerPatch};
 use escucha_core::response::LatestScores;
-use escucha_core::survey::AnswerValue;
 use escucha_core::values::ExternalId;
 
 use crate::auth::Caller;
@@ -176,30 +175,18 @@ pub async fn erase(
     Path(external_id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let c = scoped_customer(&state, &caller, &external_id).await?;
-    let store = state.store.as_ref();
-    let responses = store.responses_of_customer(caller.org_id, c.id, EXPORT_LIMIT).await?;
     let mut surveys = std::collections::HashMap::new();
-    let mut redacted = Vec::with_capacity(responses.len());
-    for r in &responses {
-        if !surveys.contains_key(&r.survey_id) {
-            surveys.insert(r.survey_id, store.survey(caller.org_id, r.survey_id).await?);
-        }
-        let answers = match surveys.get(&r.survey_id).and_then(Option::as_ref) {
-            Some(s) => s.definition.without_free_text(&r.answers),
-            // No definition to tell options from free text: keep only scores and lists.
-            None => r
-                .answers
-                .iter()
-                .filter(|(_, v)| !matches!(v, AnswerValue::Text(_)))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        };
-        redacted.push((r.id, answers));
-    }
-    store.erase_customer(caller.org_id, c.id, redacted, chrono::Utc::now()).await?;
+    let responses = crate::service::erasure::erase_customer(
+        state.store.as_ref(),
+        caller.org_id,
+        c.id,
+        &mut surveys,
+        chrono::Utc::now(),
+    )
+    .await?;
     // The audit names the store id, not the external id that was just erased.
     caller
-        .audit(&state, "customer.erase", Some(format!("customer_id:{}", c.id)), json!({"responses": responses.len()}))
+        .audit(&state, "customer.erase", Some(format!("customer_id:{}", c.id)), json!({"responses": responses}))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -5,6 +5,7 @@ mod audit;
 mod cases;
 mod customers;
 mod feedback;
+mod governance;
 mod idempotency;
 mod metrics;
 mod responses;
@@ -208,6 +209,58 @@ pub fn routes() -> Vec<Route> {
             authenticated: true,
             permissions: &[(GET, &[ReadCases]), (PATCH, &[ManageCases])],
             handler: get(cases::get_one).patch(cases::update),
+        },
+        // Governance: security policy, incidents, retention, audit export.
+        Route {
+            path: "/api/v1/security/policy",
+            methods: &[POST, GET],
+            authenticated: true,
+            permissions: &[(POST, &[ManageSecurity]), (GET, &[ManageSecurity])],
+            handler: post(governance::create_policy_item).get(governance::list_policy_items),
+        },
+        Route {
+            path: "/api/v1/security/policy/{id}",
+            methods: &[GET, PATCH, DELETE],
+            authenticated: true,
+            permissions: &[(GET, &[ManageSecurity]), (PATCH, &[ManageSecurity]), (DELETE, &[ManageSecurity])],
+            handler: get(governance::get_policy_item)
+                .patch(governance::update_policy_item)
+                .delete(governance::delete_policy_item),
+        },
+        Route {
+            path: "/api/v1/security/incidents",
+            methods: &[POST, GET],
+            authenticated: true,
+            permissions: &[(POST, &[ManageSecurity]), (GET, &[ManageSecurity])],
+            handler: post(governance::create_incident).get(governance::list_incidents),
+        },
+        Route {
+            path: "/api/v1/security/incidents/{id}",
+            methods: &[GET, PATCH],
+            authenticated: true,
+            permissions: &[(GET, &[ManageSecurity]), (PATCH, &[ManageSecurity])],
+            handler: get(governance::get_incident).patch(governance::update_incident),
+        },
+        Route {
+            path: "/api/v1/retention",
+            methods: &[GET, PUT],
+            authenticated: true,
+            permissions: &[(GET, &[ManageRetention]), (PUT, &[ManageRetention])],
+            handler: get(governance::get_retention).put(governance::put_retention),
+        },
+        Route {
+            path: "/api/v1/retention/run",
+            methods: &[POST],
+            authenticated: true,
+            permissions: &[(POST, &[ManageRetention])],
+            handler: post(governance::run_retention),
+        },
+        Route {
+            path: "/api/v1/audit/export",
+            methods: &[GET],
+            authenticated: true,
+            permissions: &[(GET, &[ReadAudit])],
+            handler: get(audit::export),
         },
     ]
 }

@@ -3,6 +3,7 @@
 //! styles, ready for a strict Content-Security-Policy).
 
 pub mod chart;
+mod governance;
 pub mod i18n;
 mod pages;
 
@@ -38,6 +39,13 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", axum::routing::post(logout))
         .route("/dashboard", get(pages::dashboard))
         .route("/static/app.css", get(stylesheet))
+        // Governance: security policy and incident register.
+        .route("/admin/security", get(governance::page))
+        .route("/admin/security/policy", axum::routing::post(governance::save_policy_item))
+        .route("/admin/security/policy/{id}", axum::routing::post(governance::save_policy_item))
+        .route("/admin/security/policy/{id}/delete", axum::routing::post(governance::delete_policy_item))
+        .route("/admin/security/incidents", axum::routing::post(governance::save_incident))
+        .route("/admin/security/incidents/{id}", axum::routing::post(governance::save_incident))
         .with_state(state)
 }
 

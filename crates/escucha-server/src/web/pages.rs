@@ -51,9 +51,17 @@ header.top button { background:transparent; color:var(--accent); padding:.3rem .
 form.login button { margin-top:1.2rem; width:100%; }
 .error { color:var(--bad); margin:.8rem 0 0; }
 a { color:var(--accent); }
+form.admin { display:grid; grid-template-columns:1fr; gap:.3rem; max-width:640px; }
+form.admin label { font-size:.9rem; margin-top:.5rem; }
+form.admin input, form.admin select, form.admin textarea { padding:.45rem; border:1px solid var(--line); border-radius:6px; font-size:.95rem; font-family:inherit; }
+form.admin button { margin-top:1rem; justify-self:start; }
+form.inline { display:inline; margin-left:.6rem; }
+button.link { background:transparent; color:var(--bad); padding:0; font-size:.9rem; }
+td.actions { white-space:nowrap; }
 "#;
 
-fn layout(lang: Lang, title: &str, signed_in: Option<(&str, &str)>, body: Markup) -> Markup {
+/// The page frame: head, top bar (user, language switch, sign-out form) and `body`.
+pub(crate) fn layout(lang: Lang, title: &str, signed_in: Option<(&str, &str)>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang=(lang.tag()) {
