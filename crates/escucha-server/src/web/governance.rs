@@ -14,7 +14,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use escucha_core::access::{Permission, role_permissions};
+use escucha_core::access::Permission;
 use escucha_core::governance::{
     Incident, IncidentId, IncidentInput, IncidentStats, PolicyItem, PolicyItemId, PolicyItemInput, PolicyKind,
     PolicyStats, PolicyStatus, Severity,
@@ -75,8 +75,9 @@ fn forbidden(lang: Lang) -> Response {
         .into_response()
 }
 
-fn may_manage(web: &WebUser) -> bool {
-    role_permissions(web.user.role).contains(Permission::ManageSecurity)
+/// True when the signed-in user holds `manage_security` (through their built-in or custom role).
+async fn may_manage(state: &AppState, web: &WebUser) -> Result<bool, ApiError> {
+    Ok(crate::auth::user_access(state, &web.user).await?.0.contains(Permission::ManageSecurity))
 }
 
 /// A stored time as a `datetime-local` value (UTC, minutes).
@@ -389,7 +390,7 @@ pub async fn page(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let lang = Lang::negotiate(q.lang.as_deref(), &headers);
-    if !may_manage(&web) {
+    if !may_manage(&state, &web).await? {
         return Ok(forbidden(lang));
     }
     let mut form = FormState::default();
@@ -417,14 +418,20 @@ fn see_page(anchor: &str) -> Response {
 }
 
 /// What a form post needs before it changes anything: a matching CSRF token and the permission.
-fn guard(web: &WebUser, headers: &HeaderMap, fields: &Fields, lang: Lang) -> Option<Response> {
+async fn guard(
+    state: &AppState,
+    web: &WebUser,
+    headers: &HeaderMap,
+    fields: &Fields,
+    lang: Lang,
+) -> Result<Option<Response>, ApiError> {
     if !crate::security::csrf_ok(headers, fields.get("csrf").map(String::as_str).unwrap_or("")) {
-        return Some((StatusCode::FORBIDDEN, lang.t("form_expired")).into_response());
+        return Ok(Some((StatusCode::FORBIDDEN, lang.t("form_expired")).into_response()));
     }
-    if !may_manage(web) {
-        return Some(forbidden(lang));
+    if !may_manage(state, web).await? {
+        return Ok(Some(forbidden(lang)));
     }
-    None
+    Ok(None)
 }
 
 /// Splits a use-case failure into field problems (shown in the form, 422) and real errors.
@@ -445,7 +452,7 @@ pub async fn save_policy_item(
     Form(fields): Form<Fields>,
 ) -> Result<Response, ApiError> {
     let lang = Lang::negotiate(None, &headers);
-    if let Some(r) = guard(&web, &headers, &fields, lang) {
+    if let Some(r) = guard(&state, &web, &headers, &fields, lang).await? {
         return Ok(r);
     }
     let ip = peer.ip().to_string();
@@ -483,7 +490,7 @@ pub async fn delete_policy_item(
     Form(fields): Form<Fields>,
 ) -> Result<Response, ApiError> {
     let lang = Lang::negotiate(None, &headers);
-    if let Some(r) = guard(&web, &headers, &fields, lang) {
+    if let Some(r) = guard(&state, &web, &headers, &fields, lang).await? {
         return Ok(r);
     }
     let ip = peer.ip().to_string();
@@ -502,7 +509,7 @@ pub async fn save_incident(
     Form(fields): Form<Fields>,
 ) -> Result<Response, ApiError> {
     let lang = Lang::negotiate(None, &headers);
-    if let Some(r) = guard(&web, &headers, &fields, lang) {
+    if let Some(r) = guard(&state, &web, &headers, &fields, lang).await? {
         return Ok(r);
     }
     let ip = peer.ip().to_string();
