@@ -19,6 +19,7 @@ pub mod feedback;
 pub mod ids;
 pub mod job;
 pub mod journey;
+pub mod lockout;
 pub mod metrics;
 pub mod org;
 pub mod response;
