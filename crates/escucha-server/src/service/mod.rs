@@ -4,3 +4,4 @@
 pub mod import;
 pub mod responses;
 pub mod scope;
+pub mod sign_in;

@@ -51,9 +51,18 @@ header.top button { background:transparent; color:var(--accent); padding:.3rem .
 form.login button { margin-top:1.2rem; width:100%; }
 .error { color:var(--bad); margin:.8rem 0 0; }
 a { color:var(--accent); }
+div.login { max-width:420px; margin:4rem auto; background:#fff; border:1px solid var(--line); border-radius:8px; padding:1.5rem; }
+.notice { color:var(--good); }
+form.stack { max-width:360px; }
+form.stack label { display:block; margin:.8rem 0 .3rem; font-size:.9rem; }
+form.stack input { width:100%; padding:.55rem; border:1px solid var(--line); border-radius:6px; font-size:1rem; }
+form.stack button { margin-top:1rem; }
+.qr svg { width:200px; height:200px; }
+code.secret { font-size:1.05rem; letter-spacing:.08em; word-break:break-all; }
 "#;
 
-fn layout(lang: Lang, title: &str, signed_in: Option<(&str, &str)>, body: Markup) -> Markup {
+/// The frame of every staff page: header (sign-out and the account security link when signed in), language switch.
+pub(crate) fn layout(lang: Lang, title: &str, signed_in: Option<(&str, &str)>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang=(lang.tag()) {
@@ -68,6 +77,7 @@ fn layout(lang: Lang, title: &str, signed_in: Option<(&str, &str)>, body: Markup
                     span.brand { "Escucha" }
                     @if let Some((who, _)) = signed_in {
                         span.note { (lang.t("signed_in_as")) " " (who) }
+                        a href="/account/security" id="account-security" { (lang.t("security")) }
                     }
                     a href={ "?lang=" (lang.other().tag()) } hreflang=(lang.other().tag()) { (lang.t("switch_language")) }
                     @if let Some((_, csrf)) = signed_in {
@@ -101,6 +111,7 @@ pub fn login(lang: Lang, error: Option<&str>, org: &str, email: &str, csrf: &str
                 input #password name="password" type="password" required autocomplete="current-password";
                 @if let Some(e) = error { p.error role="alert" { (e) } }
                 button type="submit" id="sign-in" { (lang.t("sign_in")) }
+                p.note { a href="/forgot" id="forgot-password" { (lang.t("forgot_password")) } }
             }
         },
     )

@@ -8,4 +8,5 @@ mod errors;
 mod helpers;
 mod metrics;
 mod scope;
+mod sign_in;
 mod web;
