@@ -117,8 +117,16 @@ pub async fn check_password(
         (Some(org), Ok(parsed)) => state.store.password_hash(org.id, &parsed).await?,
         _ => None,
     };
+    // Unknown accounts cost a password check too, so timing does not tell them apart.
+    let right = match &found {
+        Some((_, hash)) => verify_password(password, hash),
+        None => {
+            let _ = verify_password(password, dummy_hash());
+            false
+        }
+    };
     match found {
-        Some((user, hash)) if verify_password(password, &hash) => Ok(Some((user.org_id, user))),
+        Some((user, _)) if right => Ok(Some((user.org_id, user))),
         _ => {
             if let Some(org) = org {
                 let actor = email.trim();
@@ -131,6 +139,13 @@ pub async fn check_password(
             Ok(None)
         }
     }
+}
+
+/// A password hash of nothing anyone knows, computed once, to verify against for unknown
+/// accounts.
+fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| hash_password(&new_secret("dummy_")).unwrap_or_default())
 }
 
 /// Whether the user must give a TOTP code to sign in.

@@ -151,21 +151,26 @@ async fn forgot_submit(
         }
         Err(e) => return e.into_response(),
     }
-    match sign_in::create_reset(&state, &form.org, &form.email, &ip).await {
-        Ok(Some(link)) => send_in_background(&state, reset_mail(lang, &state, &link)),
-        Ok(None) => {}
-        Err(e) => return e.into_response(),
-    }
-    // The same answer whether or not the account exists.
+    reset_in_background(&state, lang, form.org.clone(), form.email.clone(), ip);
+    // The same answer, as fast, whether or not the account exists.
     let title = lang.t("reset_title");
     message_page(lang, title, lang.t("reset_sent"), false, ("/login", lang.t("back_to_sign_in"))).into_response()
 }
 
-/// Sends without making the request wait (its timing must not tell whether an account exists).
-fn send_in_background(state: &AppState, mail: OutgoingMail) {
-    let mailer = state.mailer.clone();
+/// Looks the account up, makes the token and sends the mail after the answer has gone: neither
+/// its content nor its timing tells whether the account exists. Failures are logged.
+fn reset_in_background(state: &AppState, lang: Lang, org: String, email: String, ip: String) {
+    let state = state.clone();
     tokio::spawn(async move {
-        if let Err(e) = mailer.send(&mail).await {
+        let link = match sign_in::create_reset(&state, &org, &email, &ip).await {
+            Ok(Some(link)) => link,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(error = ?e, "password-reset token not created");
+                return;
+            }
+        };
+        if let Err(e) = state.mailer.send(&reset_mail(lang, &state, &link)).await {
             tracing::warn!(error = %e, "password-reset mail not sent");
         }
     });
