@@ -76,8 +76,18 @@ pub async fn record_failure(state: &AppState, org: &str, email: &str, ip: &str) 
     let now = Utc::now();
     state.store.record_failed_attempt(&account_key(org, email), &policy.account_lockout(), now).await?;
     state.store.record_failed_attempt(&ip_key(ip), &policy.ip_lockout(), now).await?;
+    // A spray of made-up accounts adds a row per account: now and then, drop the quiet ones.
+    static FAILURES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    if FAILURES.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % PURGE_EVERY == PURGE_EVERY - 1 {
+        let quiet_since = now - policy.account_lockout().forget_after;
+        let purged = state.store.purge_failed_attempts(now, quiet_since).await?;
+        tracing::debug!(purged, "quiet sign-in throttle keys dropped");
+    }
     Ok(())
 }
+
+/// Failed sign-ins (in one process) between two purges of quiet throttle keys.
+const PURGE_EVERY: u64 = 256;
 
 /// Clears the account's failures after a complete sign-in (the IP's stay: one good account must
 /// not launder an IP's guessing).
