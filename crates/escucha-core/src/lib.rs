@@ -20,6 +20,7 @@ pub mod governance;
 pub mod ids;
 pub mod job;
 pub mod journey;
+pub mod lockout;
 pub mod metrics;
 pub mod org;
 pub mod response;

@@ -201,6 +201,35 @@ mod tests {
     }
 
     #[test]
+    fn mail_settings_come_from_the_file_or_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Config::load(dir.path(), &HashMap::new(), Overrides::default()).unwrap();
+        assert_eq!(
+            (c.smtp_url.as_deref(), c.mail_from.as_str()),
+            (None, "escucha@localhost"),
+            "no transport by default"
+        );
+        std::fs::write(
+            dir.path().join("escucha.toml"),
+            "smtp_url = \"smtp://127.0.0.1:2525\"\nmail_from = \"Escucha <no-reply@file.example>\"\n",
+        )
+        .unwrap();
+        let c = Config::load(dir.path(), &HashMap::new(), Overrides::default()).unwrap();
+        assert_eq!(c.smtp_url.as_deref(), Some("smtp://127.0.0.1:2525"));
+        assert_eq!(c.mail_from, "Escucha <no-reply@file.example>");
+        let env: HashMap<String, String> =
+            [("ESCUCHA_SMTP_URL".to_string(), "smtps://u:secret@mail.example:465".to_string())].into();
+        let c = Config::load(dir.path(), &env, Overrides::default()).unwrap();
+        assert_eq!(c.smtp_url.as_deref(), Some("smtps://u:secret@mail.example:465"), "environment wins");
+        assert!(!format!("{c:?}").contains("u:secret@"), "the SMTP password is not printed");
+        let env: HashMap<String, String> = [("ESCUCHA_SMTP_URL".to_string(), "mail.example:25".to_string())].into();
+        assert!(matches!(
+            Config::load(dir.path(), &env, Overrides::default()),
+            Err(ConfigError::Invalid { key: "smtp_url", .. })
+        ));
+    }
+
+    #[test]
     fn debug_output_hides_passwords() {
         let dir = tempfile::tempdir().unwrap();
         let c = Config::for_tests(dir.path(), "postgres://u:hunter2@h/db".into());

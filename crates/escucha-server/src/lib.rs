@@ -19,6 +19,7 @@ pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod mail;
 pub mod openapi;
 pub mod ratelimit;
 pub mod security;
@@ -66,6 +67,9 @@ pub enum StartError {
     /// The demo could not be loaded.
     #[error("demo: {0}")]
     Demo(String),
+    /// The mail settings cannot be used.
+    #[error("mail: {0}")]
+    Mail(#[from] mail::MailError),
 }
 
 /// A bound, loaded server, ready to run.
@@ -78,7 +82,8 @@ pub struct Application {
 impl Application {
     /// Opens the store (applying migrations), loads the demo when asked and the database is
     /// empty, fills the analytics index and binds the address.
-    pub async fn build(config: Config) -> Result<Application, StartError> {
+    pub async fn build(mut config: Config) -> Result<Application, StartError> {
+        let mailer = Arc::new(mail::Mailer::from_config(&config)?);
         let store = open_store(&config).await?;
         if config.demo {
             demo_if_empty(store.as_ref()).await?;
@@ -88,8 +93,13 @@ impl Application {
         state::catch_up_index(store.as_ref(), &index, &mut feed).await?;
         let listener =
             TcpListener::bind(config.addr).await.map_err(|source| StartError::Bind { addr: config.addr, source })?;
+        if config.public_url.is_none() {
+            // Links in mail need an absolute base: the documented default is the bound address.
+            let bound = listener.local_addr().map_err(|source| StartError::Bind { addr: config.addr, source })?;
+            config.public_url = Some(format!("http://{bound}"));
+        }
         let limits = Arc::new(state::Limits::from_config(&config));
-        let state = AppState { store, index, config: Arc::new(config), limits };
+        let state = AppState { store, index, config: Arc::new(config), limits, mailer };
         Ok(Application { listener, state, feed })
     }
 

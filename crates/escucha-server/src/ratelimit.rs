@@ -17,10 +17,11 @@
 //! Both read time from a [`Clock`], so tests drive them with a [`ManualClock`].
 //!
 //! **These limits are per process: a first line only.** With several `escucha serve`
-//! processes behind a load balancer each counts on its own, so an attacker gets N times the
-//! budget. Lockout state (failures and locked-until per account) must also be kept in the store
-//! for multi-process deployments; this module's decisions are then a cheap pre-check in front
-//! of it.
+//! processes behind a load balancer each counts on its own. The authoritative sign-in lockouts
+//! are therefore kept in the store ([`crate::service::sign_in`], same [`ThrottlePolicy`] through
+//! [`ThrottlePolicy::account_lockout`] and [`ThrottlePolicy::ip_lockout`]), shared by every
+//! process; [`SignInThrottle`] stays in front of it as a cheap pre-check that answers a locked
+//! flood without a database round trip.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
@@ -308,6 +309,27 @@ impl ThrottlePolicy {
     pub fn lockout_for(&self, previous: u32) -> Duration {
         let factor = 1u32.checked_shl(previous.min(31)).unwrap_or(u32::MAX);
         self.base_lockout.checked_mul(factor).unwrap_or(self.max_lockout).min(self.max_lockout)
+    }
+
+    /// The per-account rules as the store applies them.
+    pub fn account_lockout(&self) -> escucha_core::lockout::LockoutPolicy {
+        self.lockout_policy(self.max_account_failures)
+    }
+
+    /// The per-IP rules as the store applies them.
+    pub fn ip_lockout(&self) -> escucha_core::lockout::LockoutPolicy {
+        self.lockout_policy(self.max_ip_failures)
+    }
+
+    fn lockout_policy(&self, max_failures: u32) -> escucha_core::lockout::LockoutPolicy {
+        let chrono = |d: Duration| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
+        escucha_core::lockout::LockoutPolicy {
+            max_failures,
+            window: chrono(self.window),
+            base_lockout: chrono(self.base_lockout),
+            max_lockout: chrono(self.max_lockout),
+            forget_after: chrono(self.forget_after),
+        }
     }
 }
 

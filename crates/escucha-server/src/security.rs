@@ -24,8 +24,25 @@ pub async fn headers(State(state): State<AppState>, request: Request, next: Next
     h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
     if state.config.public_url.as_deref().is_some_and(|u| u.starts_with("https://")) {
         h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+        secure_cookies(h);
     }
     response
+}
+
+/// Marks every cookie `Secure` (served over TLS: no cookie of ours may travel in clear), in one
+/// place so no page can forget it.
+fn secure_cookies(h: &mut HeaderMap) {
+    let cookies: Vec<HeaderValue> = h.get_all(header::SET_COOKIE).iter().cloned().collect();
+    if cookies.is_empty() {
+        return;
+    }
+    h.remove(header::SET_COOKIE);
+    for cookie in cookies {
+        let text = cookie.to_str().unwrap_or("");
+        let secure = text.split(';').any(|a| a.trim().eq_ignore_ascii_case("secure"));
+        let value = if secure { Some(cookie.clone()) } else { HeaderValue::from_str(&format!("{text}; Secure")).ok() };
+        h.append(header::SET_COOKIE, value.unwrap_or(cookie));
+    }
 }
 
 /// Cookie holding the CSRF token (double-submit: forms repeat it in a hidden field).
@@ -56,6 +73,16 @@ pub fn csrf_ok(headers: &HeaderMap, submitted: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cookies_become_secure_once() {
+        let mut h = HeaderMap::new();
+        h.append(header::SET_COOKIE, HeaderValue::from_static("a=1; Path=/; HttpOnly"));
+        h.append(header::SET_COOKIE, HeaderValue::from_static("b=2; Path=/; Secure"));
+        secure_cookies(&mut h);
+        let all: Vec<&str> = h.get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap()).collect();
+        assert_eq!(all, vec!["a=1; Path=/; HttpOnly; Secure", "b=2; Path=/; Secure"]);
+    }
 
     #[test]
     fn csrf_tokens_match_only_their_cookie() {

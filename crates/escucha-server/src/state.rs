@@ -18,6 +18,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Per-process request limits and sign-in throttling.
     pub limits: Arc<Limits>,
+    /// Outgoing mail (password reset); may be unconfigured.
+    pub mailer: Arc<crate::mail::Mailer>,
 }
 
 /// Per-process limits: a first line against floods and password guessing (see

@@ -378,6 +378,80 @@ pub trait Store: Send + Sync + 'static {
         now: DateTime<Utc>,
         dry_run: bool,
     ) -> StoreResult<u64>;
+    // Sign-in security ---------------------------------------------------------------------
+
+    /// Cross-organisation: when the throttle `key` (an opaque hash naming an account, a client
+    /// IP or a reset requester) is locked out at `now`, until when.
+    async fn attempt_lock(&self, key: &str, now: DateTime<Utc>) -> StoreResult<Option<DateTime<Utc>>>;
+    /// Counts one failed attempt for `key` under `policy`, atomically across processes (the
+    /// key's row is locked while it is updated); returns the end of the lockout this failure
+    /// starts, if any.
+    async fn record_failed_attempt(
+        &self,
+        key: &str,
+        policy: &escucha_core::lockout::LockoutPolicy,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<DateTime<Utc>>>;
+    /// Forgets `key`'s failures and lockout history (after a successful sign-in).
+    async fn clear_failed_attempts(&self, key: &str) -> StoreResult<()>;
+    /// Housekeeping: deletes throttle keys not locked at `now` whose last failure was before
+    /// `quiet_since`; returns how many.
+    async fn purge_failed_attempts(&self, now: DateTime<Utc>, quiet_since: DateTime<Utc>) -> StoreResult<u64>;
+
+    /// Stores a single-use password-reset token (only its hash) for a user.
+    async fn create_password_reset(
+        &self,
+        org: OrgId,
+        user: UserId,
+        token_hash: &str,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Cross-organisation: the user whose unused reset token, unexpired at `now`, has this hash.
+    async fn password_reset_user(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<(OrgId, User)>>;
+    /// Cross-organisation, in one transaction: consumes the reset token (unused and unexpired at
+    /// `now`), sets the user's new password hash, and deletes every session, pending second-step
+    /// sign-in and other reset token of the user. `None`, changing nothing, when the token is
+    /// unknown, used or expired (also when two requests race for it: one wins).
+    async fn reset_password(
+        &self,
+        token_hash: &str,
+        new_password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<(OrgId, User)>>;
+
+    /// Starts (or restarts) a user's TOTP enrolment: keeps `secret_base32` sealed with the key
+    /// ring, not yet enabled. `Conflict` when the user already has TOTP enabled.
+    async fn begin_totp_enrolment(
+        &self,
+        org: OrgId,
+        user: UserId,
+        secret_base32: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The user's TOTP secret (opened) and state, when they have one, enabled or pending.
+    async fn totp_state(&self, org: OrgId, user: UserId) -> StoreResult<Option<TotpState>>;
+    /// Enables a pending enrolment, recording `step` (of the confirming code) as used.
+    /// `NotFound` when nothing is pending.
+    async fn enable_totp(&self, org: OrgId, user: UserId, step: i64, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Records `step` as the last accepted code step when it is later than the stored one,
+    /// atomically across processes; `false` (nothing changed) for a replayed or older step or
+    /// when the user has no enabled TOTP.
+    async fn accept_totp_step(&self, org: OrgId, user: UserId, step: i64) -> StoreResult<bool>;
+    /// Removes the user's TOTP, enabled or pending.
+    async fn delete_totp(&self, org: OrgId, user: UserId) -> StoreResult<()>;
+
+    /// Stores a pending second-step sign-in (only the hash of its cookie).
+    async fn create_sign_in_challenge(
+        &self,
+        org: OrgId,
+        user: UserId,
+        hash: &str,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Cross-organisation lookup of a pending second-step sign-in live at `now`.
+    async fn sign_in_challenge(&self, hash: &str, now: DateTime<Utc>) -> StoreResult<Option<(OrgId, User)>>;
+    /// Ends a pending second-step sign-in.
+    async fn delete_sign_in_challenge(&self, hash: &str) -> StoreResult<()>;
 }
 
 /// Opens the store a URL names, applying its migrations: `sqlite://PATH` (created when

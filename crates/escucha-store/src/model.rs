@@ -222,3 +222,25 @@ pub struct TeamNode {
     /// Parent team, if any.
     pub parent: Option<String>,
 }
+
+/// A user's TOTP second factor as stored (the secret opened from its sealed form). `Debug`
+/// does not show the secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TotpState {
+    /// The shared secret, RFC 4648 base32.
+    pub secret_base32: String,
+    /// When a code confirmed it; `None` while enrolment is pending.
+    pub enabled_at: Option<DateTime<Utc>>,
+    /// The time step of the last accepted code (no code of this step or earlier is accepted).
+    pub last_step: Option<i64>,
+}
+
+impl std::fmt::Debug for TotpState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TotpState")
+            .field("secret_base32", &"***")
+            .field("enabled_at", &self.enabled_at)
+            .field("last_step", &self.last_step)
+            .finish()
+    }
+}

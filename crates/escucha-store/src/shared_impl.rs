@@ -1247,4 +1247,196 @@ impl Store for ThisStore {
         };
         Ok(n)
     }
+    // Sign-in security
+
+    async fn attempt_lock(&self, key: &str, now: DateTime<Utc>) -> StoreResult<Option<DateTime<Utc>>> {
+        let until: Option<Option<Ts>> =
+            sqlx::query_scalar(sql::ATTEMPT_LOCK).bind(key).bind(Ts(now)).fetch_optional(&self.pool).await?;
+        Ok(until.flatten().map(|t| t.0))
+    }
+
+    async fn record_failed_attempt(
+        &self,
+        key: &str,
+        policy: &escucha_core::lockout::LockoutPolicy,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<DateTime<Utc>>> {
+        let mut tx = self.begin_write().await?;
+        let (window_start, failures, lockouts, locked_until, last_seen): (Ts, i64, i64, Option<Ts>, Ts) =
+            sqlx::query_as(sql::LOCK_ATTEMPT_ROW).bind(key).bind(Ts(now)).fetch_one(&mut *tx).await?;
+        let mut record = escucha_core::lockout::FailureRecord {
+            window_start: window_start.0,
+            failures: u32::try_from(failures).unwrap_or(u32::MAX),
+            lockouts: u32::try_from(lockouts).unwrap_or(u32::MAX),
+            locked_until: locked_until.map(|t| t.0),
+            last_seen: last_seen.0,
+        };
+        let locked = record.fail(now, policy);
+        sqlx::query(sql::UPDATE_ATTEMPT_ROW)
+            .bind(key)
+            .bind(Ts(record.window_start))
+            .bind(i64::from(record.failures))
+            .bind(i64::from(record.lockouts))
+            .bind(ts_opt(record.locked_until))
+            .bind(Ts(record.last_seen))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(locked)
+    }
+
+    async fn clear_failed_attempts(&self, key: &str) -> StoreResult<()> {
+        sqlx::query(sql::CLEAR_ATTEMPTS).bind(key).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn purge_failed_attempts(&self, now: DateTime<Utc>, quiet_since: DateTime<Utc>) -> StoreResult<u64> {
+        let done = sqlx::query(sql::PURGE_ATTEMPTS).bind(Ts(now)).bind(Ts(quiet_since)).execute(&self.pool).await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn create_password_reset(
+        &self,
+        org: OrgId,
+        user: UserId,
+        token_hash: &str,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query(sql::INSERT_PASSWORD_RESET)
+            .bind(org.0)
+            .bind(user.0)
+            .bind(token_hash)
+            .bind(Ts(expires_at))
+            .bind(Ts(Utc::now()))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn password_reset_user(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<(OrgId, User)>> {
+        let row: Option<UserRow> =
+            sqlx::query_as(sql::PASSWORD_RESET_USER).bind(token_hash).bind(Ts(now)).fetch_optional(&self.pool).await?;
+        row.map(|r| User::try_from(r).map(|u| (u.org_id, u))).transpose()
+    }
+
+    async fn reset_password(
+        &self,
+        token_hash: &str,
+        new_password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<(OrgId, User)>> {
+        let mut tx = self.begin_write().await?;
+        let consumed: Option<(i64, i64)> =
+            sqlx::query_as(sql::CONSUME_PASSWORD_RESET).bind(token_hash).bind(Ts(now)).fetch_optional(&mut *tx).await?;
+        let Some((org, user)) = consumed else {
+            return Ok(None);
+        };
+        sqlx::query(sql::SET_PASSWORD_BY_ID)
+            .bind(org)
+            .bind(user)
+            .bind(new_password_hash)
+            .bind(Ts(now))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(sql::DELETE_USER_SESSIONS).bind(org).bind(user).execute(&mut *tx).await?;
+        sqlx::query(sql::DELETE_USER_CHALLENGES).bind(org).bind(user).execute(&mut *tx).await?;
+        sqlx::query(sql::EXPIRE_OTHER_RESETS).bind(org).bind(user).bind(Ts(now)).execute(&mut *tx).await?;
+        let row: Option<UserRow> =
+            sqlx::query_as(sql::USER_BY_ID).bind(org).bind(user).fetch_optional(&mut *tx).await?;
+        let Some(row) = row else {
+            return Err(StoreError::NotFound(format!("user {user}")));
+        };
+        tx.commit().await?;
+        Ok(Some((OrgId(org), User::try_from(row)?)))
+    }
+
+    async fn begin_totp_enrolment(
+        &self,
+        org: OrgId,
+        user: UserId,
+        secret_base32: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let sealed = self
+            .keys
+            .encrypt(secret_base32, &totp_associated_data(org, user))
+            .map_err(|e| StoreError::Crypto(e.to_string()))?;
+        let done = sqlx::query(sql::UPSERT_PENDING_TOTP)
+            .bind(org.0)
+            .bind(user.0)
+            .bind(sealed)
+            .bind(Ts(now))
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict(format!("user {user} already has a second factor enabled")));
+        }
+        Ok(())
+    }
+
+    async fn totp_state(&self, org: OrgId, user: UserId) -> StoreResult<Option<crate::TotpState>> {
+        let row: Option<(String, Option<Ts>, Option<i64>)> =
+            sqlx::query_as(sql::TOTP_STATE).bind(org.0).bind(user.0).fetch_optional(&self.pool).await?;
+        let Some((sealed, enabled_at, last_step)) = row else {
+            return Ok(None);
+        };
+        let secret_base32 = self
+            .keys
+            .decrypt(&sealed, &totp_associated_data(org, user))
+            .map_err(|e| StoreError::Crypto(format!("second-factor secret of user {user}: {e}")))?;
+        Ok(Some(crate::TotpState { secret_base32, enabled_at: enabled_at.map(|t| t.0), last_step }))
+    }
+
+    async fn enable_totp(&self, org: OrgId, user: UserId, step: i64, now: DateTime<Utc>) -> StoreResult<()> {
+        let done =
+            sqlx::query(sql::ENABLE_TOTP).bind(org.0).bind(user.0).bind(step).bind(Ts(now)).execute(&self.pool).await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("pending second-factor enrolment of user {user}")));
+        }
+        Ok(())
+    }
+
+    async fn accept_totp_step(&self, org: OrgId, user: UserId, step: i64) -> StoreResult<bool> {
+        let done = sqlx::query(sql::ACCEPT_TOTP_STEP).bind(org.0).bind(user.0).bind(step).execute(&self.pool).await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn delete_totp(&self, org: OrgId, user: UserId) -> StoreResult<()> {
+        sqlx::query(sql::DELETE_TOTP).bind(org.0).bind(user.0).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn create_sign_in_challenge(
+        &self,
+        org: OrgId,
+        user: UserId,
+        hash: &str,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query(sql::INSERT_CHALLENGE)
+            .bind(org.0)
+            .bind(user.0)
+            .bind(hash)
+            .bind(Ts(expires_at))
+            .bind(Ts(Utc::now()))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn sign_in_challenge(&self, hash: &str, now: DateTime<Utc>) -> StoreResult<Option<(OrgId, User)>> {
+        let row: Option<UserRow> =
+            sqlx::query_as(sql::CHALLENGE_BY_HASH).bind(hash).bind(Ts(now)).fetch_optional(&self.pool).await?;
+        row.map(|r| User::try_from(r).map(|u| (u.org_id, u))).transpose()
+    }
+
+    async fn delete_sign_in_challenge(&self, hash: &str) -> StoreResult<()> {
+        sqlx::query(sql::DELETE_CHALLENGE).bind(hash).execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
+/// Binds a sealed TOTP secret to its organisation and user, so it does not open elsewhere.
+fn totp_associated_data(org: OrgId, user: UserId) -> String {
+    crate::crypto::associated_data(org, "user_totp.secret", &user.0.to_string())
 }

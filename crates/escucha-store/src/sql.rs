@@ -353,3 +353,50 @@ pub(crate) const KEYRING_CHECK: &str = "SELECT name, value FROM keyring_check OR
 pub(crate) const INSERT_KEYRING_CHECK: &str =
     "INSERT INTO keyring_check (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING";
 pub(crate) const DELETE_KEYRING_KEY: &str = "DELETE FROM keyring_check WHERE name = $1";
+// Sign-in security.
+
+/// Creates the key's row when missing and returns it; on PostgreSQL the `DO UPDATE` also locks
+/// the row until the transaction ends, so concurrent failures for one key apply one by one.
+pub(crate) const LOCK_ATTEMPT_ROW: &str = "INSERT INTO attempt_throttle \
+     (key, window_start, failures, lockouts, locked_until, last_seen) VALUES ($1, $2, 0, 0, NULL, $2) \
+     ON CONFLICT (key) DO UPDATE SET key = excluded.key \
+     RETURNING window_start, failures, lockouts, locked_until, last_seen";
+pub(crate) const UPDATE_ATTEMPT_ROW: &str = "UPDATE attempt_throttle SET window_start = $2, failures = $3, \
+     lockouts = $4, locked_until = $5, last_seen = $6 WHERE key = $1";
+pub(crate) const ATTEMPT_LOCK: &str = "SELECT locked_until FROM attempt_throttle WHERE key = $1 AND locked_until > $2";
+pub(crate) const CLEAR_ATTEMPTS: &str = "DELETE FROM attempt_throttle WHERE key = $1";
+pub(crate) const PURGE_ATTEMPTS: &str =
+    "DELETE FROM attempt_throttle WHERE (locked_until IS NULL OR locked_until <= $1) AND last_seen < $2";
+
+pub(crate) const INSERT_PASSWORD_RESET: &str = "INSERT INTO password_resets \
+     (org_id, user_id, token_hash, expires_at, created_at) VALUES ($1, $2, $3, $4, $5)";
+pub(crate) const PASSWORD_RESET_USER: &str = "SELECT u.id, u.org_id, u.email, u.name, u.role, u.manager_email, u.team, \
+     u.region, u.custom_role, u.scope FROM password_resets p JOIN users u ON u.org_id = p.org_id AND u.id = p.user_id \
+     WHERE p.token_hash = $1 AND p.used_at IS NULL AND p.expires_at > $2";
+pub(crate) const CONSUME_PASSWORD_RESET: &str = "UPDATE password_resets SET used_at = $2 \
+     WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING org_id, user_id";
+pub(crate) const SET_PASSWORD_BY_ID: &str =
+    "UPDATE users SET password_hash = $3, updated_at = $4 WHERE org_id = $1 AND id = $2";
+pub(crate) const DELETE_USER_SESSIONS: &str = "DELETE FROM sessions WHERE org_id = $1 AND user_id = $2";
+pub(crate) const DELETE_USER_CHALLENGES: &str = "DELETE FROM sign_in_challenges WHERE org_id = $1 AND user_id = $2";
+pub(crate) const EXPIRE_OTHER_RESETS: &str =
+    "UPDATE password_resets SET used_at = $3 WHERE org_id = $1 AND user_id = $2 AND used_at IS NULL";
+
+pub(crate) const UPSERT_PENDING_TOTP: &str = "INSERT INTO user_totp \
+     (org_id, user_id, secret_sealed, enabled_at, last_step, created_at) VALUES ($1, $2, $3, NULL, NULL, $4) \
+     ON CONFLICT (org_id, user_id) DO UPDATE SET secret_sealed = excluded.secret_sealed, \
+     created_at = excluded.created_at WHERE user_totp.enabled_at IS NULL";
+pub(crate) const TOTP_STATE: &str =
+    "SELECT secret_sealed, enabled_at, last_step FROM user_totp WHERE org_id = $1 AND user_id = $2";
+pub(crate) const ENABLE_TOTP: &str = "UPDATE user_totp SET enabled_at = $4, last_step = $3 \
+     WHERE org_id = $1 AND user_id = $2 AND enabled_at IS NULL";
+pub(crate) const ACCEPT_TOTP_STEP: &str = "UPDATE user_totp SET last_step = $3 WHERE org_id = $1 AND user_id = $2 \
+     AND enabled_at IS NOT NULL AND (last_step IS NULL OR last_step < $3)";
+pub(crate) const DELETE_TOTP: &str = "DELETE FROM user_totp WHERE org_id = $1 AND user_id = $2";
+
+pub(crate) const INSERT_CHALLENGE: &str =
+    "INSERT INTO sign_in_challenges (org_id, user_id, hash, expires_at, created_at) VALUES ($1, $2, $3, $4, $5)";
+pub(crate) const CHALLENGE_BY_HASH: &str = "SELECT u.id, u.org_id, u.email, u.name, u.role, u.manager_email, u.team, \
+     u.region, u.custom_role, u.scope FROM sign_in_challenges s JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id \
+     WHERE s.hash = $1 AND s.expires_at > $2";
+pub(crate) const DELETE_CHALLENGE: &str = "DELETE FROM sign_in_challenges WHERE hash = $1";

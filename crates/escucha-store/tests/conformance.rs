@@ -188,6 +188,9 @@ stories!(
     security_policy_items,
     incident_register,
     retention_rules_and_sweeps,
+    shared_sign_in_lockouts,
+    password_reset_tokens,
+    totp_second_factor,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -1798,4 +1801,173 @@ async fn key_rotation_postgres() {
         async move { PostgresStore::connect(&url, ring).await.map(|s| Arc::new(s) as Arc<dyn Store>) }
     })
     .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sign-in security
+
+fn lockout_policy() -> escucha_core::lockout::LockoutPolicy {
+    escucha_core::lockout::LockoutPolicy {
+        max_failures: 3,
+        window: Duration::minutes(15),
+        base_lockout: Duration::minutes(1),
+        max_lockout: Duration::hours(1),
+        forget_after: Duration::hours(24),
+    }
+}
+
+async fn shared_sign_in_lockouts(store: Arc<dyn Store>) {
+    let p = lockout_policy();
+    assert_eq!(store.record_failed_attempt("acct:a", &p, at(0)).await.unwrap(), None);
+    assert_eq!(store.record_failed_attempt("acct:a", &p, at(0)).await.unwrap(), None);
+    assert_eq!(store.attempt_lock("acct:a", at(0)).await.unwrap(), None);
+    assert_eq!(
+        store.record_failed_attempt("acct:a", &p, at(1)).await.unwrap(),
+        Some(at(2)),
+        "third failure locks 1 min"
+    );
+    assert_eq!(store.attempt_lock("acct:a", at(1)).await.unwrap(), Some(at(2)));
+    assert_eq!(store.attempt_lock("acct:b", at(1)).await.unwrap(), None, "keys are independent");
+    assert_eq!(store.attempt_lock("acct:a", at(2)).await.unwrap(), None, "unlocked at its end");
+    // The next lockout is twice as long: the history is kept in the database.
+    for _ in 0..2 {
+        store.record_failed_attempt("acct:a", &p, at(3)).await.unwrap();
+    }
+    assert_eq!(store.record_failed_attempt("acct:a", &p, at(3)).await.unwrap(), Some(at(5)));
+    // Success clears the account.
+    store.clear_failed_attempts("acct:a").await.unwrap();
+    assert_eq!(store.attempt_lock("acct:a", at(3)).await.unwrap(), None);
+
+    // Many concurrent failures on one key (as from several server processes) each count once:
+    // 9 failures with a limit of 3 make exactly three lockouts, of 1, 2 and 4 minutes.
+    let tasks: Vec<_> = (0..9)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.record_failed_attempt("ip:1.2.3.4", &lockout_policy(), at(10)).await })
+        })
+        .collect();
+    let mut ends = Vec::new();
+    for t in tasks {
+        if let Some(end) = t.await.unwrap().unwrap() {
+            ends.push(end);
+        }
+    }
+    ends.sort();
+    assert_eq!(ends, vec![at(11), at(12), at(14)]);
+    assert!(store.attempt_lock("ip:1.2.3.4", at(10)).await.unwrap().is_some());
+
+    // Housekeeping keeps locked and recent keys.
+    store.record_failed_attempt("old", &p, at(0)).await.unwrap();
+    assert_eq!(store.purge_failed_attempts(at(11), at(5)).await.unwrap(), 1, "only 'old' is quiet and unlocked");
+    assert!(store.attempt_lock("ip:1.2.3.4", at(11)).await.unwrap().is_some());
+}
+
+async fn password_reset_tokens(store: Arc<dyn Store>) {
+    let acme = org(&store, "acme").await;
+    let other = org(&store, "other").await;
+    let ana_email = email("ana@acme.com");
+    let (ana, _) = store.upsert_user(acme.id, &ana_email, UserFields::default()).await.unwrap();
+    store.set_password_hash(acme.id, &ana_email, "old-hash").await.unwrap();
+    store.create_session(acme.id, ana.id, "sess-1", at(600)).await.unwrap();
+    store.create_session(acme.id, ana.id, "sess-2", at(600)).await.unwrap();
+    store.create_sign_in_challenge(acme.id, ana.id, "chal-1", at(600)).await.unwrap();
+
+    store.create_password_reset(acme.id, ana.id, "r1", at(30)).await.unwrap();
+    store.create_password_reset(acme.id, ana.id, "r2", at(30)).await.unwrap();
+    store.create_password_reset(acme.id, ana.id, "expired", at(5)).await.unwrap();
+    let foreign = store.create_password_reset(other.id, ana.id, "r3", at(30)).await;
+    assert!(matches!(foreign, Err(StoreError::NotFound(_))), "{foreign:?}");
+    let dup = store.create_password_reset(acme.id, ana.id, "r1", at(30)).await;
+    assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
+
+    let (org_id, user) = store.password_reset_user("r1", at(10)).await.unwrap().expect("valid token");
+    assert_eq!((org_id, user.id), (acme.id, ana.id));
+    assert_eq!(store.password_reset_user("r1", at(30)).await.unwrap(), None, "expired at its expiry time");
+    assert_eq!(store.password_reset_user("nope", at(10)).await.unwrap(), None);
+    assert_eq!(store.reset_password("expired", "x", at(10)).await.unwrap(), None);
+    assert_eq!(store.reset_password("nope", "x", at(10)).await.unwrap(), None);
+    assert_eq!(store.password_hash(acme.id, &ana_email).await.unwrap().unwrap().1, "old-hash");
+
+    // Using a token sets the password and ends every session, pending sign-in and other token.
+    let (org_id, user) = store.reset_password("r1", "new-hash", at(10)).await.unwrap().expect("consumed");
+    assert_eq!((org_id, user.email.as_str()), (acme.id, "ana@acme.com"));
+    assert_eq!(store.password_hash(acme.id, &ana_email).await.unwrap().unwrap().1, "new-hash");
+    assert_eq!(store.session_by_hash("sess-1", at(11)).await.unwrap(), None);
+    assert_eq!(store.session_by_hash("sess-2", at(11)).await.unwrap(), None);
+    assert_eq!(store.sign_in_challenge("chal-1", at(11)).await.unwrap(), None);
+    assert_eq!(store.reset_password("r1", "again", at(11)).await.unwrap(), None, "single use");
+    assert_eq!(store.reset_password("r2", "again", at(11)).await.unwrap(), None, "other tokens are void too");
+    assert_eq!(store.password_hash(acme.id, &ana_email).await.unwrap().unwrap().1, "new-hash");
+
+    // Two requests racing for one token: exactly one wins.
+    store.create_password_reset(acme.id, ana.id, "race", at(60)).await.unwrap();
+    let (a, b) = tokio::join!(store.reset_password("race", "h-a", at(12)), store.reset_password("race", "h-b", at(12)));
+    assert_eq!(u8::from(a.unwrap().is_some()) + u8::from(b.unwrap().is_some()), 1);
+}
+
+async fn totp_second_factor(store: Arc<dyn Store>) {
+    let acme = org(&store, "acme").await;
+    let other = org(&store, "other").await;
+    let (ana, _) = store.upsert_user(acme.id, &email("ana@acme.com"), UserFields::default()).await.unwrap();
+    assert_eq!(store.totp_state(acme.id, ana.id).await.unwrap(), None);
+    assert!(!store.accept_totp_step(acme.id, ana.id, 1).await.unwrap(), "nothing enabled");
+    assert!(matches!(store.enable_totp(acme.id, ana.id, 1, at(0)).await, Err(StoreError::NotFound(_))));
+
+    // Enrolment is pending until a code confirms it; restarting replaces the secret.
+    store.begin_totp_enrolment(acme.id, ana.id, "AAAABBBBCCCCDDDD", at(0)).await.unwrap();
+    store.begin_totp_enrolment(acme.id, ana.id, "JBSWY3DPEHPK3PXP", at(1)).await.unwrap();
+    let state = store.totp_state(acme.id, ana.id).await.unwrap().expect("pending");
+    assert_eq!((state.secret_base32.as_str(), state.enabled_at, state.last_step), ("JBSWY3DPEHPK3PXP", None, None));
+    assert!(!format!("{state:?}").contains("JBSWY3DP"), "Debug hides the secret");
+    assert!(!store.accept_totp_step(acme.id, ana.id, 5).await.unwrap(), "pending is not enabled");
+    assert_eq!(store.totp_state(other.id, ana.id).await.unwrap(), None, "scoped to the organisation");
+
+    store.enable_totp(acme.id, ana.id, 100, at(2)).await.unwrap();
+    let state = store.totp_state(acme.id, ana.id).await.unwrap().unwrap();
+    assert_eq!((state.enabled_at, state.last_step), (Some(at(2)), Some(100)));
+    let again = store.begin_totp_enrolment(acme.id, ana.id, "AAAABBBBCCCCDDDD", at(3)).await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    assert_eq!(store.totp_state(acme.id, ana.id).await.unwrap().unwrap().secret_base32, "JBSWY3DPEHPK3PXP");
+
+    // A step is accepted once, and never an older one.
+    assert!(!store.accept_totp_step(acme.id, ana.id, 100).await.unwrap());
+    assert!(!store.accept_totp_step(acme.id, ana.id, 99).await.unwrap());
+    assert!(store.accept_totp_step(acme.id, ana.id, 101).await.unwrap());
+    let (a, b) =
+        tokio::join!(store.accept_totp_step(acme.id, ana.id, 102), store.accept_totp_step(acme.id, ana.id, 102));
+    assert_eq!(u8::from(a.unwrap()) + u8::from(b.unwrap()), 1, "a replay racing the original loses");
+
+    store.delete_totp(acme.id, ana.id).await.unwrap();
+    assert_eq!(store.totp_state(acme.id, ana.id).await.unwrap(), None);
+
+    // Pending second-step sign-ins live until they expire or are used.
+    store.create_sign_in_challenge(acme.id, ana.id, "c1", at(5)).await.unwrap();
+    assert_eq!(store.sign_in_challenge("c1", at(4)).await.unwrap().map(|(o, u)| (o, u.id)), Some((acme.id, ana.id)));
+    assert_eq!(store.sign_in_challenge("c1", at(5)).await.unwrap(), None);
+    store.delete_sign_in_challenge("c1").await.unwrap();
+    assert_eq!(store.sign_in_challenge("c1", at(0)).await.unwrap(), None);
+    let foreign = store.create_sign_in_challenge(other.id, ana.id, "c2", at(5)).await;
+    assert!(matches!(foreign, Err(StoreError::NotFound(_))), "{foreign:?}");
+}
+
+#[tokio::test]
+async fn totp_secrets_are_sealed_at_rest_sqlite() {
+    let db = SqliteDb::new().await;
+    let store: Arc<dyn Store> = db.store.clone();
+    let acme = org(&store, "acme").await;
+    let (ana, _) = store.upsert_user(acme.id, &email("ana@acme.com"), UserFields::default()).await.unwrap();
+    store.begin_totp_enrolment(acme.id, ana.id, "JBSWY3DPEHPK3PXP", at(0)).await.unwrap();
+    let stored: String =
+        sqlx::query_scalar("SELECT secret_sealed FROM user_totp").fetch_one(db.store.pool()).await.unwrap();
+    assert!(!stored.contains("JBSWY3DPEHPK3PXP") && escucha_store::crypto::is_encrypted(&stored), "{stored}");
+    // Sealed for this user: copied to another user's row it does not open.
+    let (bea, _) = store.upsert_user(acme.id, &email("bea@acme.com"), UserFields::default()).await.unwrap();
+    sqlx::query("INSERT INTO user_totp (org_id, user_id, secret_sealed, created_at) VALUES ($1, $2, $3, 'x')")
+        .bind(acme.id.0)
+        .bind(bea.id.0)
+        .bind(&stored)
+        .execute(db.store.pool())
+        .await
+        .unwrap();
+    assert!(matches!(store.totp_state(acme.id, bea.id).await, Err(StoreError::Crypto(_))));
 }

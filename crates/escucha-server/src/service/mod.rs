@@ -8,3 +8,4 @@ pub mod redaction;
 pub mod responses;
 pub mod retention;
 pub mod scope;
+pub mod sign_in;

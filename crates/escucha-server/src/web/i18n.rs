@@ -209,6 +209,111 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("err_actions_required", "indique las acciones tomadas antes de cerrar", "say what was done before closing"),
     ("err_unknown_owner", "no es un usuario de la organización", "is not a user of the organisation"),
     ("err_invalid_label", "debe tener de 1 a 200 caracteres", "must have 1 to 200 characters"),
+    // Sign-in security: password reset, second factor.
+    ("forgot_password", "¿Olvidaste tu contraseña?", "Forgot your password?"),
+    ("reset_title", "Restablecer la contraseña", "Reset your password"),
+    (
+        "reset_intro",
+        "Escriba su organización y su correo: le enviaremos un enlace para elegir una contraseña nueva.",
+        "Enter your organisation and e-mail: we will send you a link to choose a new password.",
+    ),
+    ("send_reset_link", "Enviar el enlace", "Send the link"),
+    (
+        "reset_sent",
+        "Si existe una cuenta activa con ese correo, le hemos enviado un enlace para restablecer la contraseña. \
+         Es válido durante 30 minutos.",
+        "If an active account has that e-mail, we have sent it a link to reset the password. \
+         It is valid for 30 minutes.",
+    ),
+    (
+        "mail_unavailable",
+        "Este servidor no puede enviar correo ahora, así que la contraseña no se puede restablecer por correo. \
+         Pida ayuda a un administrador.",
+        "This server cannot send mail right now, so the password cannot be reset by e-mail. \
+         Ask an administrator for help.",
+    ),
+    (
+        "too_many_requests",
+        "Demasiadas solicitudes. Espere un rato y vuelva a intentarlo.",
+        "Too many requests. Wait a while and try again.",
+    ),
+    ("back_to_sign_in", "Volver a iniciar sesión", "Back to sign in"),
+    ("ask_new_link", "Pedir un enlace nuevo", "Ask for a new link"),
+    ("new_password", "Contraseña nueva", "New password"),
+    ("confirm_password", "Repita la contraseña nueva", "Repeat the new password"),
+    ("password_rules", "Al menos 12 caracteres.", "At least 12 characters."),
+    (
+        "password_too_short",
+        "La contraseña debe tener al menos 12 caracteres.",
+        "The password needs at least 12 characters.",
+    ),
+    (
+        "password_too_long",
+        "La contraseña es demasiado larga (256 caracteres como máximo).",
+        "The password is too long (256 characters at most).",
+    ),
+    ("passwords_differ", "Las dos contraseñas no coinciden.", "The two passwords do not match."),
+    ("set_password", "Guardar la contraseña", "Save the password"),
+    (
+        "reset_link_invalid",
+        "Este enlace no es válido, ya se usó o ha caducado. Pida uno nuevo.",
+        "This link is not valid, was already used or has expired. Ask for a new one.",
+    ),
+    (
+        "password_changed",
+        "Su contraseña se ha cambiado y se han cerrado todas sus sesiones. Inicie sesión con la contraseña nueva.",
+        "Your password has been changed and all your sessions have been closed. Sign in with the new password.",
+    ),
+    ("mail_reset_subject", "Restablecer su contraseña de Escucha", "Reset your Escucha password"),
+    ("mail_greeting", "Hola:", "Hello,"),
+    (
+        "mail_reset_body",
+        "Alguien (esperamos que usted) ha pedido restablecer la contraseña de su cuenta de Escucha. Abra este \
+         enlace para elegir una nueva; es válido durante 30 minutos y sirve una sola vez:",
+        "Someone (we hope you) asked to reset the password of your Escucha account. Open this link to choose a \
+         new one; it is valid for 30 minutes and works once:",
+    ),
+    (
+        "mail_reset_ignore",
+        "Si no lo ha pedido usted, ignore este mensaje: su contraseña no cambia.",
+        "If it was not you, ignore this message: your password stays as it is.",
+    ),
+    ("security", "Seguridad", "Security"),
+    ("two_step", "Verificación en dos pasos", "Two-step verification"),
+    ("code", "Código de verificación", "Verification code"),
+    (
+        "code_help",
+        "Escriba el código de 6 cifras que muestra su aplicación de autenticación.",
+        "Enter the 6-digit code your authenticator app shows.",
+    ),
+    ("verify", "Verificar", "Verify"),
+    ("wrong_code", "El código no es correcto o ya se usó.", "The code is wrong or was already used."),
+    ("sign_in_expired", "El inicio de sesión caducó; vuelva a empezar.", "The sign-in expired; please start again."),
+    ("totp_on", "La verificación en dos pasos está activada.", "Two-step verification is on."),
+    (
+        "totp_off",
+        "La verificación en dos pasos está desactivada. Actívela para que, además de la contraseña, se le pida \
+         un código de su aplicación de autenticación.",
+        "Two-step verification is off. Turn it on to be asked, besides your password, for a code from your \
+         authenticator app.",
+    ),
+    ("totp_start", "Activar", "Turn on"),
+    (
+        "totp_scan",
+        "Escanee el código QR con su aplicación de autenticación, o escriba la clave a mano. Después escriba \
+         el código que muestra para confirmar.",
+        "Scan the QR code with your authenticator app, or type the key by hand. Then enter the code it shows \
+         to confirm.",
+    ),
+    ("totp_secret", "Clave", "Key"),
+    ("totp_confirm", "Confirmar y activar", "Confirm and turn on"),
+    ("totp_disable", "Desactivar", "Turn off"),
+    (
+        "totp_disable_help",
+        "Para desactivarla, escriba un código actual de su aplicación.",
+        "To turn it off, enter a current code from your app.",
+    ),
+    ("qr_code", "Código QR para la aplicación de autenticación", "QR code for the authenticator app"),
 ];
 
 #[cfg(test)]

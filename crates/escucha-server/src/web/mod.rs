@@ -2,6 +2,7 @@
 //! Spanish and English. No JavaScript is needed; styles come from one stylesheet (no inline
 //! styles, ready for a strict Content-Security-Policy).
 
+mod account;
 pub mod chart;
 mod governance;
 pub mod i18n;
@@ -19,10 +20,10 @@ use serde::Deserialize;
 
 use escucha_core::ids::OrgId;
 use escucha_core::org::User;
-use escucha_core::values::Email;
 
-use crate::auth::{hash_secret, new_secret, verify_password};
+use crate::auth::{hash_secret, new_secret};
 use crate::security;
+use crate::service::sign_in;
 use crate::state::AppState;
 use i18n::{LANG_COOKIE, Lang};
 
@@ -46,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/security/policy/{id}/delete", axum::routing::post(governance::delete_policy_item))
         .route("/admin/security/incidents", axum::routing::post(governance::save_incident))
         .route("/admin/security/incidents/{id}", axum::routing::post(governance::save_incident))
+        .merge(account::routes())
         .with_state(state)
 }
 
@@ -144,51 +146,60 @@ async fn login_submit(
         return fail(StatusCode::FORBIDDEN, lang.t("form_expired"));
     }
     let ip = peer.ip().to_string();
-    let throttle = &state.limits.sign_in;
-    if let Err(locked) = throttle.check(form.org.trim(), form.email.trim(), &ip) {
-        let mut response = fail(StatusCode::TOO_MANY_REQUESTS, lang.t("too_many_attempts"));
-        if let Ok(v) = HeaderValue::from_str(&locked.retry_after.as_secs().max(1).to_string()) {
-            response.headers_mut().insert(header::RETRY_AFTER, v);
+    match sign_in::lock_in_force(&state, &form.org, &form.email, &ip).await {
+        Ok(Some(locked)) => {
+            return locked_response(
+                fail(StatusCode::TOO_MANY_REQUESTS, lang.t("too_many_attempts")),
+                locked.retry_after,
+            );
         }
-        return response;
+        Ok(None) => {}
+        Err(e) => return e.into_response(),
     }
-    let fail = |status: StatusCode| {
-        throttle.record_failure(form.org.trim(), form.email.trim(), &ip);
-        fail(status, lang.t("bad_credentials"))
+    let (org_id, user) = match sign_in::check_password(&state, &form.org, &form.email, &form.password, &ip).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return fail(StatusCode::UNAUTHORIZED, lang.t("bad_credentials")),
+        Err(e) => return e.into_response(),
     };
-    let Ok(email) = Email::parse(&form.email) else {
-        return fail(StatusCode::UNAUTHORIZED);
-    };
-    let org = match state.store.org_by_slug(form.org.trim()).await {
-        Ok(Some(org)) => org,
-        Ok(None) => return fail(StatusCode::UNAUTHORIZED),
-        Err(e) => return crate::error::ApiError::from(e).into_response(),
-    };
-    let record = |action: &'static str| escucha_store::NewAuditEntry {
-        at: Utc::now(),
-        actor: email.to_string(),
-        action: action.to_string(),
-        target: Some(format!("user:{email}")),
-        detail: serde_json::json!({"via": "password"}),
-        ip: Some(ip.clone()),
-    };
-    let user = match state.store.password_hash(org.id, &email).await {
-        Ok(Some((user, hash))) if verify_password(&form.password, &hash) => user,
-        Ok(_) => {
-            if let Err(e) = state.store.append_audit(org.id, record("sign_in.failure")).await {
-                return crate::error::ApiError::from(e).into_response();
-            }
-            return fail(StatusCode::UNAUTHORIZED);
-        }
-        Err(e) => return crate::error::ApiError::from(e).into_response(),
-    };
-    if let Err(e) = state.store.append_audit(org.id, record("sign_in.success")).await {
+    match sign_in::second_factor_required(&state, org_id, user.id).await {
+        Ok(true) => account::second_step(&state, org_id, &user).await,
+        Ok(false) => complete_sign_in(&state, org_id, &user, form.org.trim(), &ip, "password").await,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Adds `Retry-After` to a refusal.
+pub(crate) fn locked_response(mut response: Response, retry_after: std::time::Duration) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&retry_after.as_secs().max(1).to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    response
+}
+
+/// Ends a successful sign-in: audits it, clears the account's failures and opens a session
+/// (HttpOnly, SameSite=Lax, and Secure when the public URL is https), going to the dashboard.
+pub(crate) async fn complete_sign_in(
+    state: &AppState,
+    org_id: OrgId,
+    user: &User,
+    org_slug: &str,
+    ip: &str,
+    via: &str,
+) -> Response {
+    let email = user.email.as_str();
+    let audited = state
+        .store
+        .append_audit(org_id, sign_in::audit(email, "sign_in.success", serde_json::json!({"via": via}), ip))
+        .await;
+    if let Err(e) = audited {
         return crate::error::ApiError::from(e).into_response();
     }
-    throttle.record_success(form.org.trim(), form.email.trim(), &ip);
+    if let Err(e) = sign_in::record_success(state, org_slug, email, ip).await {
+        return e.into_response();
+    }
     let secret = new_secret("ess_");
     let expires = Utc::now() + Duration::hours(SESSION_HOURS);
-    if let Err(e) = state.store.create_session(org.id, user.id, &hash_secret(&secret), expires).await {
+    if let Err(e) = state.store.create_session(org_id, user.id, &hash_secret(&secret), expires).await {
         return crate::error::ApiError::from(e).into_response();
     }
     let secure = state.config.public_url.as_deref().is_some_and(|u| u.starts_with("https://"));

@@ -58,9 +58,17 @@ form.admin button { margin-top:1rem; justify-self:start; }
 form.inline { display:inline; margin-left:.6rem; }
 button.link { background:transparent; color:var(--bad); padding:0; font-size:.9rem; }
 td.actions { white-space:nowrap; }
+div.login { max-width:420px; margin:4rem auto; background:#fff; border:1px solid var(--line); border-radius:8px; padding:1.5rem; }
+.notice { color:var(--good); }
+form.stack { max-width:360px; }
+form.stack label { display:block; margin:.8rem 0 .3rem; font-size:.9rem; }
+form.stack input { width:100%; padding:.55rem; border:1px solid var(--line); border-radius:6px; font-size:1rem; }
+form.stack button { margin-top:1rem; }
+.qr svg { width:200px; height:200px; }
+code.secret { font-size:1.05rem; letter-spacing:.08em; word-break:break-all; }
 "#;
 
-/// The page frame: head, top bar (user, language switch, sign-out form) and `body`.
+/// The frame of every staff page: header (sign-out and the account security link when signed in), language switch.
 pub(crate) fn layout(lang: Lang, title: &str, signed_in: Option<(&str, &str)>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
@@ -76,6 +84,7 @@ pub(crate) fn layout(lang: Lang, title: &str, signed_in: Option<(&str, &str)>, b
                     span.brand { "Escucha" }
                     @if let Some((who, _)) = signed_in {
                         span.note { (lang.t("signed_in_as")) " " (who) }
+                        a href="/account/security" id="account-security" { (lang.t("security")) }
                     }
                     a href={ "?lang=" (lang.other().tag()) } hreflang=(lang.other().tag()) { (lang.t("switch_language")) }
                     @if let Some((_, csrf)) = signed_in {
@@ -109,6 +118,7 @@ pub fn login(lang: Lang, error: Option<&str>, org: &str, email: &str, csrf: &str
                 input #password name="password" type="password" required autocomplete="current-password";
                 @if let Some(e) = error { p.error role="alert" { (e) } }
                 button type="submit" id="sign-in" { (lang.t("sign_in")) }
+                p.note { a href="/forgot" id="forgot-password" { (lang.t("forgot_password")) } }
             }
         },
     )

@@ -121,8 +121,14 @@ impl TestApp {
 
     /// A server on a fresh database of the given backend (`None` when it is not configured).
     pub async fn spawn_on(backend: Backend) -> Option<TestApp> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// A server on a fresh database of the given backend, its configuration adjusted first.
+    pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> Option<TestApp> {
         let db = TestDb::new(backend).await?;
-        let config = Config::for_tests(db.dir.path(), db.url.clone());
+        let mut config = Config::for_tests(db.dir.path(), db.url.clone());
+        configure(&mut config);
         let app = Application::build(config).await.expect("server builds");
         let base = format!("http://{}", app.local_addr());
         let store = app.state().store.clone();
@@ -246,4 +252,158 @@ pub fn standard_survey() -> Value {
             {"id": "ces", "type": "ces", "text": {"es": "Facilidad", "en": "Ease"}}
         ]
     })
+}
+
+/// Another server process's worth of server (own state, own in-memory limits) on the database of
+/// a [`TestApp`], as when several processes share one database. Stops when dropped.
+pub struct SiblingServer {
+    pub base: String,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl TestApp {
+    /// Starts a second server on this app's database and data folder (same key file).
+    pub async fn spawn_sibling(&self) -> SiblingServer {
+        let config = Config::for_tests(self._db.dir.path(), self._db.url.clone());
+        let app = Application::build(config).await.expect("sibling server builds");
+        let base = format!("http://{}", app.local_addr());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = app
+                .run_until(async move {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        SiblingServer { base, shutdown: Some(tx) }
+    }
+}
+
+impl Drop for SiblingServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// One message an [`SmtpSink`] received.
+#[derive(Debug, Clone)]
+pub struct ReceivedMail {
+    pub from: String,
+    pub to: Vec<String>,
+    /// The message as sent (headers and MIME body, dot-unstuffed).
+    pub data: String,
+}
+
+/// A real SMTP server on a random loopback port that accepts every message and keeps it: just
+/// enough of RFC 5321 (EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT) for a real client.
+pub struct SmtpSink {
+    pub port: u16,
+    mails: Arc<std::sync::Mutex<Vec<ReceivedMail>>>,
+    arrived: Arc<tokio::sync::Notify>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SmtpSink {
+    pub async fn start() -> SmtpSink {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the SMTP sink");
+        let port = listener.local_addr().unwrap().port();
+        let mails = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let arrived = Arc::new(tokio::sync::Notify::new());
+        let (m, a) = (mails.clone(), arrived.clone());
+        let task = tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                let (m, a) = (m.clone(), a.clone());
+                tokio::spawn(async move {
+                    let _ = smtp_session(socket, m, a).await;
+                });
+            }
+        });
+        SmtpSink { port, mails, arrived, task }
+    }
+
+    /// `smtp://127.0.0.1:PORT`, for `ESCUCHA_SMTP_URL`.
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// What arrived so far.
+    pub fn received(&self) -> Vec<ReceivedMail> {
+        self.mails.lock().unwrap().clone()
+    }
+
+    /// Waits (up to 10 s) until at least `n` messages arrived; returns them all.
+    pub async fn wait_for(&self, n: usize) -> Vec<ReceivedMail> {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let notified = self.arrived.notified();
+            let now = self.received();
+            if now.len() >= n {
+                return now;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                panic!("expected {n} mail(s) within 10 s, got {}", self.received().len());
+            }
+        }
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn smtp_session(
+    socket: tokio::net::TcpStream,
+    mails: Arc<std::sync::Mutex<Vec<ReceivedMail>>>,
+    arrived: Arc<tokio::sync::Notify>,
+) -> std::io::Result<()> {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let (read, mut write) = socket.into_split();
+    let mut lines = BufReader::new(read).lines();
+    write.write_all(b"220 sink.test ESMTP ready\r\n").await?;
+    let (mut from, mut to) = (String::new(), Vec::new());
+    while let Some(line) = lines.next_line().await? {
+        let upper = line.to_ascii_uppercase();
+        let reply: &[u8] = if upper.starts_with("EHLO") {
+            b"250-sink.test\r\n250 8BITMIME\r\n"
+        } else if upper.starts_with("HELO") || upper.starts_with("NOOP") {
+            b"250 OK\r\n"
+        } else if upper.starts_with("RSET") {
+            (from, to) = (String::new(), Vec::new());
+            b"250 OK\r\n"
+        } else if upper.starts_with("MAIL FROM:") {
+            from = line[10..].trim().trim_matches(['<', '>']).to_string();
+            b"250 OK\r\n"
+        } else if upper.starts_with("RCPT TO:") {
+            to.push(line[8..].trim().trim_matches(['<', '>']).to_string());
+            b"250 OK\r\n"
+        } else if upper == "DATA" {
+            write.write_all(b"354 end with <CRLF>.<CRLF>\r\n").await?;
+            let mut data = String::new();
+            while let Some(l) = lines.next_line().await? {
+                if l == "." {
+                    break;
+                }
+                data.push_str(l.strip_prefix('.').filter(|_| l.starts_with("..")).unwrap_or(&l));
+                data.push_str("\r\n");
+            }
+            mails.lock().unwrap().push(ReceivedMail {
+                from: std::mem::take(&mut from),
+                to: std::mem::take(&mut to),
+                data,
+            });
+            arrived.notify_waiters();
+            b"250 OK queued\r\n"
+        } else if upper.starts_with("QUIT") {
+            write.write_all(b"221 bye\r\n").await?;
+            return Ok(());
+        } else {
+            b"502 command not implemented\r\n"
+        };
+        write.write_all(reply).await?;
+    }
+    Ok(())
 }

@@ -10,4 +10,5 @@ mod governance;
 mod helpers;
 mod metrics;
 mod scope;
+mod sign_in;
 mod web;
