@@ -51,9 +51,13 @@ header.top button { background:transparent; color:var(--accent); padding:.3rem .
 form.login button { margin-top:1.2rem; width:100%; }
 .error { color:var(--bad); margin:.8rem 0 0; }
 a { color:var(--accent); }
+form.login .or { text-align:center; color:var(--muted); margin:1rem 0 .6rem; font-size:.9rem; }
+a.button { display:block; text-align:center; background:#fff; color:var(--accent); border:1px solid var(--accent); border-radius:6px; padding:.55rem 1rem; text-decoration:none; }
 "#;
 
-fn layout(lang: Lang, title: &str, signed_in: Option<(&str, &str)>, body: Markup) -> Markup {
+/// The frame of every staff page: header with the language switch and, when signed in, who and
+/// the sign-out form.
+pub(super) fn layout(lang: Lang, title: &str, signed_in: Option<(&str, &str)>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang=(lang.tag()) {
@@ -83,8 +87,9 @@ fn layout(lang: Lang, title: &str, signed_in: Option<(&str, &str)>, body: Markup
     }
 }
 
-/// The sign-in page, with an optional error and the values to keep in the form.
-pub fn login(lang: Lang, error: Option<&str>, org: &str, email: &str, csrf: &str) -> Markup {
+/// The sign-in page, with an optional error, the values to keep in the form, and the button of
+/// the identity provider (`sso`: its name) when one is configured.
+pub fn login(lang: Lang, error: Option<&str>, org: &str, email: &str, csrf: &str, sso: Option<&str>) -> Markup {
     layout(
         lang,
         lang.t("sign_in"),
@@ -101,6 +106,10 @@ pub fn login(lang: Lang, error: Option<&str>, org: &str, email: &str, csrf: &str
                 input #password name="password" type="password" required autocomplete="current-password";
                 @if let Some(e) = error { p.error role="alert" { (e) } }
                 button type="submit" id="sign-in" { (lang.t("sign_in")) }
+                @if let Some(name) = sso {
+                    p.or { (lang.t("or")) }
+                    a.button #sign-in-oidc href="/oidc/start" { (lang.t("sign_in_with")) " " (name) }
+                }
             }
         },
     )
