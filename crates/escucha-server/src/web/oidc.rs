@@ -23,8 +23,8 @@
 //!   roots (nothing is downloaded at run time, no OpenSSL), with timeouts on every call, no
 //!   redirects followed, capped response sizes, and https only (http is accepted for a
 //!   loopback issuer, for development and tests). The discovery document and the key set are
-//!   cached for an hour; an unknown `kid` refreshes the key set (at most every 30 s), so key
-//!   rotation at the provider needs no restart.
+//!   cached for an hour; an unknown `kid` downloads the key set again (such downloads at most
+//!   every 30 s), so key rotation at the provider needs no restart.
 
 pub mod jwt;
 
@@ -225,6 +225,8 @@ struct Cached<T> {
     at: Instant,
     source: String,
     value: Arc<T>,
+    /// Downloaded because a key was missing (such downloads are rate-limited).
+    forced: bool,
 }
 
 /// The OpenID Connect client of one provider: settings, HTTP client, caches, and the key ring
@@ -307,23 +309,26 @@ impl Oidc {
             check_url(endpoint, self.config.allows_http()).map_err(FetchError::Document)?;
         }
         let value = Arc::new(doc);
-        *cache = Some(Cached { at: Instant::now(), source: url, value: value.clone() });
+        *cache = Some(Cached { at: Instant::now(), source: url, value: value.clone(), forced: false });
         Ok(value)
     }
 
-    /// The provider's keys; `refresh` downloads them again unless that was done moments ago.
+    /// The provider's keys; `refresh` (a key was missing) downloads them again, unless the
+    /// cached set is itself such a download of the last [`JWKS_MIN_REFRESH`].
     async fn jwks(&self, discovery: &Discovery, refresh: bool) -> Result<Arc<Vec<jwt::Jwk>>, FetchError> {
         let mut cache = self.jwks.lock().await;
         if let Some(c) = cache.as_ref().filter(|c| c.source == discovery.jwks_uri) {
-            let limit = if refresh { JWKS_MIN_REFRESH } else { CACHE_TTL };
-            if c.at.elapsed() < limit {
+            let fresh =
+                if refresh { c.forced && c.at.elapsed() < JWKS_MIN_REFRESH } else { c.at.elapsed() < CACHE_TTL };
+            if fresh {
                 return Ok(c.value.clone());
             }
         }
         let bytes = self.get_bytes(&discovery.jwks_uri).await?;
         let keys = jwt::parse_jwk_set(&bytes).map_err(|e| FetchError::Document(e.to_string()))?;
         let value = Arc::new(keys);
-        *cache = Some(Cached { at: Instant::now(), source: discovery.jwks_uri.clone(), value: value.clone() });
+        let source = discovery.jwks_uri.clone();
+        *cache = Some(Cached { at: Instant::now(), source, value: value.clone(), forced: refresh });
         Ok(value)
     }
 

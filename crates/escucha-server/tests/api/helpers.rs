@@ -121,8 +121,15 @@ impl TestApp {
 
     /// A server on a fresh database of the given backend (`None` when it is not configured).
     pub async fn spawn_on(backend: Backend) -> Option<TestApp> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// A server on a fresh database of the given backend, its configuration adjusted by
+    /// `configure` first (`None` when the backend is not configured).
+    pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> Option<TestApp> {
         let db = TestDb::new(backend).await?;
-        let config = Config::for_tests(db.dir.path(), db.url.clone());
+        let mut config = Config::for_tests(db.dir.path(), db.url.clone());
+        configure(&mut config);
         let app = Application::build(config).await.expect("server builds");
         let base = format!("http://{}", app.local_addr());
         let store = app.state().store.clone();

@@ -7,5 +7,6 @@ mod closed_loop;
 mod errors;
 mod helpers;
 mod metrics;
+mod oidc;
 mod scope;
 mod web;
