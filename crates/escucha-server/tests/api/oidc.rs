@@ -473,7 +473,8 @@ async fn refused(app: &TestApp, browser_lang: &'static str, status: u16, reason:
 async fn tokens_that_fail_verification_are_refused_and_audited() {
     let idp = Idp::start().await;
     let app = app_with(&idp, Backend::Sqlite).await.unwrap();
-    let cases: Vec<(&str, Box<dyn Fn(&mut Behaviour)>)> = vec![
+    type Change = Box<dyn Fn(&mut Behaviour)>;
+    let cases: Vec<(&str, Change)> = vec![
         ("bad_signature", Box::new(|b| b.forged = true)),
         ("wrong_audience", Box::new(|b| b.aud = Some(json!("another-client")))),
         ("wrong_authorized_party", Box::new(|b| b.aud = Some(json!([CLIENT_ID, "another-client"])))),
