@@ -287,7 +287,10 @@ impl Oidc {
 
     async fn get_bytes(&self, url: &str) -> Result<Vec<u8>, FetchError> {
         let response = self.http.get(url).header(header::ACCEPT, "application/json").send().await?;
-        read_capped(response).await
+        match read_capped(response).await? {
+            (status, body) if status.is_success() => Ok(body),
+            (status, _) => Err(FetchError::Status(status.as_u16())),
+        }
     }
 
     /// The discovery document, from the cache when fresh; checked against the configuration.
@@ -359,8 +362,7 @@ impl Oidc {
             tracing::warn!(error = %e, "OpenID Connect token endpoint unreachable");
             Refusal::unavailable()
         })?;
-        let status = response.status();
-        let body = read_capped(response).await.map_err(|e| {
+        let (status, body) = read_capped(response).await.map_err(|e| {
             tracing::warn!(error = %e, "OpenID Connect token response unreadable");
             Refusal::unavailable()
         })?;
@@ -440,8 +442,8 @@ impl Oidc {
     }
 }
 
-/// Reads a response body up to [`MAX_BODY`], failing on a non-success status.
-async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, FetchError> {
+/// Reads a response's status and body, the body up to [`MAX_BODY`].
+async fn read_capped(mut response: reqwest::Response) -> Result<(StatusCode, Vec<u8>), FetchError> {
     let status = response.status();
     if response.content_length().is_some_and(|n| n > MAX_BODY as u64) {
         return Err(FetchError::TooLarge);
@@ -453,11 +455,7 @@ async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, FetchEr
         }
         body.extend_from_slice(&chunk);
     }
-    // The token endpoint's error bodies are read too (for their `error` code).
-    if !status.is_success() && !status.is_client_error() {
-        return Err(FetchError::Status(status.as_u16()));
-    }
-    Ok(body)
+    Ok((status, body))
 }
 
 /// Percent-encodes everything but RFC 3986 unreserved characters.
