@@ -105,6 +105,7 @@ fn row(seq: u64, total: u64, values: &Values, rng: &mut Rng) -> ResponseFacts {
         journey_stage: pick(&values.stages, rng),
         segment: pick(&values.segments, rng),
         language: pick(&values.languages, rng),
+        owner: values.employees.get(employee).cloned(),
         attributes: vec![("tier".into(), pick(&values.tiers, rng).unwrap_or_default())],
         nps: Some(nps),
         csat: (rng.below(10) < 6).then(|| 1 + rng.below(5) as u8),

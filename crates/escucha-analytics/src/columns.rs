@@ -23,8 +23,8 @@ pub(crate) const BLOCK_ROWS: usize = 4096;
 /// are not indexed (they cannot be grouped or filtered by), which bounds memory per row.
 pub const MAX_ATTRIBUTE_COLUMNS: usize = 64;
 
-/// Number of fixed context columns (region … language).
-pub(crate) const CONTEXT_COLUMNS: usize = 9;
+/// Number of fixed context columns (region … language, owner).
+pub(crate) const CONTEXT_COLUMNS: usize = 10;
 
 /// Days from 0001-01-01 (day 1 of the common era) to 1970-01-01.
 const EPOCH_DAYS_FROM_CE: i32 = 719_163;
@@ -377,6 +377,7 @@ impl OrgIndex {
             &facts.journey_stage,
             &facts.segment,
             &facts.language,
+            &facts.owner,
         ];
         for (column, value) in self.context.iter_mut().zip(context) {
             column.push(value.as_deref());

@@ -34,13 +34,15 @@ pub enum Dimension {
     Language,
     /// `survey` (values are survey ids written in decimal)
     Survey,
+    /// `owner`: the customer's account executive (e-mail) when the response arrived.
+    Owner,
     /// `attr.NAME`: a customer attribute.
     Attr(String),
 }
 
 impl Dimension {
     /// The fixed dimensions (everything but attributes), in API order.
-    pub const FIXED: [Dimension; 10] = [
+    pub const FIXED: [Dimension; 11] = [
         Dimension::Region,
         Dimension::Product,
         Dimension::Channel,
@@ -51,6 +53,7 @@ impl Dimension {
         Dimension::Segment,
         Dimension::Language,
         Dimension::Survey,
+        Dimension::Owner,
     ];
 
     /// The API name of a fixed dimension; `None` for an attribute (see [`fmt::Display`]).
@@ -66,6 +69,7 @@ impl Dimension {
             Dimension::Segment => "segment",
             Dimension::Language => "language",
             Dimension::Survey => "survey",
+            Dimension::Owner => "owner",
             Dimension::Attr(_) => return None,
         })
     }
@@ -83,6 +87,7 @@ impl Dimension {
             Dimension::JourneyStage => Some(6),
             Dimension::Segment => Some(7),
             Dimension::Language => Some(8),
+            Dimension::Owner => Some(9),
             Dimension::Survey | Dimension::Attr(_) => None,
         }
     }

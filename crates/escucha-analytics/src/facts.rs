@@ -36,6 +36,9 @@ pub struct ResponseFacts {
     pub segment: Option<String>,
     /// Language the survey was answered in.
     pub language: Option<String>,
+    /// The customer's owner (account executive e-mail) when the response arrived: groups
+    /// "by account executive" and keeps own-accounts scopes to their customers.
+    pub owner: Option<String>,
     /// Customer attributes, queried as `attr.NAME`; the first value of a repeated name wins.
     pub attributes: Vec<(String, String)>,
     /// Answer to the NPS question (0–10).

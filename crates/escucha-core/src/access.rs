@@ -36,6 +36,14 @@ pub enum AccessError {
     /// A custom role name that is empty, too long, not `[a-z0-9_-]`, or a built-in role's name.
     #[error("invalid custom role name '{0}': use 1 to 40 characters a-z, 0-9, '_' or '-', not a built-in role name")]
     InvalidRoleName(String),
+    /// Setting this parent would make a team its own ancestor.
+    #[error("team '{team}' cannot have '{parent}' as parent: '{parent}' is '{team}' or one of its sub-teams")]
+    TeamCycle {
+        /// The team being moved.
+        team: String,
+        /// The parent asked for.
+        parent: String,
+    },
     /// The caller lacks a permission the action needs.
     #[error("this needs the '{0}' permission")]
     Forbidden(Permission),
@@ -631,6 +639,15 @@ pub fn user_scope(user: &User, explicit: Option<&DataScope>) -> DataScope {
     }
 }
 
+/// A user's permissions: those of their custom role when they hold one (a custom role that no
+/// longer exists grants nothing), else those of their built-in role.
+pub fn user_permissions(user: &User, custom: &[CustomRole]) -> PermissionSet {
+    match &user.custom_role {
+        Some(name) => RoleRef::Custom(name.clone()).permissions(custom),
+        None => role_permissions(user.role),
+    }
+}
+
 /// The organisation's team hierarchy: each team's parent team. Kept as data (from the users'
 /// and customers' teams and an admin-edited tree), serialised as a `{team: parent}` map.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -662,6 +679,15 @@ impl TeamHierarchy {
     /// Sets (or replaces) a team's parent.
     pub fn set_parent(&mut self, team: impl Into<String>, parent: impl Into<String>) {
         self.parents.insert(team.into(), parent.into());
+    }
+
+    /// Fails when making `parent` the parent of `team` would create a cycle (the parent is the
+    /// team itself or below it), so the stored tree stays a tree.
+    pub fn check_parent(&self, team: &str, parent: &str) -> Result<(), AccessError> {
+        if self.with_descendants(team).contains(parent) {
+            return Err(AccessError::TeamCycle { team: team.to_string(), parent: parent.to_string() });
+        }
+        Ok(())
     }
 
     /// A team's parent, if it has one.
@@ -954,6 +980,26 @@ mod tests {
         assert_eq!(default_scope(Role::Viewer, e, None, Some("")), DataScope::Organisation);
     }
 
+    #[test]
+    fn team_parents_cannot_form_cycles() {
+        let h = TeamHierarchy::from_pairs([("Norte-A", "Norte"), ("Norte", "Ventas")]);
+        assert!(h.check_parent("Sur", "Ventas").is_ok());
+        assert!(h.check_parent("Norte-A", "Ventas").is_ok());
+        assert!(matches!(h.check_parent("Ventas", "Norte-A"), Err(AccessError::TeamCycle { .. })));
+        assert!(h.check_parent("Ventas", "Ventas").is_err());
+    }
+
+    #[test]
+    fn custom_roles_replace_the_built_in_permissions() {
+        let mut u = user(Role::Manager, None, None);
+        assert_eq!(user_permissions(&u, &[]), role_permissions(Role::Manager));
+        let auditor = CustomRole::new("auditor", PermissionSet::of(&[Permission::ReadAudit])).unwrap();
+        u.custom_role = Some("auditor".into());
+        assert_eq!(user_permissions(&u, std::slice::from_ref(&auditor)), PermissionSet::of(&[Permission::ReadAudit]));
+        // A role that was deleted grants nothing.
+        assert_eq!(user_permissions(&u, &[]), PermissionSet::EMPTY);
+    }
+
     fn user(role: Role, region: Option<&str>, team: Option<&str>) -> User {
         User {
             id: UserId(1),
@@ -964,6 +1010,8 @@ mod tests {
             manager_email: None,
             team: team.map(|t| Label::parse(t).unwrap()),
             region: region.map(|r| Label::parse(r).unwrap()),
+            custom_role: None,
+            scope: None,
         }
     }
 

@@ -94,6 +94,13 @@ pub struct User {
     pub team: Option<Label>,
     /// Region, for data scopes and reporting.
     pub region: Option<Label>,
+    /// The organisation's custom role the user holds, by name: its permissions replace the
+    /// built-in role's (which still gives the default data scope).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_role: Option<String>,
+    /// An explicit data scope that overrides the default from role, region and team.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<crate::access::DataScope>,
 }
 
 /// The writable fields of a user, as given by `PUT /api/v1/users/{email}`.
@@ -109,4 +116,8 @@ pub struct UserFields {
     pub team: Option<Label>,
     /// Region.
     pub region: Option<Label>,
+    /// Custom role: `None` keeps it, `Some(None)` removes it, `Some(Some(name))` sets it.
+    pub custom_role: Option<Option<String>>,
+    /// Explicit data scope: `None` keeps it, `Some(None)` returns to the default scope.
+    pub scope: Option<Option<crate::access::DataScope>>,
 }

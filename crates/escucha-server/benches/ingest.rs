@@ -34,6 +34,7 @@ async fn main() {
                 user_id: None,
                 hash: escucha_server::auth::hash_secret(&secret),
                 expires_at: None,
+                scopes: vec![escucha_core::access::TokenScope::Admin],
             },
         )
         .await

@@ -11,7 +11,10 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use escucha_analytics::Dimension;
-use escucha_core::access::{DataScope, Permission, PermissionSet, allows, role_permissions, user_scope};
+use escucha_core::access::{
+    DataScope, Permission, PermissionSet, TeamHierarchy, allows, expand_teams, role_permissions, token_permissions,
+    user_permissions, user_scope,
+};
 use escucha_core::ids::OrgId;
 use escucha_core::org::{Role, User};
 
@@ -108,11 +111,6 @@ impl Caller {
         Ok(state.store.append_audit(self.org_id, entry).await?)
     }
 
-    /// True when a record with this region, team and owner is inside the caller's scope.
-    pub fn sees(&self, region: Option<&str>, team: Option<&str>, owner: Option<&str>) -> bool {
-        allows(&self.scope, region, team, owner)
-    }
-
     /// Fails with 403 unless the caller holds `permission`.
     pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
         if self.permissions.contains(permission) {
@@ -122,26 +120,61 @@ impl Caller {
         }
     }
 
-    /// Fails with 403 unless the role may manage surveys and configuration.
-    pub fn require_manage(&self) -> Result<(), ApiError> {
-        if self.role.can_manage() { Ok(()) } else { Err(ApiError::forbidden("this needs the admin or analyst role")) }
+    /// True when a record with this region, team and owner (account executive e-mail) is inside
+    /// the caller's scope. A record without a team of its own belongs to its owner's team, looked
+    /// up only for team scopes.
+    pub async fn sees(
+        &self,
+        state: &AppState,
+        region: Option<&str>,
+        team: Option<&str>,
+        owner: Option<&str>,
+    ) -> Result<bool, ApiError> {
+        let owner_team = match (&self.scope, team, owner) {
+            (DataScope::Teams(_), None, Some(owner)) => match escucha_core::values::Email::parse(owner) {
+                Ok(email) => state.store.user_by_email(self.org_id, &email).await?.and_then(|u| u.team),
+                Err(_) => None,
+            },
+            _ => None,
+        };
+        let team = team.or(owner_team.as_ref().map(|t| t.as_str()));
+        Ok(allows(&self.scope, region, team, owner))
     }
 
-    /// Fails with 403 unless the role may write customer data and responses.
-    pub fn require_write(&self) -> Result<(), ApiError> {
-        if self.role.can_write_data() { Ok(()) } else { Err(ApiError::forbidden("the viewer role is read-only")) }
+    /// True when the caller may read personal data in clear (contact fields, unredacted text).
+    pub fn sees_personal_data(&self) -> bool {
+        self.permissions.contains(Permission::ReadPersonalData)
     }
+}
 
-    /// Fails with 403 unless the caller is an admin.
-    pub fn require_admin(&self) -> Result<(), ApiError> {
-        if self.role.is_admin() { Ok(()) } else { Err(ApiError::forbidden("this needs the admin role")) }
-    }
+/// What a staff user may do and see: the permissions of their custom role or built-in role, and
+/// their data scope (the explicit one or the default from role, region and team), with team
+/// scopes widened to the teams' sub-teams from the organisation's team tree.
+pub async fn user_access(state: &AppState, user: &User) -> Result<(PermissionSet, DataScope), ApiError> {
+    let permissions = match &user.custom_role {
+        Some(_) => user_permissions(user, &state.store.list_roles(user.org_id).await?),
+        None => role_permissions(user.role),
+    };
+    let scope = user_scope(user, user.scope.as_ref());
+    let scope = match scope {
+        DataScope::Teams(_) => {
+            let tree = state.store.list_teams(user.org_id).await?;
+            let tree = TeamHierarchy::from_pairs(tree.into_iter().filter_map(|t| t.parent.map(|p| (t.name, p))));
+            expand_teams(&scope, &tree)
+        }
+        other => other,
+    };
+    Ok((permissions, scope))
 }
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        // Resolved once per request by the route's permission check.
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(caller.clone());
+        }
         let header = parts.headers.get(axum::http::header::AUTHORIZATION).ok_or_else(|| {
             ApiError::unauthorized("send 'Authorization: Bearer TOKEN' (create one with 'escucha token create')")
         })?;
@@ -173,13 +206,19 @@ impl FromRequestParts<AppState> for Caller {
             Some(id) => state.store.user(token.org_id, id).await?,
             None => None,
         };
-        let (role, actor, scope) = match &user {
-            Some(u) => (u.role, u.email.to_string(), user_scope(u, None)),
-            None => (token.role, format!("token:{}", token.name), DataScope::Organisation),
+        let (role, actor, permissions, scope) = match &user {
+            Some(u) => {
+                let (permissions, scope) = user_access(state, u).await?;
+                (u.role, u.email.to_string(), permissions, scope)
+            }
+            None => {
+                (token.role, format!("token:{}", token.name), role_permissions(token.role), DataScope::Organisation)
+            }
         };
+        let permissions = token_permissions(permissions, &token.scopes);
         let ip =
             parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string());
-        Ok(Caller { org_id: token.org_id, role, permissions: role_permissions(role), user, actor, scope, ip })
+        Ok(Caller { org_id: token.org_id, role, permissions, user, actor, scope, ip })
     }
 }
 

@@ -55,8 +55,22 @@ fn metric_params() -> Vec<Value> {
     ]
 }
 
-/// The document.
+/// The document, with each operation's required permissions (`x-permissions`, from the route
+/// table) so clients know which token scopes and roles a call needs.
 pub fn document() -> Value {
+    let mut doc = base_document();
+    for route in crate::api::routes() {
+        for (method, permissions) in route.permissions {
+            let op = &mut doc["paths"][route.path][method.as_str().to_lowercase()];
+            if op.is_object() {
+                op["x-permissions"] = json!(permissions.iter().map(|p| p.as_str()).collect::<Vec<_>>());
+            }
+        }
+    }
+    doc
+}
+
+fn base_document() -> Value {
     let metric_description = "Metric definitions (exact): nps = 100 × (promoters − detractors) / n over answers 0–10 (promoters 9–10, detractors 0–6), ci95 = value ± 196 × sqrt((p + d − (p − d)²) / n) clipped to [−100, 100]. csat = 100 × share of 4–5 on 1–5; dsat = 100 × share of 1–2; cadv = 100 × share of 4–5; their ci95 is the Wilson interval × 100. ces = mean of 1–7 answers with a Student's t ci95, plus share_easy = 100 × share of 5–7. nev (planned) = mean over respondents of 100 × (positive − negative) / (positive + negative) emotions picked, Student's t ci95. n counts answers to the metric's question. Groups with n = 0 are left out. Values are not rounded.";
     json!({
         "openapi": "3.0.3",
@@ -82,9 +96,10 @@ pub fn document() -> Value {
                     "phone": {"type": "string", "nullable": true}, "language": {"type": "string", "nullable": true}, "region": {"type": "string", "nullable": true},
                     "segment": {"type": "string", "nullable": true}, "lifecycle_stage": {"type": "string", "nullable": true},
                     "annual_value": {"type": "number", "nullable": true}, "owner_email": {"type": "string", "nullable": true},
-                    "attributes": {"type": "object", "additionalProperties": {"type": "string"}}
+                    "attributes": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "personal_data_hidden": {"type": "boolean", "description": "Present (true) when the caller lacks read_personal_data: name, email and phone are left out"}
                 }},
-                "User": {"type": "object", "properties": {"email": {"type": "string"}, "name": {"type": "string"}, "role": {"type": "string", "enum": ["admin", "analyst", "manager", "agent", "viewer"]}, "manager_email": {"type": "string"}, "team": {"type": "string"}, "region": {"type": "string"}}},
+                "User": {"type": "object", "properties": {"email": {"type": "string"}, "name": {"type": "string"}, "role": {"type": "string", "enum": ["admin", "analyst", "manager", "agent", "viewer"]}, "manager_email": {"type": "string"}, "team": {"type": "string"}, "region": {"type": "string"}, "custom_role": {"type": "string", "nullable": true, "description": "A custom role (PUT /api/v1/roles/{name}) whose permissions replace the built-in role's; null removes it"}, "scope": {"type": "object", "nullable": true, "description": "Explicit data scope {kind: organisation|regions|teams|own_accounts, values}; null returns to the default from role, region and team", "properties": {"kind": {"type": "string"}, "values": {}}}}},
                 "Question": {"type": "object", "required": ["id", "type", "text"], "properties": {
                     "id": {"type": "string"},
                     "type": {"type": "string", "enum": ["nps", "csat", "ces", "cadv", "emotions", "repurchase", "rating", "single_choice", "multi_choice", "text"]},
@@ -140,12 +155,24 @@ pub fn document() -> Value {
                 "put": op("Create (201) or update (200) a user (admin)", "200", json!({"$ref": "#/components/schemas/User"}), Some(json!({"$ref": "#/components/schemas/User"})), json!([])),
                 "get": op("A user", "200", json!({"$ref": "#/components/schemas/User"}), None, json!([]))
             },
+            "/api/v1/customers": {"get": op("Customers with this e-mail (case-insensitive), inside the caller's scope, found through a keyed hash (blind index) without decrypting anyone else; audited", "200", json!({"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object"}}}}), None, json!([query_param("email", "The e-mail to look up (required)")]))},
+            "/api/v1/roles": {"get": op("Custom roles and every permission that exists", "200", json!({"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object", "properties": {"name": {"type": "string"}, "permissions": {"type": "array", "items": {"type": "string"}}}}}, "permissions": {"type": "array", "items": {"type": "string"}}}}), None, json!([]))},
+            "/api/v1/roles/{name}": {
+                "parameters": [path_param("name", "Role name: 1–40 of a-z 0-9 _ -, not a built-in role")],
+                "put": op("Create (201) or replace (200) a custom role: {permissions: [...]}; nobody grants what they do not hold", "200", json!({"type": "object"}), Some(json!({"type": "object", "required": ["permissions"], "properties": {"permissions": {"type": "array", "items": {"type": "string"}}}})), json!([])),
+                "delete": {"summary": "Delete a custom role (409 role_in_use while users hold it)", "responses": {"204": {"description": "Deleted"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}
+            },
+            "/api/v1/teams": {"get": op("The team tree: each team with its parent; team scopes include sub-teams", "200", json!({"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object", "properties": {"name": {"type": "string"}, "parent": {"type": "string", "nullable": true}}}}}}), None, json!([]))},
+            "/api/v1/teams/{name}": {
+                "parameters": [path_param("name", "Team name")],
+                "put": op("Place a team under a parent ({parent: NAME | null}); 409 team_cycle when the parent is below the team", "200", json!({"type": "object"}), Some(json!({"type": "object", "properties": {"parent": {"type": "string", "nullable": true}}})), json!([]))
+            },
             "/api/v1/audit": {"get": op("The audit log (admin), newest first: sign-ins, token and user changes, survey creation, views and changes of customer data and cases", "200", json!({"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "integer"}, "at": {"type": "string", "format": "date-time"}, "actor": {"type": "string"}, "action": {"type": "string"}, "target": {"type": "string", "nullable": true}, "detail": {"type": "object"}, "ip": {"type": "string", "nullable": true}}}}, "next_cursor": {"type": "integer", "nullable": true}}}), None, json!([
                 query_param("action", "e.g. sign_in.failure, token.create, customer.view"), query_param("actor", "user e-mail or token:NAME"),
                 query_param("from", "inclusive, YYYY-MM-DD or RFC 3339"), query_param("to", "exclusive"), query_param("limit", "1–500"), query_param("cursor", "next_cursor")
             ]))},
             "/api/v1/tokens": {
-                "post": op("Create an API token (admin): {name, role | user_email, expires_at?}; the answer carries the secret, shown only this once", "201", json!({"type": "object", "properties": {"id": {"type": "integer"}, "secret": {"type": "string"}, "name": {"type": "string"}, "role": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time", "nullable": true}}}), Some(json!({"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}, "role": {"type": "string"}, "user_email": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"}}})), json!([])),
+                "post": op("Create an API token: {name, role | user_email, expires_at?, scopes?}; scopes (read_metrics, read_data, write_responses, manage_surveys, admin; default admin) narrow what the role allows; nobody mints more than they hold; the answer carries the secret, shown only this once", "201", json!({"type": "object", "properties": {"id": {"type": "integer"}, "secret": {"type": "string"}, "name": {"type": "string"}, "role": {"type": "string"}, "scopes": {"type": "array", "items": {"type": "string"}}, "expires_at": {"type": "string", "format": "date-time", "nullable": true}}}), Some(json!({"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}, "role": {"type": "string"}, "user_email": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"}, "scopes": {"type": "array", "items": {"type": "string", "enum": ["read_metrics", "read_data", "write_responses", "manage_surveys", "admin"]}}}})), json!([])),
                 "get": op("Live API tokens (admin), newest first, with last use; never the secrets", "200", json!({"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object"}}}}), None, json!([]))
             },
             "/api/v1/tokens/{id}": {
@@ -192,6 +219,9 @@ mod tests {
             for m in route.methods {
                 let m = m.as_str().to_lowercase();
                 assert!(item[&m].is_object(), "{} {} is missing from the OpenAPI document", m, route.path);
+                if route.authenticated {
+                    assert!(item[&m]["x-permissions"].is_array(), "{m} {} lists no permissions", route.path);
+                }
             }
         }
     }

@@ -58,6 +58,7 @@ pub fn facts_from_row(row: IndexRow) -> ResponseFacts {
         journey_stage: row.journey_stage,
         segment: row.segment,
         language: row.language,
+        owner: row.owner,
         attributes: row.attributes.into_iter().collect(),
         nps: row.scores.nps,
         csat: row.scores.csat,

@@ -15,6 +15,13 @@ pub(crate) struct SealedContact {
     pub name: Option<String>,
     pub email: Option<String>,
     pub phone: Option<String>,
+    /// Blind index of the e-mail (see [`email_index`]).
+    pub email_index: Option<String>,
+}
+
+/// The blind index a customer's e-mail is found by (`customers.email_index`).
+pub(crate) fn email_index(keys: &KeyRing, org: escucha_core::ids::OrgId, email: &str) -> String {
+    keys.blind_index(&crate::crypto::index_context(org, "customers.email"), email)
 }
 
 fn seal_one(keys: &KeyRing, c: &Customer, column: &str, value: Option<&str>) -> StoreResult<Option<String>> {
@@ -30,6 +37,7 @@ pub(crate) fn seal(keys: &KeyRing, c: &Customer) -> StoreResult<SealedContact> {
         name: seal_one(keys, c, "customers.name", c.name.as_deref())?,
         email: seal_one(keys, c, "customers.email", c.email.as_ref().map(Email::as_str))?,
         phone: seal_one(keys, c, "customers.phone", c.phone.as_deref())?,
+        email_index: c.email.as_ref().map(|e| email_index(keys, c.org_id, e.as_str())),
     })
 }
 

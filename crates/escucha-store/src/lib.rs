@@ -44,6 +44,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use escucha_core::access::CustomRole;
 use escucha_core::case::{Case, CaseStatus};
 use escucha_core::customer::{Customer, CustomerPatch};
 use escucha_core::feedback::{Feedback, NewFeedback};
@@ -253,6 +254,28 @@ pub trait Store: Send + Sync + 'static {
     async fn fail_job(&self, job: JobId, error: &str, retry_at: Option<DateTime<Utc>>) -> StoreResult<()>;
     /// Lists the organisation's jobs, newest first (operators and tests).
     async fn list_jobs(&self, org: OrgId, limit: i64) -> StoreResult<Vec<Job>>;
+
+    // --- access control: custom roles, the team tree, lookup by e-mail, keys ---------------
+
+    /// Creates or replaces a custom role; true when it was created.
+    async fn upsert_role(&self, org: OrgId, role: &CustomRole) -> StoreResult<bool>;
+    /// The organisation's custom roles, by name.
+    async fn list_roles(&self, org: OrgId) -> StoreResult<Vec<CustomRole>>;
+    /// Deletes a custom role: `NotFound` when there is none, `Conflict` while a user holds it.
+    async fn delete_role(&self, org: OrgId, name: &str) -> StoreResult<()>;
+    /// Places a team in the tree under `parent` (`None`: at the top), adding it when new;
+    /// `Conflict` when the parent is the team itself or one of its sub-teams.
+    async fn set_team(&self, org: OrgId, team: &str, parent: Option<&str>) -> StoreResult<()>;
+    /// The organisation's team tree, by name.
+    async fn list_teams(&self, org: OrgId) -> StoreResult<Vec<TeamNode>>;
+    /// The customers with this e-mail (compared trimmed and lower-cased), found through the
+    /// blind index without decrypting anyone else's data; by id.
+    async fn customers_by_email(&self, org: OrgId, email: &Email) -> StoreResult<Vec<Customer>>;
+    /// Cross-organisation maintenance after a key was added to the ring (key rotation): every
+    /// customer's contact fields are re-sealed under the current key and their blind index
+    /// recomputed; afterwards the database records only the current key as in use, so older
+    /// keys may leave the ring. Returns how many customers were re-sealed.
+    async fn reseal_personal_data(&self) -> StoreResult<u64>;
 }
 
 /// Opens the store a URL names, applying its migrations: `sqlite://PATH` (created when

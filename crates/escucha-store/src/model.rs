@@ -26,6 +26,8 @@ pub struct NewToken {
     pub hash: String,
     /// When it stops working.
     pub expires_at: Option<DateTime<Utc>>,
+    /// What it may be used for; its permissions are its role's narrowed to these.
+    pub scopes: Vec<escucha_core::access::TokenScope>,
 }
 
 /// A stored API token (never the secret).
@@ -47,6 +49,9 @@ pub struct ApiToken {
     pub last_used_at: Option<DateTime<Utc>>,
     /// When created.
     pub created_at: DateTime<Utc>,
+    /// What it may be used for (tokens made before scopes existed read as `admin`: everything
+    /// their role allows).
+    pub scopes: Vec<escucha_core::access::TokenScope>,
 }
 
 /// A survey to create.
@@ -110,6 +115,9 @@ pub struct CaseFilter {
     /// Data scope: only cases whose customer's region is one of these (an empty list selects
     /// nothing); `None` for no restriction.
     pub regions: Option<Vec<String>>,
+    /// Data scope: only cases owned by a member of one of these teams (an empty list selects
+    /// nothing); `None` for no restriction.
+    pub teams: Option<Vec<String>>,
 }
 
 /// What the analytics index needs of one response.
@@ -143,6 +151,9 @@ pub struct IndexRow {
     pub language: Option<String>,
     /// The customer's free attributes.
     pub attributes: BTreeMap<String, String>,
+    /// The customer's owner (account executive e-mail) when the row is read, for own-accounts
+    /// scopes.
+    pub owner: Option<String>,
     /// Scores.
     pub scores: MetricScores,
 }
@@ -201,4 +212,13 @@ pub struct AuditFilter {
     pub before_id: Option<i64>,
     /// At most this many (capped at 500).
     pub limit: i64,
+}
+
+/// One team of the organisation's team tree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TeamNode {
+    /// Team name, as on users' and responses' `team`.
+    pub name: String,
+    /// Parent team, if any.
+    pub parent: Option<String>,
 }

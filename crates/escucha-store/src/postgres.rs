@@ -67,6 +67,7 @@ impl PostgresStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        check_key_ring(&pool, &keys).await?;
         Ok(Self { pool, keys: std::sync::Arc::new(keys) })
     }
 

@@ -63,6 +63,8 @@ pub(crate) struct UserRow {
     pub manager_email: Option<String>,
     pub team: Option<String>,
     pub region: Option<String>,
+    pub custom_role: Option<String>,
+    pub scope: Option<String>,
 }
 
 impl TryFrom<UserRow> for User {
@@ -77,6 +79,11 @@ impl TryFrom<UserRow> for User {
             manager_email: email("manager e-mail", r.manager_email)?,
             team: label("team", r.team)?,
             region: label("region", r.region)?,
+            custom_role: r.custom_role,
+            scope: r
+                .scope
+                .map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(format!("user scope '{s}': {e}"))))
+                .transpose()?,
         })
     }
 }
@@ -92,6 +99,7 @@ pub(crate) struct TokenRow {
     pub expires_at: Option<Ts>,
     pub last_used_at: Option<Ts>,
     pub created_at: Ts,
+    pub scopes: Option<String>,
 }
 
 impl TryFrom<TokenRow> for ApiToken {
@@ -106,6 +114,12 @@ impl TryFrom<TokenRow> for ApiToken {
             expires_at: r.expires_at.map(|t| t.0),
             last_used_at: r.last_used_at.map(|t| t.0),
             created_at: r.created_at.0,
+            scopes: match r.scopes {
+                None => vec![escucha_core::access::TokenScope::Admin],
+                Some(s) => {
+                    serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(format!("token scopes '{s}': {e}")))?
+                }
+            },
         })
     }
 }
@@ -291,6 +305,7 @@ pub(crate) struct IndexFeedRow {
     #[sqlx(flatten)]
     pub cols: ContextCols,
     pub attributes: Option<Json<Attributes>>,
+    pub owner_email: Option<String>,
 }
 
 impl TryFrom<IndexFeedRow> for IndexRow {
@@ -313,6 +328,7 @@ impl TryFrom<IndexFeedRow> for IndexRow {
             segment: c.segment,
             language: c.language,
             attributes: r.attributes.map(|a| a.0).unwrap_or_default(),
+            owner: r.owner_email,
             scores,
         })
     }
@@ -490,4 +506,27 @@ impl From<AuditRow> for crate::AuditEntry {
             ip: r.ip,
         }
     }
+}
+
+/// `roles` row.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RoleRow {
+    pub name: String,
+    pub permissions: String,
+}
+
+impl TryFrom<RoleRow> for escucha_core::access::CustomRole {
+    type Error = StoreError;
+    fn try_from(r: RoleRow) -> Result<Self, StoreError> {
+        let permissions: escucha_core::access::PermissionSet = serde_json::from_str(&r.permissions)
+            .map_err(|e| StoreError::Corrupt(format!("permissions of role '{}': {e}", r.name)))?;
+        escucha_core::access::CustomRole::new(&r.name, permissions).map_err(|e| StoreError::Corrupt(e.to_string()))
+    }
+}
+
+/// `teams` row.
+#[derive(sqlx::FromRow)]
+pub(crate) struct TeamRow {
+    pub name: String,
+    pub parent: Option<String>,
 }

@@ -17,6 +17,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 
+use escucha_core::access::CustomRole;
 use escucha_core::case::{Case, CaseStatus, NewCase};
 use escucha_core::customer::{Customer, CustomerPatch};
 use escucha_core::feedback::{Feedback, NewFeedback};
@@ -31,15 +32,66 @@ use escucha_core::values::{Email, ExternalId, Label, Slug};
 use crate::codec::{Ts, ts_opt};
 use crate::crypto::KeyRing;
 use crate::rows::{
-    CaseRow, CustomerRow, FeedbackRow, IdempotencyRow, IndexFeedRow, JourneyRow, OrgRow, ResponseRow, SurveyRow,
-    TokenRow, UserRow, convert_all,
+    CaseRow, CustomerRow, FeedbackRow, IdempotencyRow, IndexFeedRow, JourneyRow, OrgRow, ResponseRow, RoleRow,
+    SurveyRow, TeamRow, TokenRow, UserRow, convert_all,
 };
 use crate::{
     ApiToken, CaseFilter, IdempotencyRecord, IdempotentResult, IndexRow, NewSurvey, NewToken, ResponseWrite, Store,
-    StoreError, StoreResult, sql,
+    StoreError, StoreResult, TeamNode, sql,
 };
 
 type Tx = sqlx::Transaction<'static, Db>;
+
+/// Fixed input of the blind-index check value.
+const KEYRING_CHECK_CONTEXT: &str = "escucha/keyring-check";
+
+/// Refuses to start with a key ring that does not match the database: the blind-index key
+/// (derived from the ring's first key) must be the one the database was written with, and every
+/// key that sealed data must be in the ring. Without this check a process started with another
+/// key would write values no other process can read, or find nobody by e-mail.
+async fn check_key_ring(pool: &sqlx::Pool<Db>, keys: &KeyRing) -> StoreResult<()> {
+    let expected = keys.blind_index(KEYRING_CHECK_CONTEXT, "escucha");
+    sqlx::query(sql::INSERT_KEYRING_CHECK).bind("blind_index").bind(expected.as_str()).execute(pool).await?;
+    let rows: Vec<(String, String)> = sqlx::query_as(sql::KEYRING_CHECK).fetch_all(pool).await?;
+    let known = keys.key_ids();
+    for (name, value) in rows {
+        if name == "blind_index" && value != expected {
+            return Err(StoreError::Config(
+                "the encryption key ring does not match this database (its first key differs): give every process \
+                 the ESCUCHA_SECRET_KEY or secret.key the database was written with"
+                    .into(),
+            ));
+        }
+        if let Some(id) = name.strip_prefix("key:")
+            && !known.contains(&id)
+        {
+            return Err(StoreError::Config(format!(
+                "this database holds personal data sealed with key '{id}', which this process's key ring lacks: \
+                 give every process the same ESCUCHA_SECRET_KEY or secret.key"
+            )));
+        }
+    }
+    // Only a ring that passed may record its key as in use.
+    sqlx::query(sql::INSERT_KEYRING_CHECK)
+        .bind(format!("key:{}", keys.current_key_id()))
+        .bind("in use")
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// After re-sealing everything under the current key, records it as the only key in use.
+async fn forget_old_keys(pool: &sqlx::Pool<Db>, keys: &KeyRing) -> StoreResult<()> {
+    let current = format!("key:{}", keys.current_key_id());
+    sqlx::query(sql::INSERT_KEYRING_CHECK).bind(current.as_str()).bind("in use").execute(pool).await?;
+    let rows: Vec<(String, String)> = sqlx::query_as(sql::KEYRING_CHECK).fetch_all(pool).await?;
+    for (name, _) in rows {
+        if name.starts_with("key:") && name != current {
+            sqlx::query(sql::DELETE_KEYRING_KEY).bind(name).execute(pool).await?;
+        }
+    }
+    Ok(())
+}
 
 /// Writes the idempotency record of a request inside its transaction.
 async fn insert_idempotency(tx: &mut Tx, org: OrgId, record: &IdempotencyRecord, resource_id: i64) -> StoreResult<()> {
@@ -86,6 +138,7 @@ async fn update_customer(tx: &mut Tx, keys: &KeyRing, c: &Customer) -> StoreResu
         .bind(Json(&c.attributes))
         .bind(ts_opt(c.erased_at))
         .bind(Ts(c.updated_at))
+        .bind(sealed.email_index)
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -110,6 +163,7 @@ async fn insert_customer(tx: &mut Tx, keys: &KeyRing, c: &Customer) -> StoreResu
         .bind(ts_opt(c.erased_at))
         .bind(Ts(c.created_at))
         .bind(Ts(c.updated_at))
+        .bind(sealed.email_index)
         .fetch_optional(&mut **tx)
         .await?;
     Ok(id.map(CustomerId))
@@ -288,6 +342,7 @@ impl Store for ThisStore {
             .bind(token.hash.as_str())
             .bind(ts_opt(token.expires_at))
             .bind(Ts(Utc::now()))
+            .bind(serde_json::to_string(&token.scopes).map_err(|e| StoreError::Corrupt(e.to_string()))?)
             .fetch_one(&self.pool)
             .await?;
         row.try_into()
@@ -377,6 +432,11 @@ impl Store for ThisStore {
         let manager = fields.manager_email.as_ref().map(Email::as_str);
         let team = fields.team.as_ref().map(Label::as_str);
         let region = fields.region.as_ref().map(Label::as_str);
+        let custom_role = fields.custom_role.clone().flatten();
+        let scope = match &fields.scope {
+            Some(Some(scope)) => Some(serde_json::to_string(scope).map_err(|e| StoreError::Corrupt(e.to_string()))?),
+            _ => None,
+        };
         let inserted: Option<UserRow> = sqlx::query_as(sql::INSERT_USER)
             .bind(org.0)
             .bind(email.as_str())
@@ -386,6 +446,8 @@ impl Store for ThisStore {
             .bind(team)
             .bind(region)
             .bind(now)
+            .bind(custom_role.as_deref())
+            .bind(scope.as_deref())
             .fetch_optional(&self.pool)
             .await?;
         if let Some(row) = inserted {
@@ -400,6 +462,10 @@ impl Store for ThisStore {
             .bind(team)
             .bind(region)
             .bind(now)
+            .bind(fields.custom_role.is_some())
+            .bind(custom_role.as_deref())
+            .bind(fields.scope.is_some())
+            .bind(scope.as_deref())
             .fetch_optional(&self.pool)
             .await?;
         match updated {
@@ -644,15 +710,20 @@ impl Store for ThisStore {
             Some(r) => r,
             None => Vec::new(),
         };
-        let text = sql::list_cases_in_regions(regions.len());
+        let teams = match filter.teams {
+            Some(t) if t.is_empty() => return Ok(Vec::new()),
+            Some(t) => t,
+            None => Vec::new(),
+        };
+        let text = sql::list_cases_in_scope(regions.len(), teams.len());
         let mut q = sqlx::query_as::<Db, CaseRow>(sqlx::AssertSqlSafe(text))
             .bind(org.0)
             .bind(filter.status.map(CaseStatus::as_str))
             .bind(filter.owner_email.as_ref().map(Email::as_str).map(str::to_string))
             .bind(filter.before_id)
             .bind(filter.limit.clamp(1, crate::MAX_CASE_PAGE));
-        for region in regions {
-            q = q.bind(region);
+        for value in regions.into_iter().chain(teams) {
+            q = q.bind(value);
         }
         convert_all(q.fetch_all(&self.pool).await?)
     }
@@ -776,5 +847,103 @@ impl Store for ThisStore {
         let rows: Vec<JobRow> =
             sqlx::query_as(sql::LIST_JOBS).bind(org.0).bind(limit.clamp(1, 1_000)).fetch_all(&self.pool).await?;
         convert_all(rows)
+    }
+
+    async fn upsert_role(&self, org: OrgId, role: &CustomRole) -> StoreResult<bool> {
+        let mut tx = self.begin_write().await?;
+        let existed: i64 =
+            sqlx::query_scalar(sql::ROLE_EXISTS).bind(org.0).bind(role.name()).fetch_one(&mut *tx).await?;
+        let permissions = serde_json::to_string(&role.permissions).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sqlx::query(sql::UPSERT_ROLE)
+            .bind(org.0)
+            .bind(role.name())
+            .bind(permissions)
+            .bind(Ts(Utc::now()))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(existed == 0)
+    }
+
+    async fn list_roles(&self, org: OrgId) -> StoreResult<Vec<CustomRole>> {
+        let rows: Vec<RoleRow> = sqlx::query_as(sql::LIST_ROLES).bind(org.0).fetch_all(&self.pool).await?;
+        convert_all(rows)
+    }
+
+    async fn delete_role(&self, org: OrgId, name: &str) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let holders: i64 = sqlx::query_scalar(sql::USERS_WITH_ROLE).bind(org.0).bind(name).fetch_one(&mut *tx).await?;
+        if holders > 0 {
+            return Err(StoreError::Conflict(format!("{holders} user(s) hold the role '{name}'")));
+        }
+        let done = sqlx::query(sql::DELETE_ROLE).bind(org.0).bind(name).execute(&mut *tx).await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("role '{name}'")));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn set_team(&self, org: OrgId, team: &str, parent: Option<&str>) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        if let Some(parent) = parent {
+            let rows: Vec<TeamRow> = sqlx::query_as(sql::LIST_TEAMS).bind(org.0).fetch_all(&mut *tx).await?;
+            let tree = escucha_core::access::TeamHierarchy::from_pairs(
+                rows.into_iter().filter_map(|r| r.parent.map(|p| (r.name, p))),
+            );
+            tree.check_parent(team, parent).map_err(|e| StoreError::Conflict(e.to_string()))?;
+        }
+        sqlx::query(sql::UPSERT_TEAM)
+            .bind(org.0)
+            .bind(team)
+            .bind(parent)
+            .bind(Ts(Utc::now()))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn list_teams(&self, org: OrgId) -> StoreResult<Vec<TeamNode>> {
+        let rows: Vec<TeamRow> = sqlx::query_as(sql::LIST_TEAMS).bind(org.0).fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(|r| TeamNode { name: r.name, parent: r.parent }).collect())
+    }
+
+    async fn customers_by_email(&self, org: OrgId, email: &Email) -> StoreResult<Vec<Customer>> {
+        let index = crate::contact::email_index(&self.keys, org, email.as_str());
+        let rows: Vec<CustomerRow> =
+            sqlx::query_as(sql::CUSTOMERS_BY_EMAIL_INDEX).bind(org.0).bind(index).fetch_all(&self.pool).await?;
+        rows.into_iter().map(|r| crate::contact::open(&self.keys, r)).collect()
+    }
+
+    async fn reseal_personal_data(&self) -> StoreResult<u64> {
+        let mut after = 0i64;
+        let mut count = 0u64;
+        loop {
+            let mut tx = self.begin_write().await?;
+            let rows: Vec<CustomerRow> =
+                sqlx::query_as(sql::CUSTOMERS_WITH_CONTACT).bind(after).bind(500i64).fetch_all(&mut *tx).await?;
+            let Some(last) = rows.last().map(|r| r.id) else {
+                break;
+            };
+            for row in rows {
+                let customer = crate::contact::open(&self.keys, row)?;
+                let sealed = crate::contact::seal(&self.keys, &customer)?;
+                sqlx::query(sql::RESEAL_CUSTOMER)
+                    .bind(customer.org_id.0)
+                    .bind(customer.id.0)
+                    .bind(sealed.name)
+                    .bind(sealed.email)
+                    .bind(sealed.phone)
+                    .bind(sealed.email_index)
+                    .execute(&mut *tx)
+                    .await?;
+                count += 1;
+            }
+            tx.commit().await?;
+            after = last;
+        }
+        forget_old_keys(&self.pool, &self.keys).await?;
+        Ok(count)
     }
 }

@@ -13,14 +13,14 @@ macro_rules! org_cols {
 /// Columns of a user row (never the password hash).
 macro_rules! user_cols {
     () => {
-        "id, org_id, email, name, role, manager_email, team, region"
+        "id, org_id, email, name, role, manager_email, team, region, custom_role, scope"
     };
 }
 
 /// Columns of a token row.
 macro_rules! token_cols {
     () => {
-        "id, org_id, name, role, user_id, expires_at, last_used_at, created_at"
+        "id, org_id, name, role, user_id, expires_at, last_used_at, created_at, scopes"
     };
 }
 
@@ -76,8 +76,8 @@ pub(crate) const ORG_BY_SLUG: &str = concat!("SELECT ", org_cols!(), " FROM orgs
 pub(crate) const ORG_BY_ID: &str = concat!("SELECT ", org_cols!(), " FROM orgs WHERE id = $1");
 
 pub(crate) const INSERT_TOKEN: &str = concat!(
-    "INSERT INTO api_tokens (org_id, name, role, user_id, hash, expires_at, created_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
+    "INSERT INTO api_tokens (org_id, name, role, user_id, hash, expires_at, created_at, scopes) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ",
     token_cols!()
 );
 pub(crate) const TOKEN_BY_HASH: &str =
@@ -90,21 +90,23 @@ pub(crate) const LIST_TOKENS: &str =
 
 pub(crate) const INSERT_SESSION: &str =
     "INSERT INTO sessions (org_id, user_id, hash, expires_at, created_at) VALUES ($1, $2, $3, $4, $5)";
-pub(crate) const SESSION_BY_HASH: &str = "SELECT u.id, u.org_id, u.email, u.name, u.role, u.manager_email, u.team, u.region \
+pub(crate) const SESSION_BY_HASH: &str = "SELECT u.id, u.org_id, u.email, u.name, u.role, u.manager_email, u.team, u.region, \
+     u.custom_role, u.scope \
      FROM sessions s JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id \
      WHERE s.hash = $1 AND s.expires_at > $2";
 pub(crate) const DELETE_SESSION: &str = "DELETE FROM sessions WHERE hash = $1";
 pub(crate) const DELETE_EXPIRED_SESSIONS: &str = "DELETE FROM sessions WHERE expires_at <= $1";
 
 pub(crate) const INSERT_USER: &str = concat!(
-    "INSERT INTO users (org_id, email, name, role, manager_email, team, region, created_at, updated_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (org_id, email) DO NOTHING RETURNING ",
+    "INSERT INTO users (org_id, email, name, role, manager_email, team, region, created_at, updated_at, \
+     custom_role, scope) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10) ON CONFLICT (org_id, email) DO NOTHING RETURNING ",
     user_cols!()
 );
 pub(crate) const UPDATE_USER: &str = concat!(
     "UPDATE users SET name = COALESCE($3, name), role = COALESCE($4, role), \
      manager_email = COALESCE($5, manager_email), team = COALESCE($6, team), \
-     region = COALESCE($7, region), updated_at = $8 \
+     region = COALESCE($7, region), updated_at = $8, \
+     custom_role = CASE WHEN $9 THEN $10 ELSE custom_role END, scope = CASE WHEN $11 THEN $12 ELSE scope END \
      WHERE org_id = $1 AND email = $2 RETURNING ",
     user_cols!()
 );
@@ -120,12 +122,12 @@ pub(crate) const CUSTOMER_BY_EXTERNAL_ID: &str =
 pub(crate) const CUSTOMER_BY_ID: &str =
     concat!("SELECT ", customer_cols!(), " FROM customers WHERE org_id = $1 AND id = $2");
 pub(crate) const INSERT_CUSTOMER: &str = "INSERT INTO customers (org_id, external_id, name, email, phone, language, region, \
-     segment, lifecycle_stage, annual_value, owner_email, attributes, erased_at, created_at, updated_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+     segment, lifecycle_stage, annual_value, owner_email, attributes, erased_at, created_at, updated_at, email_index) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
      ON CONFLICT (org_id, external_id) DO NOTHING RETURNING id";
 pub(crate) const UPDATE_CUSTOMER: &str = "UPDATE customers SET name = $3, email = $4, phone = $5, language = $6, region = $7, \
      segment = $8, lifecycle_stage = $9, annual_value = $10, owner_email = $11, attributes = $12, \
-     erased_at = $13, updated_at = $14 WHERE org_id = $1 AND id = $2";
+     erased_at = $13, updated_at = $14, email_index = $15 WHERE org_id = $1 AND id = $2";
 pub(crate) const COUNT_CUSTOMERS: &str = "SELECT COUNT(*) FROM customers WHERE org_id = $1";
 
 pub(crate) const UPSERT_JOURNEY: &str = "INSERT INTO journeys (org_id, key, name, stages, created_at, updated_at) \
@@ -162,24 +164,39 @@ pub(crate) const RESPONSES_OF_CUSTOMER: &str = concat!(
 pub(crate) const COUNT_RESPONSES: &str = "SELECT COUNT(*) FROM responses WHERE org_id = $1";
 pub(crate) const INDEX_FEED: &str = "SELECT r.id, r.org_id, r.survey_id, r.submitted_at, r.region, r.product, r.channel, \
      r.team, r.employee_email, r.touchpoint, r.journey_stage, r.segment, r.language, r.nps, r.csat, \
-     r.ces, r.cadv, r.repurchase, c.attributes \
+     r.ces, r.cadv, r.repurchase, c.attributes, c.owner_email \
      FROM responses r LEFT JOIN customers c ON c.org_id = r.org_id AND c.id = r.customer_id \
      WHERE r.id > $1 ORDER BY r.id LIMIT $2";
 
-/// [`LIST_CASES`] restricted to cases whose customer is in one of `regions` regions (bound as
-/// `$6…`); with 0 it is [`LIST_CASES`] itself.
-pub(crate) fn list_cases_in_regions(regions: usize) -> String {
-    match (regions, LIST_CASES.split_once(" ORDER BY")) {
-        (0, _) | (_, None) => LIST_CASES.to_string(),
-        (n, Some((head, tail))) => {
-            let params: Vec<String> = (0..n).map(|i| format!("${}", 6 + i)).collect();
-            format!(
-                "{head} AND EXISTS (SELECT 1 FROM customers cr WHERE cr.org_id = k.org_id AND cr.id = k.customer_id \
-                 AND cr.region IN ({})) ORDER BY{tail}",
-                params.join(", ")
-            )
-        }
+/// [`LIST_CASES`] restricted to cases whose customer is in one of `regions` regions and whose
+/// owner is a member of one of `teams` teams (bound as `$6…`, regions first); with neither it is
+/// [`LIST_CASES`] itself.
+pub(crate) fn list_cases_in_scope(regions: usize, teams: usize) -> String {
+    let Some((head, tail)) = LIST_CASES.split_once(" ORDER BY") else {
+        return LIST_CASES.to_string();
+    };
+    if regions == 0 && teams == 0 {
+        return LIST_CASES.to_string();
     }
+    let params = |from: usize, n: usize| (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+    let mut text = head.to_string();
+    if regions > 0 {
+        text.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM customers cr WHERE cr.org_id = k.org_id AND cr.id = k.customer_id \
+             AND cr.region IN ({}))",
+            params(6, regions)
+        ));
+    }
+    if teams > 0 {
+        text.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM users tu WHERE tu.org_id = k.org_id AND tu.email = k.owner_email \
+             AND tu.team IN ({}))",
+            params(6 + regions, teams)
+        ));
+    }
+    text.push_str(" ORDER BY");
+    text.push_str(tail);
+    text
 }
 
 /// Multi-row insert of new cases, with [`CASE_ROW`] per row.
@@ -285,9 +302,12 @@ mod scope_tests {
 
     #[test]
     fn region_scopes_add_a_numbered_in_list_before_the_order() {
-        let q = list_cases_in_regions(2);
+        let q = list_cases_in_scope(2, 0);
         assert!(q.contains("cr.region IN ($6, $7)) ORDER BY k.id DESC LIMIT $5"), "{q}");
-        assert_eq!(list_cases_in_regions(0), LIST_CASES);
+        assert_eq!(list_cases_in_scope(0, 0), LIST_CASES);
+        let q = list_cases_in_scope(1, 2);
+        assert!(q.contains("cr.region IN ($6)) AND EXISTS"), "{q}");
+        assert!(q.contains("tu.team IN ($7, $8)) ORDER BY k.id DESC LIMIT $5"), "{q}");
     }
 }
 
@@ -300,8 +320,36 @@ pub(crate) const LIST_AUDIT: &str = "SELECT id, at, actor, action, target, detai
 
 /// Erasure: the customer's contact data and external id go; what remains is anonymous.
 pub(crate) const ERASE_CUSTOMER: &str = "UPDATE customers SET external_id = $3, name = NULL, email = NULL, phone = NULL, \
+     email_index = NULL, \
      erased_at = $4, updated_at = $4 WHERE org_id = $1 AND id = $2";
 pub(crate) const ERASE_RESPONSE_TEXT: &str =
     "UPDATE responses SET answers = $3, verbatim = NULL WHERE org_id = $1 AND id = $2 AND customer_id = $4";
 pub(crate) const ERASE_FEEDBACK_TEXT: &str = "UPDATE feedback SET text = $3 WHERE org_id = $1 AND customer_id = $2";
 pub(crate) const ERASE_CASE_NOTES: &str = "UPDATE cases SET notes = $3 WHERE org_id = $1 AND customer_id = $2";
+
+pub(crate) const CUSTOMERS_BY_EMAIL_INDEX: &str =
+    concat!("SELECT ", customer_cols!(), " FROM customers WHERE org_id = $1 AND email_index = $2 ORDER BY id");
+/// Every customer with contact data, across organisations, for re-sealing under a new key.
+pub(crate) const CUSTOMERS_WITH_CONTACT: &str = concat!(
+    "SELECT ",
+    customer_cols!(),
+    " FROM customers WHERE id > $1 AND (name IS NOT NULL OR email IS NOT NULL OR phone IS NOT NULL) ORDER BY id LIMIT $2"
+);
+pub(crate) const RESEAL_CUSTOMER: &str =
+    "UPDATE customers SET name = $3, email = $4, phone = $5, email_index = $6 WHERE org_id = $1 AND id = $2";
+
+pub(crate) const UPSERT_ROLE: &str = "INSERT INTO roles (org_id, name, permissions, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $4) ON CONFLICT (org_id, name) DO UPDATE SET permissions = $3, updated_at = $4";
+pub(crate) const ROLE_EXISTS: &str = "SELECT COUNT(*) FROM roles WHERE org_id = $1 AND name = $2";
+pub(crate) const LIST_ROLES: &str = "SELECT name, permissions FROM roles WHERE org_id = $1 ORDER BY name";
+pub(crate) const DELETE_ROLE: &str = "DELETE FROM roles WHERE org_id = $1 AND name = $2";
+pub(crate) const USERS_WITH_ROLE: &str = "SELECT COUNT(*) FROM users WHERE org_id = $1 AND custom_role = $2";
+
+pub(crate) const LIST_TEAMS: &str = "SELECT name, parent FROM teams WHERE org_id = $1 ORDER BY name";
+pub(crate) const UPSERT_TEAM: &str = "INSERT INTO teams (org_id, name, parent, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $4) ON CONFLICT (org_id, name) DO UPDATE SET parent = $3, updated_at = $4";
+
+pub(crate) const KEYRING_CHECK: &str = "SELECT name, value FROM keyring_check ORDER BY name";
+pub(crate) const INSERT_KEYRING_CHECK: &str =
+    "INSERT INTO keyring_check (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING";
+pub(crate) const DELETE_KEYRING_KEY: &str = "DELETE FROM keyring_check WHERE name = $1";

@@ -84,6 +84,7 @@ impl SqliteStore {
         };
         let pool = pool_options.connect_with(options).await?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+        check_key_ring(&pool, &keys).await?;
         Ok(Self { pool, keys: std::sync::Arc::new(keys) })
     }
 

@@ -10,6 +10,7 @@ use std::time::Instant;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde_json::json;
 
+use escucha_core::access::{CustomRole, DataScope, Permission, PermissionSet, TokenScope};
 use escucha_core::case::{CaseStatus, CaseUpdate, NewCase, Priority};
 use escucha_core::customer::{Customer, CustomerPatch, Patch};
 use escucha_core::emotions::Emotion;
@@ -52,6 +53,7 @@ const PG_ENV: &str = "ESCUCHA_TEST_POSTGRES_URL";
 /// also when the story panicked.
 struct PgDb {
     store: Arc<PostgresStore>,
+    ring: escucha_store::crypto::KeyRing,
     admin_url: String,
     name: String,
 }
@@ -95,10 +97,13 @@ impl PgDb {
             .await
             .expect("create test database");
         admin.close().await;
+        let ring = keys();
         let store = Arc::new(
-            PostgresStore::connect(&with_database(&admin_url, &name), keys()).await.expect("connect to PostgreSQL"),
+            PostgresStore::connect(&with_database(&admin_url, &name), ring.clone())
+                .await
+                .expect("connect to PostgreSQL"),
         );
-        Some(Self { store, admin_url, name })
+        Some(Self { store, ring, admin_url, name })
     }
 }
 
@@ -173,6 +178,10 @@ stories!(
     concurrent_claimers,
     case_lists_scoped_by_region,
     audit_log,
+    custom_roles_and_user_scopes,
+    team_tree_and_team_scoped_cases,
+    customers_found_by_email_blind_index,
+    token_scopes_round_trip,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -422,6 +431,7 @@ async fn tokens_and_sessions(store: Arc<dyn Store>) {
                 user_id: Some(ana.id),
                 hash: "h1".into(),
                 expires_at: Some(at(60)),
+                scopes: vec![TokenScope::ReadMetrics],
             },
         )
         .await
@@ -438,7 +448,14 @@ async fn tokens_and_sessions(store: Arc<dyn Store>) {
     let dup = store
         .create_token(
             acme.id,
-            NewToken { name: "x".into(), role: Role::Admin, user_id: None, hash: "h1".into(), expires_at: None },
+            NewToken {
+                name: "x".into(),
+                role: Role::Admin,
+                user_id: None,
+                hash: "h1".into(),
+                expires_at: None,
+                scopes: vec![TokenScope::Admin],
+            },
         )
         .await;
     assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
@@ -451,6 +468,7 @@ async fn tokens_and_sessions(store: Arc<dyn Store>) {
                 user_id: Some(ana.id),
                 hash: "h2".into(),
                 expires_at: None,
+                scopes: vec![TokenScope::Admin],
             },
         )
         .await;
@@ -1023,6 +1041,7 @@ async fn cases(store: Arc<dyn Store>) {
         limit: 100,
         before_id: None,
         regions: None,
+        teams: None,
     };
     assert_eq!(store.list_cases(acme.id, both).await.unwrap().iter().map(|c| c.id).collect::<Vec<_>>(), vec![ids[1]]);
 
@@ -1148,7 +1167,8 @@ fn migration_files(flavour: &str) -> i64 {
 async fn sqlite_migrations_apply_to_an_empty_database() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("nested/folder/escucha.db").display());
-    let store = SqliteStore::connect(&url, keys()).await.expect("migrate an empty database, creating its folder");
+    let ring = keys();
+    let store = SqliteStore::connect(&url, ring.clone()).await.expect("migrate an empty database, creating its folder");
     let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
         .fetch_one(store.pool())
         .await
@@ -1159,7 +1179,7 @@ async fn sqlite_migrations_apply_to_an_empty_database() {
     let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(store.pool()).await.unwrap();
     assert_eq!((journal.as_str(), fks, sync), ("wal", 1, 2), "WAL, foreign keys on, synchronous FULL");
     store.close().await;
-    let again = SqliteStore::connect(&url, keys()).await.expect("reconnecting applies nothing new");
+    let again = SqliteStore::connect(&url, ring).await.expect("reconnecting applies nothing new");
     let applied: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(again.pool()).await.unwrap();
     assert_eq!(applied, migration_files("sqlite"));
@@ -1176,7 +1196,7 @@ async fn postgres_migrations_apply_to_an_empty_database() {
         .await
         .unwrap();
     assert_eq!(applied, migration_files("postgres"));
-    let again = PostgresStore::connect(&with_database(&db.admin_url, &db.name), keys())
+    let again = PostgresStore::connect(&with_database(&db.admin_url, &db.name), db.ring.clone())
         .await
         .expect("reconnecting applies nothing new");
     let applied: i64 =
@@ -1294,4 +1314,201 @@ async fn bulk_insert_in_batches_postgres() {
     let Some(db) = PgDb::new().await else { return };
     let rate = bulk_load(db.store.clone(), 4_000, 1_000).await;
     eprintln!("PostgreSQL (debug build): {rate:.0} responses/s");
+}
+
+async fn custom_roles_and_user_scopes(store: Arc<dyn Store>) {
+    let acme = org(&store, "acme").await;
+    let other = org(&store, "other").await;
+    let auditor = CustomRole::new("auditor", PermissionSet::of(&[Permission::ReadAudit, Permission::ReadMetrics]))
+        .expect("role name");
+    assert!(store.upsert_role(acme.id, &auditor).await.unwrap(), "created");
+    let wider = CustomRole::new("auditor", PermissionSet::of(&[Permission::ReadAudit])).unwrap();
+    assert!(!store.upsert_role(acme.id, &wider).await.unwrap(), "replaced");
+    assert_eq!(store.list_roles(acme.id).await.unwrap(), vec![wider.clone()]);
+    assert!(store.list_roles(other.id).await.unwrap().is_empty(), "roles belong to one organisation");
+
+    let scope = DataScope::Regions(vec!["Norte".into(), "Sur".into()]);
+    let fields = UserFields {
+        role: Some(Role::Manager),
+        custom_role: Some(Some("auditor".into())),
+        scope: Some(Some(scope.clone())),
+        ..Default::default()
+    };
+    let (eva, created) = store.upsert_user(acme.id, &email("eva@acme.com"), fields).await.unwrap();
+    assert!(created);
+    assert_eq!((eva.custom_role.as_deref(), eva.scope.as_ref()), (Some("auditor"), Some(&scope)));
+    // Absent fields keep their value…
+    let (eva, _) = store
+        .upsert_user(acme.id, &eva.email, UserFields { name: Some(label("Eva")), ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!((eva.custom_role.as_deref(), eva.scope.as_ref()), (Some("auditor"), Some(&scope)));
+    assert_eq!(store.user(acme.id, eva.id).await.unwrap().unwrap(), eva, "read back equal");
+    // …and the role cannot go while Eva holds it.
+    assert!(matches!(store.delete_role(acme.id, "auditor").await, Err(StoreError::Conflict(_))));
+    // Explicit nulls clear them.
+    let clear = UserFields { custom_role: Some(None), scope: Some(None), ..Default::default() };
+    let (eva, _) = store.upsert_user(acme.id, &eva.email, clear).await.unwrap();
+    assert_eq!((eva.custom_role, eva.scope), (None, None));
+    store.delete_role(acme.id, "auditor").await.unwrap();
+    assert!(store.list_roles(acme.id).await.unwrap().is_empty());
+    assert!(matches!(store.delete_role(acme.id, "auditor").await, Err(StoreError::NotFound(_))));
+}
+
+async fn team_tree_and_team_scoped_cases(store: Arc<dyn Store>) {
+    let acme = org(&store, "acme").await;
+    store.set_team(acme.id, "Ventas", None).await.unwrap();
+    store.set_team(acme.id, "Ventas Norte", Some("Ventas")).await.unwrap();
+    store.set_team(acme.id, "Ventas Norte A", Some("Ventas Norte")).await.unwrap();
+    assert!(
+        matches!(store.set_team(acme.id, "Ventas", Some("Ventas Norte A")).await, Err(StoreError::Conflict(_))),
+        "a team cannot go under its own sub-team"
+    );
+    let teams = store.list_teams(acme.id).await.unwrap();
+    let pairs: Vec<(&str, Option<&str>)> = teams.iter().map(|t| (t.name.as_str(), t.parent.as_deref())).collect();
+    assert_eq!(
+        pairs,
+        vec![("Ventas", None), ("Ventas Norte", Some("Ventas")), ("Ventas Norte A", Some("Ventas Norte"))]
+    );
+    // Case owners belong to teams; a team scope sees the cases its members own.
+    for (who, team) in [("ana@acme.com", "Ventas Norte A"), ("bob@acme.com", "Soporte")] {
+        let fields = UserFields { team: Some(label(team)), ..Default::default() };
+        store.upsert_user(acme.id, &email(who), fields).await.unwrap();
+    }
+    let s = survey(&store, acme.id).await;
+    let ana_customer = customer(&store, acme.id, "C-A", Some("ana@acme.com")).await;
+    let bob_customer = customer(&store, acme.id, "C-B", Some("bob@acme.com")).await;
+    let (_, ana_case) = detractor(&store, acme.id, &s, &ana_customer, 1).await;
+    let (_, bob_case) = detractor(&store, acme.id, &s, &bob_customer, 2).await;
+    let list = |teams: Option<Vec<&str>>, regions: Option<Vec<&str>>| {
+        let store = store.clone();
+        let filter = CaseFilter {
+            limit: 50,
+            teams: teams.map(|t| t.into_iter().map(String::from).collect()),
+            regions: regions.map(|r| r.into_iter().map(String::from).collect()),
+            ..Default::default()
+        };
+        async move { store.list_cases(acme.id, filter).await.expect("list").iter().map(|c| c.id).collect::<Vec<_>>() }
+    };
+    assert_eq!(list(Some(vec!["Ventas Norte A", "Ventas Norte"]), None).await, vec![ana_case]);
+    assert_eq!(list(Some(vec!["Soporte"]), None).await, vec![bob_case]);
+    assert_eq!(list(Some(vec!["Soporte"]), Some(vec!["Sur"])).await, Vec::<CaseId>::new(), "both must hold");
+    assert_eq!(list(Some(vec!["Soporte"]), Some(vec!["Norte"])).await, vec![bob_case]);
+    assert_eq!(list(Some(vec![]), None).await, Vec::<CaseId>::new(), "an empty scope sees nothing");
+}
+
+async fn customers_found_by_email_blind_index(store: Arc<dyn Store>) {
+    let acme = org(&store, "acme").await;
+    let other = org(&store, "other").await;
+    let with_email = |e: &str| CustomerPatch { email: Patch::Set(email(e)), ..Default::default() };
+    store
+        .upsert_customers(
+            acme.id,
+            vec![
+                (ext("A-1"), with_email("Maria.Lopez@Example.com")),
+                (ext("A-2"), with_email("maria.lopez@example.com")),
+                (ext("A-3"), with_email("otro@example.com")),
+            ],
+            at(0),
+        )
+        .await
+        .unwrap();
+    store.upsert_customers(other.id, vec![(ext("B-1"), with_email("maria.lopez@example.com"))], at(0)).await.unwrap();
+    let found = store.customers_by_email(acme.id, &email(" MARIA.LOPEZ@example.com")).await.unwrap();
+    let ids: Vec<&str> = found.iter().map(|c| c.external_id.as_str()).collect();
+    assert_eq!(ids, vec!["A-1", "A-2"], "case-insensitive, this organisation only");
+    assert_eq!(found[0].email.as_ref().map(Email::as_str), Some("maria.lopez@example.com"));
+    // A changed e-mail moves the index; erasure removes it.
+    store.upsert_customers(acme.id, vec![(ext("A-2"), with_email("nueva@example.com"))], at(1)).await.unwrap();
+    assert_eq!(store.customers_by_email(acme.id, &email("maria.lopez@example.com")).await.unwrap().len(), 1);
+    let a1 = store.customer_by_external_id(acme.id, "A-1").await.unwrap().unwrap();
+    store.erase_customer(acme.id, a1.id, vec![], at(2)).await.unwrap();
+    assert!(store.customers_by_email(acme.id, &email("maria.lopez@example.com")).await.unwrap().is_empty());
+    assert_eq!(store.customers_by_email(acme.id, &email("nueva@example.com")).await.unwrap().len(), 1);
+}
+
+async fn token_scopes_round_trip(store: Arc<dyn Store>) {
+    let acme = org(&store, "acme").await;
+    let scopes = vec![TokenScope::ReadMetrics, TokenScope::WriteResponses];
+    let token = store
+        .create_token(
+            acme.id,
+            NewToken {
+                name: "bi".into(),
+                role: Role::Analyst,
+                user_id: None,
+                hash: "scoped".into(),
+                expires_at: None,
+                scopes: scopes.clone(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(token.scopes, scopes);
+    assert_eq!(store.token_by_hash("scoped").await.unwrap().unwrap().scopes, scopes);
+    assert_eq!(store.list_tokens(acme.id).await.unwrap()[0].scopes, scopes);
+}
+
+/// Key rotation and the key-ring check, on one database reopened with different rings:
+/// `open(ring)` connects to the same database each time.
+async fn key_rotation<F, Fut>(first: escucha_store::crypto::KeyRing, open: F)
+where
+    F: Fn(escucha_store::crypto::KeyRing) -> Fut,
+    Fut: std::future::Future<Output = Result<Arc<dyn Store>, StoreError>>,
+{
+    let store = open(first.clone()).await.expect("open with the first key");
+    let acme = org(&store, "acme").await;
+    let patch = CustomerPatch {
+        name: Patch::Set("Marta Ruiz".into()),
+        email: Patch::Set(email("marta@example.com")),
+        phone: Patch::Set("+34 600 111 222".into()),
+        ..Default::default()
+    };
+    store.upsert_customers(acme.id, vec![(ext("K-1"), patch)], at(0)).await.unwrap();
+    customer(&store, acme.id, "K-2", None).await;
+    drop(store);
+
+    // Another key altogether: refused at start, before anything is written with it.
+    let stranger = open(keys()).await.err().expect("a foreign key ring is refused");
+    assert!(matches!(stranger, StoreError::Config(ref m) if m.contains("does not match")), "{stranger}");
+
+    // Rotation: the ring gains a key, everything is re-sealed under it, lookups still work.
+    let rotated = first.with_new_key().unwrap();
+    let store = open(rotated.clone()).await.expect("open with the rotated ring");
+    assert_eq!(store.reseal_personal_data().await.unwrap(), 2, "both customers have contact data");
+    let k1 = store.customer_by_external_id(acme.id, "K-1").await.unwrap().unwrap();
+    assert_eq!((k1.name.as_deref(), k1.phone.as_deref()), (Some("Marta Ruiz"), Some("+34 600 111 222")));
+    assert_eq!(store.customers_by_email(acme.id, &email("marta@example.com")).await.unwrap().len(), 1);
+    drop(store);
+
+    // Data is now sealed under the new key: a process still on the old ring alone is refused.
+    let stale = open(first).await.err().expect("a ring without the current key is refused");
+    assert!(matches!(stale, StoreError::Config(ref m) if m.contains("lacks")), "{stale}");
+    let store = open(rotated).await.expect("the rotated ring still opens");
+    assert_eq!(
+        store.customer_by_external_id(acme.id, "K-1").await.unwrap().unwrap().name.as_deref(),
+        Some("Marta Ruiz")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_rotation_sqlite() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("escucha.db").display());
+    key_rotation(keys(), |ring| {
+        let url = url.clone();
+        async move { SqliteStore::connect(&url, ring).await.map(|s| Arc::new(s) as Arc<dyn Store>) }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_rotation_postgres() {
+    let Some(db) = PgDb::new().await else { return };
+    let url = with_database(&db.admin_url, &db.name);
+    key_rotation(db.ring.clone(), |ring| {
+        let url = url.clone();
+        async move { PostgresStore::connect(&url, ring).await.map(|s| Arc::new(s) as Arc<dyn Store>) }
+    })
+    .await;
 }

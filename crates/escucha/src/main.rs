@@ -73,6 +73,22 @@ enum Command {
         #[command(subcommand)]
         command: ModelsCommand,
     },
+    /// Encryption keys of personal data.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Add a new key, make it the one that encrypts, and re-seal every customer's contact data
+    /// under it. With a key file the file is updated; with ESCUCHA_SECRET_KEY the new value is
+    /// printed on stdout to put in every process's environment. Restart every process after.
+    Rotate {
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -115,6 +131,10 @@ enum TokenCommand {
         /// What the token is for.
         #[arg(long, default_value = "cli")]
         name: String,
+        /// What it may be used for, comma-separated: read_metrics, read_data, write_responses,
+        /// manage_surveys, admin (everything its role allows; the default).
+        #[arg(long, default_value = "admin")]
+        scope: String,
         #[command(flatten)]
         storage: StorageArgs,
     },
@@ -223,7 +243,11 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             eprintln!("Escucha listening on http://{}", app.local_addr());
             app.run_until(shutdown_signal()).await?;
         }
-        Command::Token { command: TokenCommand::Create { org, role, user, name, storage } } => {
+        Command::Token { command: TokenCommand::Create { org, role, user, name, scope, storage } } => {
+            let scopes = escucha_core::access::TokenScope::parse_list(&scope)?;
+            if scopes.is_empty() {
+                bail!("give at least one --scope");
+            }
             let store = open_store(&storage).await?;
             let org = org_id(store.as_ref(), &org).await?;
             let (role, user_id) = match (role, user) {
@@ -238,7 +262,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             };
             let secret = escucha_server::auth::new_secret(escucha_server::auth::TOKEN_PREFIX);
             let hash = escucha_server::auth::hash_secret(&secret);
-            store.create_token(org, NewToken { name, role, user_id, hash, expires_at: None }).await?;
+            store.create_token(org, NewToken { name, role, user_id, hash, expires_at: None, scopes }).await?;
             println!("{secret}");
         }
         Command::Org { command: OrgCommand::Create { slug, name, storage } } => {
@@ -287,6 +311,30 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Migrate { storage } => {
             let store = open_store(&storage).await?;
             eprintln!("migrations applied ({})", store.backend());
+        }
+        Command::Keys { command: KeysCommand::Rotate { storage } } => {
+            use escucha_store::crypto::{KEY_FILE_NAME, KeyRing};
+            let cfg = config(&storage, None, false)?;
+            // The current ring must open the database before anything changes.
+            escucha_server::open_store(&cfg).await?;
+            let (ring, env_text) = match cfg.secret_key.as_deref() {
+                Some(value) => {
+                    let ring = KeyRing::parse(value)?.with_new_key()?;
+                    let text = ring.to_file_text();
+                    (ring, Some(text))
+                }
+                None => (KeyRing::add_key_to_file(&cfg.data_dir.join(KEY_FILE_NAME))?, None),
+            };
+            let store = escucha_store::connect(&cfg.database_url, ring.clone()).await?;
+            let count = store.reseal_personal_data().await?;
+            eprintln!(
+                "key {} now encrypts; {count} customers re-sealed. Restart every process that shares this database.",
+                ring.current_key_id()
+            );
+            if let Some(text) = env_text {
+                eprintln!("Set ESCUCHA_SECRET_KEY to the following in every process (keys comma-separated):");
+                println!("{}", text.lines().filter(|l| !l.starts_with('#')).collect::<Vec<_>>().join(","));
+            }
         }
         Command::Models { command: ModelsCommand::Install { from, data } } => {
             let installed = escucha_text::model::install(from.as_deref(), &data)?;

@@ -30,7 +30,6 @@ pub async fn list(
     caller: Caller,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require_admin()?;
     let params = query_pairs(raw)?;
     super::only_params(&params, &["action", "actor", "from", "to", "limit", "cursor"])?;
     let (limit, cursor) = super::paging(&params)?;

@@ -97,7 +97,6 @@ pub async fn update(
     Path(id): Path<String>,
     RawBody(body): RawBody,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require_write()?;
     let patch: CasePatch = parse_json(&body)?;
     let mut case = load(&state, &caller, &id).await?;
     let read_at = case.updated_at;
@@ -130,5 +129,9 @@ async fn load(state: &AppState, caller: &Caller, raw_id: &str) -> Result<Case, A
         escucha_core::access::DataScope::Organisation => None,
         _ => state.store.customer(caller.org_id, case.customer_id).await?.and_then(|c| c.region).map(|r| r.to_string()),
     };
-    if caller.sees(region.as_deref(), None, Some(case.owner_email.as_str())) { Ok(case) } else { Err(not_found()) }
+    if caller.sees(state, region.as_deref(), None, Some(case.owner_email.as_str())).await? {
+        Ok(case)
+    } else {
+        Err(not_found())
+    }
 }

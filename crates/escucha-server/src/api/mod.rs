@@ -8,6 +8,7 @@ mod feedback;
 mod idempotency;
 mod metrics;
 mod responses;
+mod roles;
 mod surveys;
 mod tokens;
 mod users;
@@ -18,13 +19,17 @@ use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post, put};
 
+use escucha_core::access::Permission;
+
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Largest accepted request body: 1 MiB.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
-/// One API route: its path (axum syntax), the methods it answers and its handler.
+/// One API route: its path (axum syntax), the methods it answers, what each method needs and
+/// its handler.
 pub struct Route {
     /// Path, e.g. `/api/v1/customers/{external_id}`.
     pub path: &'static str,
@@ -32,105 +37,226 @@ pub struct Route {
     pub methods: &'static [Method],
     /// Whether a bearer token is required.
     pub authenticated: bool,
+    /// For an authenticated route, the permissions each method needs, checked before the
+    /// handler runs (403 naming the first one missing). A method without an entry is refused,
+    /// and the authorisation-matrix test fails for it.
+    pub permissions: &'static [(Method, &'static [Permission])],
     /// The handler.
     pub handler: MethodRouter<AppState>,
 }
 
-/// Every API route, in one table.
+/// Every API route, in one table: path, methods, permissions, handler.
 pub fn routes() -> Vec<Route> {
+    use Permission::*;
+    const GET: Method = Method::GET;
+    const PUT: Method = Method::PUT;
+    const POST: Method = Method::POST;
+    const PATCH: Method = Method::PATCH;
+    const DELETE: Method = Method::DELETE;
     vec![
-        Route { path: "/healthz", methods: &[Method::GET], authenticated: false, handler: get(healthz) },
-        Route { path: "/api/v1/openapi.json", methods: &[Method::GET], authenticated: false, handler: get(openapi) },
+        Route { path: "/healthz", methods: &[GET], authenticated: false, permissions: &[], handler: get(healthz) },
+        Route {
+            path: "/api/v1/openapi.json",
+            methods: &[GET],
+            authenticated: false,
+            permissions: &[],
+            handler: get(openapi),
+        },
+        Route {
+            path: "/api/v1/customers",
+            methods: &[GET],
+            authenticated: true,
+            permissions: &[(GET, &[ReadCustomers, ReadPersonalData])],
+            handler: get(customers::lookup),
+        },
         Route {
             path: "/api/v1/customers/{external_id}",
-            methods: &[Method::PUT, Method::GET, Method::DELETE],
+            methods: &[PUT, GET, DELETE],
             authenticated: true,
+            permissions: &[(PUT, &[WriteCustomers]), (GET, &[ReadCustomers]), (DELETE, &[EraseData])],
             handler: put(customers::upsert).get(customers::get_one).delete(customers::erase),
         },
         Route {
             path: "/api/v1/customers/{external_id}/export",
-            methods: &[Method::GET],
+            methods: &[GET],
             authenticated: true,
+            permissions: &[(GET, &[ExportData, ReadPersonalData])],
             handler: get(customers::export),
         },
         Route {
             path: "/api/v1/users/{email}",
-            methods: &[Method::PUT, Method::GET],
+            methods: &[PUT, GET],
             authenticated: true,
+            permissions: &[(PUT, &[ManageUsers]), (GET, &[ManageUsers])],
             handler: put(users::upsert).get(users::get_one),
         },
-        Route { path: "/api/v1/users", methods: &[Method::GET], authenticated: true, handler: get(users::list) },
-        Route { path: "/api/v1/audit", methods: &[Method::GET], authenticated: true, handler: get(audit::list) },
+        Route {
+            path: "/api/v1/users",
+            methods: &[GET],
+            authenticated: true,
+            permissions: &[(GET, &[ManageUsers])],
+            handler: get(users::list),
+        },
+        Route {
+            path: "/api/v1/roles",
+            methods: &[GET],
+            authenticated: true,
+            permissions: &[(GET, &[ManageUsers])],
+            handler: get(roles::list),
+        },
+        Route {
+            path: "/api/v1/roles/{name}",
+            methods: &[PUT, DELETE],
+            authenticated: true,
+            permissions: &[(PUT, &[ManageUsers]), (DELETE, &[ManageUsers])],
+            handler: put(roles::upsert).delete(roles::delete),
+        },
+        Route {
+            path: "/api/v1/teams",
+            methods: &[GET],
+            authenticated: true,
+            permissions: &[(GET, &[ReadMetrics])],
+            handler: get(roles::list_teams),
+        },
+        Route {
+            path: "/api/v1/teams/{name}",
+            methods: &[PUT],
+            authenticated: true,
+            permissions: &[(PUT, &[ManageUsers])],
+            handler: put(roles::set_team),
+        },
+        Route {
+            path: "/api/v1/audit",
+            methods: &[GET],
+            authenticated: true,
+            permissions: &[(GET, &[ReadAudit])],
+            handler: get(audit::list),
+        },
         Route {
             path: "/api/v1/tokens",
-            methods: &[Method::POST, Method::GET],
+            methods: &[POST, GET],
             authenticated: true,
+            permissions: &[(POST, &[ManageTokens]), (GET, &[ManageTokens])],
             handler: post(tokens::create).get(tokens::list),
         },
         Route {
             path: "/api/v1/tokens/{id}",
-            methods: &[Method::DELETE],
+            methods: &[DELETE],
             authenticated: true,
+            permissions: &[(DELETE, &[ManageTokens])],
             handler: axum::routing::delete(tokens::revoke),
         },
         Route {
             path: "/api/v1/surveys",
-            methods: &[Method::POST, Method::GET],
+            methods: &[POST, GET],
             authenticated: true,
+            permissions: &[(POST, &[ManageSurveys]), (GET, &[ReadSurveys])],
             handler: post(surveys::create).get(surveys::list),
         },
         Route {
             path: "/api/v1/surveys/{id}",
-            methods: &[Method::GET],
+            methods: &[GET],
             authenticated: true,
+            permissions: &[(GET, &[ReadSurveys])],
             handler: get(surveys::get_one),
         },
         Route {
             path: "/api/v1/responses",
-            methods: &[Method::POST],
+            methods: &[POST],
             authenticated: true,
+            permissions: &[(POST, &[WriteResponses])],
             handler: post(responses::create),
         },
         Route {
             path: "/api/v1/responses/{id}",
-            methods: &[Method::GET],
+            methods: &[GET],
             authenticated: true,
+            permissions: &[(GET, &[ReadVerbatims])],
             handler: get(responses::get_one),
         },
         Route {
             path: "/api/v1/feedback",
-            methods: &[Method::POST],
+            methods: &[POST],
             authenticated: true,
+            permissions: &[(POST, &[WriteFeedback])],
             handler: post(feedback::create),
         },
-        Route { path: "/api/v1/metrics", methods: &[Method::GET], authenticated: true, handler: get(metrics::metric) },
+        Route {
+            path: "/api/v1/metrics",
+            methods: &[GET],
+            authenticated: true,
+            permissions: &[(GET, &[ReadMetrics])],
+            handler: get(metrics::metric),
+        },
         Route {
             path: "/api/v1/metrics/series",
-            methods: &[Method::GET],
+            methods: &[GET],
             authenticated: true,
+            permissions: &[(GET, &[ReadMetrics])],
             handler: get(metrics::series),
         },
-        Route { path: "/api/v1/cases", methods: &[Method::GET], authenticated: true, handler: get(cases::list) },
+        Route {
+            path: "/api/v1/cases",
+            methods: &[GET],
+            authenticated: true,
+            permissions: &[(GET, &[ReadCases])],
+            handler: get(cases::list),
+        },
         Route {
             path: "/api/v1/cases/{id}",
-            methods: &[Method::GET, Method::PATCH],
+            methods: &[GET, PATCH],
             authenticated: true,
+            permissions: &[(GET, &[ReadCases]), (PATCH, &[ManageCases])],
             handler: get(cases::get_one).patch(cases::update),
         },
     ]
 }
 
-/// The API router: every route of [`routes`], JSON 404/405 answers and the body size limit.
+/// The API router: every route of [`routes`] behind its permission check, JSON 404/405 answers
+/// and the body size limit.
 pub fn router(state: AppState) -> Router {
     let mut router = Router::new();
     for route in routes() {
-        router = router.route(route.path, route.handler.fallback(method_not_allowed));
+        let mut handler = route.handler;
+        if route.authenticated {
+            let check = axum::middleware::from_fn_with_state((state.clone(), route.permissions), authorise);
+            handler = handler.route_layer(check);
+        }
+        router = router.route(route.path, handler.fallback(method_not_allowed));
     }
     router
         .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The permission check of an authenticated route: resolves the caller once (401 without a valid
+/// token), requires every permission the route declares for the method (403 otherwise), and
+/// hands the caller to the handler through the request's extensions.
+async fn authorise(
+    axum::extract::State((state, permissions)): axum::extract::State<(
+        AppState,
+        &'static [(Method, &'static [Permission])],
+    )>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    use axum::extract::FromRequestParts;
+    let (mut parts, body) = request.into_parts();
+    let caller = match Caller::from_request_parts(&mut parts, &state).await {
+        Ok(caller) => caller,
+        Err(e) => return e.into_response(),
+    };
+    let Some((_, needed)) = permissions.iter().find(|(method, _)| *method == parts.method) else {
+        return ApiError::forbidden(format!("no permission rule covers {} {}", parts.method, parts.uri.path()))
+            .into_response();
+    };
+    if let Some(missing) = needed.iter().find(|p| !caller.permissions.contains(**p)) {
+        return ApiError::forbidden(format!("this needs the '{missing}' permission")).into_response();
+    }
+    parts.extensions.insert(caller);
+    next.run(axum::extract::Request::from_parts(parts, body)).await
 }
 
 /// Answers 429 with `Retry-After` when the caller (its token, or its IP without one) is over

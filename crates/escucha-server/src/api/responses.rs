@@ -12,6 +12,7 @@ use escucha_core::ids::ResponseId;
 use super::idempotency::{self, Idempotency};
 use crate::auth::Caller;
 use crate::error::{ApiError, parse_json};
+use crate::service::redaction::redact_answers;
 use crate::service::responses::{ResponseInput, submit};
 use crate::state::AppState;
 
@@ -23,7 +24,6 @@ pub async fn create(
     headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
-    caller.require_write()?;
     let idem =
         idempotency::check(state.store.as_ref(), caller.org_id, &headers, "POST /api/v1/responses", &body, "response")
             .await?;
@@ -58,13 +58,14 @@ pub async fn get_one(
     let not_found = || ApiError::not_found("not_found", format!("there is no response {id}"));
     let r = state.store.response(caller.org_id, ResponseId(id)).await?.ok_or_else(not_found)?;
     let owner = match (&caller.scope, r.customer_id) {
-        (escucha_core::access::DataScope::OwnAccounts(_), Some(customer)) => {
-            state.store.customer(caller.org_id, customer).await?.and_then(|c| c.owner_email).map(|e| e.to_string())
-        }
+        (
+            escucha_core::access::DataScope::OwnAccounts(_) | escucha_core::access::DataScope::Teams(_),
+            Some(customer),
+        ) => state.store.customer(caller.org_id, customer).await?.and_then(|c| c.owner_email).map(|e| e.to_string()),
         _ => None,
     };
     let (region, team) = (r.context.region.as_ref().map(|v| v.as_str()), r.context.team.as_ref().map(|v| v.as_str()));
-    if !caller.sees(region, team, owner.as_deref()) {
+    if !caller.sees(&state, region, team, owner.as_deref()).await? {
         return Err(not_found());
     }
     Ok(Json(json!({
@@ -72,7 +73,8 @@ pub async fn get_one(
         "survey_id": r.survey_id,
         "survey_version": r.survey_version,
         "customer_external_id": r.customer_external_id,
-        "answers": r.answers,
+        "answers": if caller.sees_personal_data() { r.answers.clone() } else { redact_answers(&r.answers) },
+        "personal_data_hidden": !caller.sees_personal_data(),
         "scores": r.scores,
         "emotions": r.emotions,
         "context": r.context,

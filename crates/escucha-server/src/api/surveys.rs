@@ -34,7 +34,6 @@ pub async fn create(
     headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    caller.require_manage()?;
     let store = state.store.as_ref();
     let idem = idempotency::check(store, caller.org_id, &headers, "POST /api/v1/surveys", &body, "survey").await?;
     if let Idempotency::Replay(earlier) = &idem {

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use escucha_core::access::{PermissionSet, TokenScope, role_permissions, token_permissions};
 use escucha_core::ids::TokenId;
 use escucha_core::org::Role;
 use escucha_core::validation::Collector;
@@ -28,6 +29,7 @@ fn view(t: &ApiToken) -> Value {
         "expires_at": t.expires_at,
         "last_used_at": t.last_used_at,
         "created_at": t.created_at,
+        "scopes": t.scopes,
     })
 }
 
@@ -38,15 +40,17 @@ struct TokenInput {
     role: Option<String>,
     user_email: Option<String>,
     expires_at: Option<DateTime<Utc>>,
+    /// What the token may be used for; default `["admin"]` (everything its role allows).
+    scopes: Option<Vec<String>>,
 }
 
-/// Creates a token for a role or acting as a user; 201 with the secret, shown this once.
+/// Creates a token for a role or acting as a user, limited to its scopes; 201 with the secret,
+/// shown this once. Nobody mints a token with permissions they do not hold themselves.
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
     RawBody(body): RawBody,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    caller.require_admin()?;
     let input: TokenInput = parse_json(&body)?;
     let mut errors = Collector::default();
     let name = input.name.trim().to_string();
@@ -56,11 +60,36 @@ pub async fn create(
     if input.expires_at.is_some_and(|e| e <= Utc::now()) {
         errors.push("expires_at", "in_past", "expires_at must be in the future");
     }
+    let scopes = match &input.scopes {
+        None => vec![TokenScope::Admin],
+        Some(list) if list.is_empty() => {
+            errors.push("scopes", "no_scopes", "give at least one scope, or leave scopes out for admin");
+            Vec::new()
+        }
+        Some(list) => list
+            .iter()
+            .filter_map(|s| match TokenScope::parse(s) {
+                Ok(scope) => Some(scope),
+                Err(e) => {
+                    errors.push("scopes", "unknown_scope", e.to_string());
+                    None
+                }
+            })
+            .collect(),
+    };
+    let mut granted = PermissionSet::EMPTY;
     let (role, user_id) = match (input.role.as_deref(), input.user_email.as_deref()) {
-        (Some(r), None) => (errors.take(Role::parse(r)), None),
+        (Some(r), None) => {
+            let role = errors.take(Role::parse(r));
+            granted = role.map(role_permissions).unwrap_or_default();
+            (role, None)
+        }
         (None, Some(e)) => match Email::parse(e) {
             Ok(email) => match state.store.user_by_email(caller.org_id, &email).await? {
-                Some(u) => (Some(u.role), Some(u.id)),
+                Some(u) => {
+                    granted = crate::auth::user_access(&state, &u).await?.0;
+                    (Some(u.role), Some(u.id))
+                }
                 None => {
                     errors.push("user_email", "unknown_user", "there is no user with that e-mail");
                     (None, None)
@@ -77,13 +106,16 @@ pub async fn create(
         }
     };
     errors.finish(|| ())?;
+    if !caller.permissions.contains_all(token_permissions(granted, &scopes)) {
+        return Err(ApiError::forbidden("you cannot create a token with permissions you do not hold"));
+    }
     let role = role.unwrap_or(Role::Viewer);
     let secret = new_secret(TOKEN_PREFIX);
     let token = state
         .store
         .create_token(
             caller.org_id,
-            NewToken { name, role, user_id, hash: hash_secret(&secret), expires_at: input.expires_at },
+            NewToken { name, role, user_id, hash: hash_secret(&secret), expires_at: input.expires_at, scopes },
         )
         .await?;
     caller
@@ -91,7 +123,7 @@ pub async fn create(
             &state,
             "token.create",
             Some(format!("token:{}", token.id)),
-            json!({"name": token.name, "role": token.role, "expires_at": token.expires_at}),
+            json!({"name": token.name, "role": token.role, "scopes": token.scopes, "expires_at": token.expires_at}),
         )
         .await?;
     let mut v = view(&token);
@@ -101,7 +133,6 @@ pub async fn create(
 
 /// The organisation's live tokens, newest first, with when each was last used.
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
-    caller.require_admin()?;
     let tokens = state.store.list_tokens(caller.org_id).await?;
     Ok(Json(json!({"items": tokens.iter().map(view).collect::<Vec<_>>(), "next_cursor": null})))
 }
@@ -112,7 +143,6 @@ pub async fn revoke(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require_admin()?;
     let id = super::parse_id(&id, "token")?;
     state.store.revoke_token(caller.org_id, TokenId(id), Utc::now()).await?;
     caller.audit(&state, "token.revoke", Some(format!("token:{id}")), json!({})).await?;

@@ -141,6 +141,7 @@ impl DemoUser {
             manager_email: self.manager_email.clone(),
             team: self.team.clone(),
             region: self.region.clone(),
+            ..Default::default()
         }
     }
 }

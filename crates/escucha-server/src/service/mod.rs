@@ -2,5 +2,6 @@
 //! handlers (API and web alike).
 
 pub mod import;
+pub mod redaction;
 pub mod responses;
 pub mod scope;

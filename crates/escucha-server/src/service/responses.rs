@@ -166,6 +166,7 @@ fn facts_for(caller: &Caller, r: &NewResponse, customer: Option<&Customer>) -> R
         journey_stage: label(&r.context.journey_stage),
         segment: label(&r.segment),
         language: r.language.as_ref().map(|l| l.to_string()),
+        owner: customer.and_then(|c| c.owner_email.as_ref()).map(|e| e.to_string()),
         attributes: customer.map(|c| c.attributes.clone().into_iter().collect()).unwrap_or_default(),
         nps: r.scores.nps,
         csat: r.scores.csat,

@@ -3,30 +3,32 @@
 //! afterwards).
 
 use escucha_analytics::Dimension;
-use escucha_core::access::{DIM_REGION, DIM_TEAM, DataScope, restriction};
+use escucha_core::access::{DIM_OWNER, DIM_REGION, DIM_TEAM, DataScope, restriction};
 use escucha_core::values::Email;
 use escucha_store::CaseFilter;
 
-/// The metric-index restriction of a scope. A scope the index cannot express (own accounts,
-/// for now: the index has no owner column) selects nothing rather than everything.
+/// The metric-index restriction of a scope: region, team (of the response's context) or owner
+/// (the customer's account executive). An unknown dimension selects nothing rather than
+/// everything.
 pub fn index_restriction(scope: &DataScope) -> Vec<(Dimension, Vec<String>)> {
     restriction(scope)
         .into_iter()
         .map(|(dim, values)| match dim {
             DIM_REGION => (Dimension::Region, values),
             DIM_TEAM => (Dimension::Team, values),
+            DIM_OWNER => (Dimension::Owner, values),
             _ => (Dimension::Region, Vec::new()),
         })
         .collect()
 }
 
-/// Narrows a case filter to a scope. Team scopes cannot be expressed on cases yet (a case has
-/// no team), so they select nothing rather than everything.
+/// Narrows a case filter to a scope: a case is in a region through its customer and in a team
+/// through its owner (the account executive's team).
 pub fn scope_case_filter(scope: &DataScope, mut filter: CaseFilter) -> CaseFilter {
     match scope {
         DataScope::Organisation => {}
         DataScope::Regions(regions) => filter.regions = Some(regions.clone()),
-        DataScope::Teams(_) => filter.regions = Some(Vec::new()),
+        DataScope::Teams(teams) => filter.teams = Some(teams.clone()),
         DataScope::OwnAccounts(owner) => match (Email::parse(owner), &filter.owner_email) {
             (Ok(own), None) => filter.owner_email = Some(own),
             (Ok(own), Some(asked)) if *asked == own => {}
@@ -52,6 +54,8 @@ mod tests {
         assert_eq!(f.owner_email.map(|e| e.to_string()).as_deref(), Some("ae@x.example"));
         let other = CaseFilter { owner_email: Some(Email::parse("boss@x.example").unwrap()), ..Default::default() };
         assert_eq!(scope_case_filter(&own, other).regions, Some(vec![]));
-        assert_eq!(scope_case_filter(&DataScope::Teams(vec!["T".into()]), CaseFilter::default()).regions, Some(vec![]));
+        let teams = scope_case_filter(&DataScope::Teams(vec!["T".into()]), CaseFilter::default());
+        assert_eq!((teams.teams, teams.regions), (Some(vec!["T".to_string()]), None));
+        assert_eq!(index_restriction(&own), vec![(Dimension::Owner, vec!["ae@x.example".to_string()])]);
     }
 }

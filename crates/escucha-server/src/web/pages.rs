@@ -143,8 +143,12 @@ pub async fn dashboard(
 ) -> Result<Response, ApiError> {
     let lang = Lang::negotiate(q.lang.as_deref(), &headers);
     let org = web.org_id.0;
-    let scope = escucha_core::access::user_scope(&web.user, None);
-    let restrict = crate::service::scope::index_restriction(&scope);
+    let (permissions, scope) = crate::auth::user_access(&state, &web.user).await?;
+    let mut restrict = crate::service::scope::index_restriction(&scope);
+    if !permissions.contains(escucha_core::access::Permission::ReadMetrics) {
+        // No metric permission: every figure reads as no data.
+        restrict.push((Dimension::Region, Vec::new()));
+    }
     let scoped = |m: MetricKind| MetricQuery { restrict: restrict.clone(), ..MetricQuery::new(m) };
     let total = |m: MetricKind| state.index.query(org, &scoped(m)).map(|r| r.total);
     let nps = total(MetricKind::Nps)?;
@@ -167,7 +171,11 @@ pub async fn dashboard(
         .collect();
     bars.sort_by(|a, b| b.value.total_cmp(&a.value));
     let case_filter = crate::service::scope::scope_case_filter(&scope, CaseFilter { limit: 10, ..Default::default() });
-    let cases = state.store.list_cases(web.org_id, case_filter).await?;
+    let cases = if permissions.contains(escucha_core::access::Permission::ReadCases) {
+        state.store.list_cases(web.org_id, case_filter).await?
+    } else {
+        Vec::new()
+    };
     let now = Utc::now();
     let body = html! {
         main {

@@ -234,6 +234,7 @@ pub async fn create_token(store: &dyn Store, org: OrgId, role: Role, name: &str)
                 user_id: None,
                 hash: escucha_server::auth::hash_secret(&secret),
                 expires_at: None,
+                scopes: vec![escucha_core::access::TokenScope::Admin],
             },
         )
         .await

@@ -2,6 +2,7 @@
 //! (SQLite in a temp folder; PostgreSQL too where `ESCUCHA_TEST_POSTGRES_URL` is set), driven
 //! with a real HTTP client. One test binary for the crate.
 
+mod access;
 mod browser;
 mod closed_loop;
 mod errors;

@@ -19,6 +19,7 @@ async fn token_as(app: &TestApp, email: &str) -> String {
                 user_id: Some(user.id),
                 hash: escucha_server::auth::hash_secret(&secret),
                 expires_at: None,
+                scopes: vec![escucha_core::access::TokenScope::Admin],
             },
         )
         .await
@@ -102,8 +103,8 @@ async fn regional_scope_story(backend: Backend) {
     assert_eq!(get(&manager, &format!("/api/v1/responses/{}", ids[&("C-N", 10)].0)).await.0, 200);
     assert_eq!(get(&manager, &format!("/api/v1/responses/{}", ids[&("C-S", 1)].0)).await.0, 404);
 
-    // An agent without region or team sees their own accounts: their case, nobody else's; the
-    // metric index cannot cut by owner yet, so metrics show nothing rather than too much.
+    // An agent without region or team sees their own accounts: their case, nobody else's, and
+    // only their customers' answers in the metrics (C-L's single 3: one detractor, NPS −100).
     let free = token_as(&app, "ae.libre@acme.example").await;
     let (_, cases) = get(&free, "/api/v1/cases").await;
     let items = cases["items"].as_array().unwrap();
@@ -112,7 +113,8 @@ async fn regional_scope_story(backend: Backend) {
     let (_, none) = get(&free, "/api/v1/cases?owner_email=ae.sur@acme.example").await;
     assert_eq!(none["items"].as_array().unwrap().len(), 0);
     let (_, m) = get(&free, "/api/v1/metrics?metric=nps").await;
-    assert_eq!(m["total"]["n"], 0);
+    assert_eq!((m["total"]["n"].as_u64(), m["total"]["detractors"].as_u64()), (Some(1), Some(1)), "{m}");
+    assert_eq!(m["total"]["value"].as_f64(), Some(-100.0));
     assert_eq!(get(&free, "/api/v1/customers/C-L").await.0, 200);
     assert_eq!(get(&free, "/api/v1/customers/C-S").await.0, 404);
     app.stop().await;
