@@ -33,6 +33,9 @@ pub struct Config {
     /// API requests allowed per minute per token (or per client IP without a token), with a
     /// burst of a tenth of it; `None` turns the limit off.
     pub api_requests_per_minute: Option<u32>,
+    /// OpenID Connect sign-in (`[oidc]` in the file, `ESCUCHA_OIDC_*`); `None` when no issuer
+    /// is configured. See [`crate::web::oidc`].
+    pub oidc: Option<crate::web::oidc::OidcConfig>,
 }
 
 impl std::fmt::Debug for Config {
@@ -46,6 +49,7 @@ impl std::fmt::Debug for Config {
             .field("mail_from", &self.mail_from)
             .field("demo", &self.demo)
             .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))
+            .field("oidc", &self.oidc)
             .finish()
     }
 }
@@ -91,6 +95,7 @@ struct FileLayer {
     public_url: Option<String>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
+    oidc: Option<crate::web::oidc::OidcFileLayer>,
 }
 
 impl Config {
@@ -138,6 +143,7 @@ impl Config {
             index_poll_ms: 250,
             api_requests_per_minute: Some(6_000),
             secret_key: env_get("ESCUCHA_SECRET_KEY"),
+            oidc: crate::web::oidc::OidcConfig::load(file.oidc, env)?,
         })
     }
 
@@ -154,6 +160,7 @@ impl Config {
             index_poll_ms: 100,
             api_requests_per_minute: None,
             secret_key: None,
+            oidc: None,
         }
     }
 }

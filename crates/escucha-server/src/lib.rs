@@ -70,6 +70,9 @@ pub enum StartError {
     /// The mail settings cannot be used.
     #[error("mail: {0}")]
     Mail(#[from] mail::MailError),
+    /// The OpenID Connect client could not be set up.
+    #[error("OpenID Connect: {0}")]
+    Oidc(#[from] web::oidc::SetupError),
 }
 
 /// A bound, loaded server, ready to run.
@@ -77,6 +80,7 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     feed: state::FeedCursor,
+    oidc: Option<Arc<web::oidc::Oidc>>,
 }
 
 impl Application {
@@ -93,6 +97,7 @@ impl Application {
         state::catch_up_index(store.as_ref(), &index, &mut feed).await?;
         let listener =
             TcpListener::bind(config.addr).await.map_err(|source| StartError::Bind { addr: config.addr, source })?;
+        let oidc = web::oidc::Oidc::from_config(&config)?;
         if config.public_url.is_none() {
             // Links in mail need an absolute base: the documented default is the bound address.
             let bound = listener.local_addr().map_err(|source| StartError::Bind { addr: config.addr, source })?;
@@ -100,7 +105,7 @@ impl Application {
         }
         let limits = Arc::new(state::Limits::from_config(&config));
         let state = AppState { store, index, config: Arc::new(config), limits, mailer };
-        Ok(Application { listener, state, feed })
+        Ok(Application { listener, state, feed, oidc })
     }
 
     /// The bound address (the real port when 0 was asked).
@@ -115,7 +120,7 @@ impl Application {
 
     /// Serves until `shutdown` resolves, then stops accepting and finishes in-flight requests.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let Application { listener, state, feed } = self;
+        let Application { listener, state, feed, oidc } = self;
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let follower = tokio::spawn(follow_store(state.clone(), feed, stop_rx.clone()));
         let retention = tokio::spawn(service::retention::worker(
@@ -126,6 +131,7 @@ impl Application {
         ));
         let app = api::router(state.clone())
             .merge(web::router(state.clone()))
+            .merge(web::oidc::router(state.clone(), oidc))
             .fallback(api::not_found)
             .layer(axum::middleware::from_fn_with_state(state.clone(), security::headers));
         let result = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())

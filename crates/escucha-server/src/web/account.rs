@@ -393,7 +393,8 @@ async fn code_submit(
     let (org_id, user, hash) = match challenge(&state, &headers).await {
         Ok(Some(found)) => found,
         Ok(None) => {
-            let page = super::pages::login(lang, Some(lang.t("sign_in_expired")), "", "", &csrf);
+            let page =
+                super::pages::login(lang, Some(lang.t("sign_in_expired")), "", "", &csrf, super::sso_name(&state));
             return with_cookie((StatusCode::UNAUTHORIZED, page).into_response(), set_cookie);
         }
         Err(e) => return e.into_response(),

@@ -314,6 +314,51 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "To turn it off, enter a current code from your app.",
     ),
     ("qr_code", "Código QR para la aplicación de autenticación", "QR code for the authenticator app"),
+    // OpenID Connect sign-in.
+    ("or", "o", "or"),
+    ("sign_in_with", "Entrar con", "Sign in with"),
+    ("oidc_refused", "No se pudo iniciar sesión", "Sign-in failed"),
+    ("oidc_back_to_sign_in", "Volver a iniciar sesión", "Back to sign-in"),
+    (
+        "oidc_not_configured",
+        "El inicio de sesión con un proveedor de identidad no está configurado.",
+        "Sign-in with an identity provider is not configured.",
+    ),
+    (
+        "oidc_unavailable",
+        "No se pudo contactar con el proveedor de identidad. Vuelva a intentarlo en unos minutos.",
+        "The identity provider could not be reached. Try again in a few minutes.",
+    ),
+    (
+        "oidc_failed",
+        "La respuesta del proveedor de identidad no es válida. Vuelva a intentarlo.",
+        "The identity provider's answer is not valid. Please try again.",
+    ),
+    (
+        "oidc_expired",
+        "El inicio de sesión caducó o se empezó en otra ventana. Vuelva a intentarlo.",
+        "The sign-in expired or was started in another window. Please try again.",
+    ),
+    (
+        "oidc_denied",
+        "El proveedor de identidad no autorizó el inicio de sesión.",
+        "The identity provider did not authorise the sign-in.",
+    ),
+    (
+        "oidc_no_email",
+        "El proveedor de identidad no envió su correo electrónico; pida a su administrador que lo incluya.",
+        "The identity provider did not send your e-mail address; ask your administrator to include it.",
+    ),
+    (
+        "oidc_email_not_verified",
+        "Su correo electrónico no está verificado en el proveedor de identidad.",
+        "Your e-mail address is not verified at the identity provider.",
+    ),
+    (
+        "oidc_unknown_user",
+        "Su cuenta no tiene acceso a Escucha en esta organización. Pida a un administrador que le dé de alta.",
+        "Your account has no access to Escucha in this organisation. Ask an administrator to add you.",
+    ),
 ];
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ mod account;
 pub mod chart;
 mod governance;
 pub mod i18n;
+pub mod oidc;
 mod pages;
 
 use axum::Form;
@@ -104,10 +105,16 @@ pub(crate) fn with_lang_cookie(lang: Lang, query: &PageQuery, mut response: Resp
     response
 }
 
-async fn login_page(Query(q): Query<PageQuery>, headers: HeaderMap) -> Response {
+/// The name of the configured identity provider, for the sign-in page's button.
+fn sso_name(state: &AppState) -> Option<&str> {
+    state.config.oidc.as_ref().map(|o| o.name.as_str())
+}
+
+async fn login_page(State(state): State<AppState>, Query(q): Query<PageQuery>, headers: HeaderMap) -> Response {
     let lang = Lang::negotiate(q.lang.as_deref(), &headers);
     let (csrf, set_cookie) = security::csrf_token(&headers);
-    let response = with_lang_cookie(lang, &q, pages::login(lang, None, "demo", "", &csrf).into_response());
+    let page = pages::login(lang, None, "demo", "", &csrf, sso_name(&state));
+    let response = with_lang_cookie(lang, &q, page.into_response());
     with_cookie(response, set_cookie)
 }
 
@@ -138,7 +145,8 @@ async fn login_submit(
     let (csrf, set_cookie) = security::csrf_token(&headers);
     let fail = |status: StatusCode, message: &str| {
         with_cookie(
-            (status, pages::login(lang, Some(message), &form.org, &form.email, &csrf)).into_response(),
+            (status, pages::login(lang, Some(message), &form.org, &form.email, &csrf, sso_name(&state)))
+                .into_response(),
             set_cookie.clone(),
         )
     };
@@ -245,4 +253,29 @@ async fn stylesheet() -> impl IntoResponse {
         [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
         pages::STYLESHEET,
     )
+}
+
+/// Opens a web session for a signed-in user and answers with the redirect to the dashboard
+/// carrying its cookie (HttpOnly, SameSite=Lax, Secure behind TLS): how OpenID Connect sign-in
+/// ends, identical to the password sign-in's ending.
+pub(crate) async fn open_session(
+    state: &AppState,
+    org: OrgId,
+    user: &User,
+) -> Result<Response, crate::error::ApiError> {
+    let secret = new_secret("ess_");
+    let expires = Utc::now() + Duration::hours(SESSION_HOURS);
+    state.store.create_session(org, user.id, &hash_secret(&secret), expires).await?;
+    let secure = state.config.public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
+    let cookie = format!(
+        "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+        SESSION_HOURS * 3600,
+        if secure { "; Secure" } else { "" }
+    );
+    let mut response = Redirect::to("/dashboard").into_response();
+    *response.status_mut() = StatusCode::SEE_OTHER;
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(response)
 }

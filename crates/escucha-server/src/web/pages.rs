@@ -66,6 +66,8 @@ form.stack input { width:100%; padding:.55rem; border:1px solid var(--line); bor
 form.stack button { margin-top:1rem; }
 .qr svg { width:200px; height:200px; }
 code.secret { font-size:1.05rem; letter-spacing:.08em; word-break:break-all; }
+form.login .or { text-align:center; color:var(--muted); margin:1rem 0 .6rem; font-size:.9rem; }
+a.button { display:block; text-align:center; background:#fff; color:var(--accent); border:1px solid var(--accent); border-radius:6px; padding:.55rem 1rem; text-decoration:none; }
 "#;
 
 /// The frame of every staff page: header (sign-out and the account security link when signed in), language switch.
@@ -100,8 +102,9 @@ pub(crate) fn layout(lang: Lang, title: &str, signed_in: Option<(&str, &str)>, b
     }
 }
 
-/// The sign-in page, with an optional error and the values to keep in the form.
-pub fn login(lang: Lang, error: Option<&str>, org: &str, email: &str, csrf: &str) -> Markup {
+/// The sign-in page, with an optional error, the values to keep in the form, and the button of
+/// the identity provider (`sso`: its name) when one is configured.
+pub fn login(lang: Lang, error: Option<&str>, org: &str, email: &str, csrf: &str, sso: Option<&str>) -> Markup {
     layout(
         lang,
         lang.t("sign_in"),
@@ -119,6 +122,10 @@ pub fn login(lang: Lang, error: Option<&str>, org: &str, email: &str, csrf: &str
                 @if let Some(e) = error { p.error role="alert" { (e) } }
                 button type="submit" id="sign-in" { (lang.t("sign_in")) }
                 p.note { a href="/forgot" id="forgot-password" { (lang.t("forgot_password")) } }
+                @if let Some(name) = sso {
+                    p.or { (lang.t("or")) }
+                    a.button #sign-in-oidc href="/oidc/start" { (lang.t("sign_in_with")) " " (name) }
+                }
             }
         },
     )

@@ -124,7 +124,8 @@ impl TestApp {
         Self::spawn_with(backend, |_| {}).await
     }
 
-    /// A server on a fresh database of the given backend, its configuration adjusted first.
+    /// A server on a fresh database of the given backend, its configuration adjusted by
+    /// `configure` first (`None` when the backend is not configured).
     pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> Option<TestApp> {
         let db = TestDb::new(backend).await?;
         let mut config = Config::for_tests(db.dir.path(), db.url.clone());

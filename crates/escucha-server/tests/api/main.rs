@@ -9,6 +9,7 @@ mod errors;
 mod governance;
 mod helpers;
 mod metrics;
+mod oidc;
 mod scope;
 mod sign_in;
 mod web;
