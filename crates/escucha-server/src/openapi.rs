@@ -59,6 +59,7 @@ fn metric_params() -> Vec<Value> {
 /// table) so clients know which token scopes and roles a call needs.
 pub fn document() -> Value {
     let mut doc = base_document();
+    doc["paths"]["/api/v1/responses/export"] = export_path();
     for route in crate::api::routes() {
         for (method, permissions) in route.permissions {
             let op = &mut doc["paths"][route.path][method.as_str().to_lowercase()];
@@ -68,6 +69,11 @@ pub fn document() -> Value {
         }
     }
     doc
+}
+
+/// `GET /api/v1/responses/export` (kept apart: the main document is at the `json!` macro's depth limit).
+fn export_path() -> Value {
+    json!({"get": {"summary": "The caller's responses as CSV (id, survey_id, submitted_at, customer_external_id, context dimensions, segment, language, nps, csat, ces, cadv, verbatim), oldest first; only the caller's data scope, selected in the store query; verbatims redacted without read_personal_data; audited as responses.export; at most 200,000 rows (422 export_too_large: narrow from/to)", "parameters": [query_param("from", "inclusive, YYYY-MM-DD or RFC 3339"), query_param("to", "exclusive"), query_param("survey_id", "only this survey")], "responses": {"200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}}})
 }
 
 fn base_document() -> Value {

@@ -213,6 +213,9 @@ pub trait Store: Send + Sync + 'static {
     async fn feedback_of_customer(&self, org: OrgId, customer: CustomerId, limit: i64) -> StoreResult<Vec<Feedback>>;
     /// A customer's responses, newest first by submission time, at most `limit` (1–10,000).
     async fn responses_of_customer(&self, org: OrgId, customer: CustomerId, limit: i64) -> StoreResult<Vec<Response>>;
+    /// A page of the organisation's responses, oldest first, filtered and narrowed to a scope
+    /// in the query itself (exports).
+    async fn responses_page(&self, org: OrgId, filter: ResponseFilter) -> StoreResult<Vec<Response>>;
     /// Counts the organisation's responses.
     async fn count_responses(&self, org: OrgId) -> StoreResult<i64>;
     /// Cross-organisation feed for the analytics index: responses with id > `after`, in id

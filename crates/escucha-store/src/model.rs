@@ -214,6 +214,29 @@ pub struct AuditFilter {
     pub limit: i64,
 }
 
+/// Which responses [`crate::Store::responses_page`] reads: oldest first from `after_id`, in a
+/// time window and survey, narrowed to a data scope (regions and teams of the response's
+/// context, the customer's owner).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ResponseFilter {
+    /// Only responses with a larger id (paging).
+    pub after_id: i64,
+    /// Submitted at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Submitted before.
+    pub to: Option<DateTime<Utc>>,
+    /// Only this survey.
+    pub survey_id: Option<i64>,
+    /// Scope: only these regions (an empty list selects nothing); `None`: any.
+    pub regions: Option<Vec<String>>,
+    /// Scope: only these teams (an empty list selects nothing); `None`: any.
+    pub teams: Option<Vec<String>>,
+    /// Scope: only customers this account executive owns.
+    pub owner_email: Option<Email>,
+    /// At most this many (1–5,000).
+    pub limit: i64,
+}
+
 /// One team of the organisation's team tree.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TeamNode {

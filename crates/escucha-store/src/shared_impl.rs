@@ -641,6 +641,31 @@ impl Store for ThisStore {
         rows.into_iter().map(Response::try_from).collect()
     }
 
+    async fn responses_page(&self, org: OrgId, filter: crate::ResponseFilter) -> StoreResult<Vec<Response>> {
+        let scope = |list: Option<Vec<String>>| match list {
+            Some(l) if l.is_empty() => None,
+            Some(l) => Some(l),
+            None => Some(Vec::new()),
+        };
+        // An empty scope list selects nothing.
+        let (Some(regions), Some(teams)) = (scope(filter.regions), scope(filter.teams)) else {
+            return Ok(Vec::new());
+        };
+        let text = sql::responses_page_in_scope(regions.len(), teams.len());
+        let mut q = sqlx::query_as::<Db, ResponseRow>(sqlx::AssertSqlSafe(text))
+            .bind(org.0)
+            .bind(filter.after_id)
+            .bind(ts_opt(filter.from))
+            .bind(ts_opt(filter.to))
+            .bind(filter.survey_id)
+            .bind(filter.owner_email.as_ref().map(|e| e.as_str().to_string()))
+            .bind(filter.limit.clamp(1, 5_000));
+        for value in regions.into_iter().chain(teams) {
+            q = q.bind(value);
+        }
+        q.fetch_all(&self.pool).await?.into_iter().map(Response::try_from).collect()
+    }
+
     async fn cases_of_customer(&self, org: OrgId, customer: CustomerId, limit: i64) -> StoreResult<Vec<Case>> {
         let rows: Vec<CaseRow> = sqlx::query_as(sql::CASES_OF_CUSTOMER)
             .bind(org.0)

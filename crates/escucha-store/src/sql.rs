@@ -161,6 +161,32 @@ pub(crate) const RESPONSES_OF_CUSTOMER: &str = concat!(
     response_select!(),
     " WHERE r.org_id = $1 AND r.customer_id = $2 ORDER BY r.submitted_at DESC, r.id DESC LIMIT $3"
 );
+/// Responses oldest first for exports, filtered; scope lists are appended by
+/// [`responses_page_in_scope`].
+pub(crate) const RESPONSES_PAGE: &str = concat!(
+    response_select!(),
+    " WHERE r.org_id = $1 AND r.id > $2 AND ($3 IS NULL OR r.submitted_at >= $3) \
+     AND ($4 IS NULL OR r.submitted_at < $4) AND ($5 IS NULL OR r.survey_id = $5) \
+     AND ($6 IS NULL OR c.owner_email = $6) ORDER BY r.id LIMIT $7"
+);
+
+/// [`RESPONSES_PAGE`] with `r.region IN (…)` and `r.team IN (…)` (bound as `$8…`, regions first).
+pub(crate) fn responses_page_in_scope(regions: usize, teams: usize) -> String {
+    let Some((head, tail)) = RESPONSES_PAGE.split_once(" ORDER BY") else {
+        return RESPONSES_PAGE.to_string();
+    };
+    let params = |from: usize, n: usize| (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+    let mut text = head.to_string();
+    if regions > 0 {
+        text.push_str(&format!(" AND r.region IN ({})", params(8, regions)));
+    }
+    if teams > 0 {
+        text.push_str(&format!(" AND r.team IN ({})", params(8 + regions, teams)));
+    }
+    text.push_str(" ORDER BY");
+    text.push_str(tail);
+    text
+}
 pub(crate) const COUNT_RESPONSES: &str = "SELECT COUNT(*) FROM responses WHERE org_id = $1";
 pub(crate) const INDEX_FEED: &str = "SELECT r.id, r.org_id, r.survey_id, r.submitted_at, r.region, r.product, r.channel, \
      r.team, r.employee_email, r.touchpoint, r.journey_stage, r.segment, r.language, r.nps, r.csat, \

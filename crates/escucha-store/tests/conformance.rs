@@ -29,7 +29,7 @@ use escucha_store::postgres::PostgresStore;
 use escucha_store::sqlite::SqliteStore;
 use escucha_store::{
     AuditFilter, CaseFilter, IdempotencyRecord, IncidentFilter, JOB_LEASE_SECONDS, NewAuditEntry, NewSurvey, NewToken,
-    ResponseWrite, RetentionSweep, Store, StoreError,
+    ResponseFilter, ResponseWrite, RetentionSweep, Store, StoreError,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -185,6 +185,7 @@ stories!(
     team_tree_and_team_scoped_cases,
     customers_found_by_email_blind_index,
     token_scopes_round_trip,
+    response_pages_for_exports,
     security_policy_items,
     incident_register,
     retention_rules_and_sweeps,
@@ -1970,4 +1971,63 @@ async fn totp_secrets_are_sealed_at_rest_sqlite() {
         .await
         .unwrap();
     assert!(matches!(store.totp_state(acme.id, bea.id).await, Err(StoreError::Crypto(_))));
+}
+
+async fn response_pages_for_exports(store: Arc<dyn Store>) {
+    let acme = org(&store, "acme").await;
+    let other = org(&store, "other").await;
+    let s = survey(&store, acme.id).await;
+    let norte = customer(&store, acme.id, "C-N", Some("ana@acme.com")).await;
+    let sur = customer(&store, acme.id, "C-S", Some("bob@acme.com")).await;
+    let moved = CustomerPatch { region: Patch::Set(label("Sur")), ..Default::default() };
+    store.upsert_customers(acme.id, vec![(ext("C-S"), moved)], at(0)).await.unwrap();
+    let sur = store.customer(acme.id, sur.id).await.unwrap().unwrap();
+    let mut writes = Vec::new();
+    for (c, team, minute) in [(&norte, "Ventas", 1), (&sur, "Soporte", 2), (&norte, "Soporte", 3), (&sur, "Ventas", 4)]
+    {
+        let mut r = new_response(&s, Some(c), 9, None, minute);
+        r.context.team = Some(label(team));
+        writes.push(write(r, None, false));
+    }
+    let ids: Vec<ResponseId> =
+        store.insert_responses(acme.id, writes, None).await.unwrap().into_iter().map(|(id, _)| id).collect();
+    let other_s = survey(&store, other.id).await;
+    store
+        .insert_responses(other.id, vec![write(new_response(&other_s, None, 1, None, 1), None, false)], None)
+        .await
+        .unwrap();
+    let page = |filter: ResponseFilter| {
+        let store = store.clone();
+        async move {
+            store
+                .responses_page(acme.id, ResponseFilter { limit: 100, ..filter })
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.id)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(page(ResponseFilter::default()).await, ids, "oldest first, this organisation only");
+    let norte_only = ResponseFilter { regions: Some(vec!["Norte".into()]), ..Default::default() };
+    assert_eq!(page(norte_only).await, vec![ids[0], ids[2]]);
+    let ventas = ResponseFilter { teams: Some(vec!["Ventas".into()]), ..Default::default() };
+    assert_eq!(page(ventas).await, vec![ids[0], ids[3]]);
+    let both =
+        ResponseFilter { regions: Some(vec!["Sur".into()]), teams: Some(vec!["Ventas".into()]), ..Default::default() };
+    assert_eq!(page(both).await, vec![ids[3]]);
+    let bobs = ResponseFilter { owner_email: Some(email("bob@acme.com")), ..Default::default() };
+    assert_eq!(page(bobs).await, vec![ids[1], ids[3]]);
+    assert!(page(ResponseFilter { regions: Some(vec![]), ..Default::default() }).await.is_empty(), "empty scope");
+    let window = ResponseFilter { from: Some(at(2)), to: Some(at(4)), ..Default::default() };
+    assert_eq!(page(window).await, vec![ids[1], ids[2]], "from inclusive, to exclusive");
+    let after = ResponseFilter { after_id: ids[1].0, limit: 1, ..Default::default() };
+    assert_eq!(
+        store.responses_page(acme.id, after).await.unwrap().iter().map(|r| r.id).collect::<Vec<_>>(),
+        vec![ids[2]]
+    );
+    assert_eq!(
+        page(ResponseFilter { survey_id: Some(other_s.id.0), ..Default::default() }).await,
+        Vec::<ResponseId>::new()
+    );
 }

@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// A time bound: RFC 3339, or a date meaning its start (UTC).
-fn parse_time(name: &str, raw: &str) -> Result<DateTime<Utc>, ApiError> {
+pub(crate) fn parse_time(name: &str, raw: &str) -> Result<DateTime<Utc>, ApiError> {
     if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
         return Ok(t.with_timezone(&Utc));
     }
@@ -69,7 +69,7 @@ pub const MAX_EXPORT_ROWS: usize = 200_000;
 
 /// A CSV cell that a spreadsheet will not run as a formula: text starting with `=`, `+`, `-`,
 /// `@`, tab or carriage return gets a leading apostrophe.
-fn csv_cell(raw: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn csv_cell(raw: &str) -> std::borrow::Cow<'_, str> {
     if raw.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{raw}").into() } else { raw.into() }
 }
 

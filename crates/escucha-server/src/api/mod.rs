@@ -169,6 +169,13 @@ pub fn routes() -> Vec<Route> {
             handler: post(responses::create),
         },
         Route {
+            path: "/api/v1/responses/export",
+            methods: &[GET],
+            authenticated: true,
+            permissions: &[(GET, &[ExportData, ReadVerbatims])],
+            handler: get(responses::export),
+        },
+        Route {
             path: "/api/v1/responses/{id}",
             methods: &[GET],
             authenticated: true,

@@ -5,7 +5,7 @@
 use escucha_analytics::Dimension;
 use escucha_core::access::{DIM_OWNER, DIM_REGION, DIM_TEAM, DataScope, restriction};
 use escucha_core::values::Email;
-use escucha_store::CaseFilter;
+use escucha_store::{CaseFilter, ResponseFilter};
 
 /// The metric-index restriction of a scope: region, team (of the response's context) or owner
 /// (the customer's account executive). An unknown dimension selects nothing rather than
@@ -34,6 +34,21 @@ pub fn scope_case_filter(scope: &DataScope, mut filter: CaseFilter) -> CaseFilte
             (Ok(own), Some(asked)) if *asked == own => {}
             // Asking for someone else's cases, or an unusable owner: nothing.
             _ => filter.regions = Some(Vec::new()),
+        },
+    }
+    filter
+}
+
+/// Narrows a response export to a scope: regions and teams of the response's context, or the
+/// customer's owner.
+pub fn scope_response_filter(scope: &DataScope, mut filter: ResponseFilter) -> ResponseFilter {
+    match scope {
+        DataScope::Organisation => {}
+        DataScope::Regions(regions) => filter.regions = Some(regions.clone()),
+        DataScope::Teams(teams) => filter.teams = Some(teams.clone()),
+        DataScope::OwnAccounts(owner) => match Email::parse(owner) {
+            Ok(own) => filter.owner_email = Some(own),
+            Err(_) => filter.regions = Some(Vec::new()),
         },
     }
     filter

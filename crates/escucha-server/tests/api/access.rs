@@ -332,6 +332,7 @@ async fn sample(app: &TestApp, fx: &Fixture, path: &str, method: &Method, target
         | ("/api/v1/security/incidents", "GET")
         | ("/api/v1/retention", "GET")
         | ("/api/v1/audit/export", "GET")
+        | ("/api/v1/responses/export", "GET")
             if only_in =>
         {
             s(path.into(), None, Expect::Status(200))
@@ -579,6 +580,11 @@ async fn team_scopes_and_personal_data_permission() {
     let why = r["answers"]["why"].as_str().unwrap();
     assert!(!why.contains("marta@example.com") && why.starts_with("Escríbanme a"), "{why}");
     assert_eq!(get(&analyst, "/api/v1/customers/C-V/export").await.0, 403, "export needs personal data");
+    let csv = app.client.get(app.url("/api/v1/responses/export")).bearer_auth(&analyst).send().await.unwrap();
+    assert_eq!(csv.status(), 200);
+    let csv = csv.text().await.unwrap();
+    assert_eq!(csv.lines().count(), 4, "header and three responses: {csv}");
+    assert!(csv.contains("Escríbanme a") && !csv.contains("marta@example.com"), "verbatims redacted: {csv}");
     assert_eq!(get(&analyst, "/api/v1/customers?email=marta@example.com").await.0, 403);
     // The admin sees it all, and finds both customers by e-mail.
     let (_, c) = app.get("/api/v1/customers/C-V").await;

@@ -75,6 +75,23 @@ async fn regional_scope_story(backend: Backend) {
     assert_eq!(m["groups"][0]["key"]["region"], "Norte");
     let (_, series) = get(&manager, "/api/v1/metrics/series?metric=nps&interval=month").await;
     assert_eq!(series["points"].as_array().unwrap().iter().map(|p| p["n"].as_u64().unwrap()).sum::<u64>(), 2);
+    // The CSV export holds Norte's two responses only, and is audited with the scope.
+    let csv = app
+        .client
+        .get(app.url("/api/v1/responses/export"))
+        .bearer_auth(&manager)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{csv}");
+    assert!(rows.iter().all(|r| r.contains(",C-N,Norte,")), "{csv}");
+    let (_, audit) = app.get("/api/v1/audit?action=responses.export").await;
+    assert_eq!(audit["items"][0]["detail"]["rows"], 2);
+    assert_eq!(audit["items"][0]["detail"]["scope"], json!({"kind": "regions", "values": ["Norte"]}));
     // The admin token sees everything.
     let (_, all) = app.get("/api/v1/metrics?metric=nps").await;
     assert_eq!(all["total"]["n"], 5);
