@@ -501,3 +501,39 @@ async fn session_cookies_are_http_only_same_site_and_secure_behind_https() {
     v.absorb(&r);
     app.stop().await;
 }
+
+/// A regional manager's web session sees their region only: the dashboard's figures, its chart
+/// and its case list, as their API token does.
+#[tokio::test]
+async fn a_regional_managers_session_sees_their_region_only() {
+    let app = TestApp::spawn().await;
+    for (email, body) in [
+        ("jefe.norte@acme.example", serde_json::json!({"role": "manager", "region": "Norte"})),
+        ("ae.norte@acme.example", serde_json::json!({"role": "agent", "region": "Norte"})),
+        ("ae.sur@acme.example", serde_json::json!({"role": "agent", "region": "Sur"})),
+    ] {
+        assert_eq!(app.put(&format!("/api/v1/users/{email}"), body).await.0, 201);
+    }
+    for (id, region, owner) in [("C-N", "Norte", "ae.norte@acme.example"), ("C-S", "Sur", "ae.sur@acme.example")] {
+        let body = serde_json::json!({"region": region, "owner_email": owner});
+        assert_eq!(app.put(&format!("/api/v1/customers/{id}"), body).await.0, 201);
+    }
+    let survey = app.create_survey().await;
+    for (customer, nps) in [("C-N", 10), ("C-N", 2), ("C-S", 0), ("C-S", 1), ("C-S", 3)] {
+        let body = serde_json::json!({"survey_id": survey, "customer_external_id": customer, "answers": {"nps": nps}});
+        assert_eq!(app.post("/api/v1/responses", body).await.0, 201);
+    }
+    let hash = escucha_server::auth::hash_password(OLD_PASSWORD).unwrap();
+    app.store.set_password_hash(app.org, &Email::parse("jefe.norte@acme.example").unwrap(), &hash).await.unwrap();
+    let mut manager = Visitor::new(&app.base, "en").await;
+    assert_eq!(manager.sign_in("jefe.norte@acme.example", OLD_PASSWORD).await, (303, "/dashboard".into()));
+    let (status, page) = manager.get("/dashboard").await;
+    assert_eq!(status, 200);
+    let nps_card = page.split("id=\"card-nps\"").nth(1).unwrap().split("</div></div>").next().unwrap().to_string();
+    assert!(nps_card.contains("2 answers"), "Norte's two answers only: {nps_card}");
+    let chart = page.split("id=\"nps-by-region\"").nth(1).unwrap().split("</section>").next().unwrap().to_string();
+    assert!(chart.contains("Norte") && !chart.contains("Sur"), "{chart}");
+    let cases = page.split("id=\"latest-cases\"").nth(1).unwrap().split("</section>").next().unwrap().to_string();
+    assert!(cases.contains("C-N") && !cases.contains("C-S"), "{cases}");
+    app.stop().await;
+}
