@@ -29,6 +29,9 @@ use crate::state::AppState;
 /// Largest accepted request body: 1 MiB.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
+/// The permissions each method of a route needs.
+pub type RoutePermissions = &'static [(Method, &'static [Permission])];
+
 /// One API route: its path (axum syntax), the methods it answers, what each method needs and
 /// its handler.
 pub struct Route {
@@ -41,7 +44,7 @@ pub struct Route {
     /// For an authenticated route, the permissions each method needs, checked before the
     /// handler runs (403 naming the first one missing). A method without an entry is refused,
     /// and the authorisation-matrix test fails for it.
-    pub permissions: &'static [(Method, &'static [Permission])],
+    pub permissions: RoutePermissions,
     /// The handler.
     pub handler: MethodRouter<AppState>,
 }
@@ -301,10 +304,7 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
 /// token), requires every permission the route declares for the method (403 otherwise), and
 /// hands the caller to the handler through the request's extensions.
 async fn authorise(
-    axum::extract::State((state, permissions)): axum::extract::State<(
-        AppState,
-        &'static [(Method, &'static [Permission])],
-    )>,
+    axum::extract::State((state, permissions)): axum::extract::State<(AppState, RoutePermissions)>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
