@@ -58,6 +58,13 @@ fn encoder() -> Option<&'static Encoder> {
     ENC.get_or_init(|| model_path().map(|d| Encoder::load(&d).expect("installed model loads"))).as_ref()
 }
 
+/// The exact f32 encoder (no 8-bit second convolution), for the comparison with the reference.
+fn exact_encoder() -> Option<&'static Encoder> {
+    static ENC: OnceLock<Option<Encoder>> = OnceLock::new();
+    ENC.get_or_init(|| model_path().map(|d| Encoder::load(&d).expect("installed model loads").with_int8(false)))
+        .as_ref()
+}
+
 struct Case {
     text: String,
     normalized: String,
@@ -101,7 +108,8 @@ fn tokenizer_matches_the_reference_normalisation_and_ids() {
 
 #[test]
 fn embeddings_match_the_numpy_reference() {
-    let Some(enc) = encoder() else { return };
+    let Some(enc) = exact_encoder() else { return };
+    assert!(!enc.int8());
     let cases = reference();
     let texts: Vec<&str> = cases.iter().map(|c| c.text.as_str()).collect();
     let got = enc.embed(&texts);
@@ -115,6 +123,25 @@ fn embeddings_match_the_numpy_reference() {
         assert!(cos(&case.embedding, v) > 0.9999, "cosine for {:?}", case.text);
     }
     eprintln!("max abs difference to the numpy reference: {worst:e}");
+}
+
+#[test]
+fn int8_embeddings_stay_close_to_the_reference() {
+    let Some(enc) = encoder() else { return };
+    if !enc.int8() {
+        eprintln!("SKIPPED: this CPU has no AVX-512 VNNI, the encoder runs the exact f32 pass");
+        return;
+    }
+    let cases = reference();
+    let texts: Vec<&str> = cases.iter().map(|c| c.text.as_str()).collect();
+    let (mut worst, mut worst_cos) = (0f32, 1f32);
+    for (case, v) in cases.iter().zip(&enc.embed(&texts)) {
+        worst = worst.max(case.embedding.iter().zip(v.iter()).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max));
+        worst_cos = worst_cos.min(cos(&case.embedding, v));
+    }
+    eprintln!("8-bit pass against the numpy reference: max abs difference {worst:e}, min cosine {worst_cos}");
+    assert!(worst < 2e-2, "max abs difference {worst}");
+    assert!(worst_cos > 0.999, "min cosine {worst_cos}");
 }
 
 #[test]

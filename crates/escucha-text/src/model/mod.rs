@@ -23,6 +23,7 @@
 mod archive;
 mod encoder;
 mod install;
+mod int8;
 mod route;
 mod sentiment;
 mod spm;
