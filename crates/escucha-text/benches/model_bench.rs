@@ -393,6 +393,66 @@ fn main() {
         );
         println!("\n{}", c.to_markdown());
     }
+    drop(topics);
+    drop(enc);
+    pipeline_with_model(&dir, &data, &corpus);
     println!("\n- peak RSS of the whole run: {} MiB", peak_rss_kib().unwrap_or(0) / 1024);
     let _ = DIM;
+}
+
+/// The whole pipeline with the model attached (what `escucha text analyze` runs when the model
+/// is installed): load time, throughput per CPU-second on one thread, and its figures on every
+/// set (hybrid sentiment and topics).
+fn pipeline_with_model(dir: &std::path::Path, data: &std::path::Path, corpus: &[&str]) {
+    use escucha_text::eval;
+    let options = escucha_text::AnalyzeOptions { model_dir: Some(dir.to_path_buf()), ..Default::default() };
+    let ((pipeline, note), load_wall, load_cpu) = timed(|| escucha_text::open_pipeline(&options));
+    println!("\n## Whole pipeline with the model ({note})\n");
+    println!("- load (encoder, per-id cache, prototypes, lexicons): {load_cpu:.2} s CPU ({load_wall:.2} s wall)");
+    let _ = pipeline.analyze_batch(&corpus[..256.min(corpus.len())], None);
+    let (n, wall, cpu) = timed(|| {
+        let mut n = 0;
+        for chunk in corpus.chunks(256) {
+            n += pipeline.analyze_batch(chunk, None).len();
+        }
+        n
+    });
+    println!(
+        "- whole pipeline (language, redaction, embedding, hybrid sentiment, emotions, hybrid topics, key \
+         phrases), one thread, batches of 256: **{:.0} comments per CPU-second** ({n} comments; {:.0}/s wall)",
+        n as f64 / cpu,
+        n as f64 / wall
+    );
+    println!("- peak RSS so far: {} MiB", peak_rss_kib().unwrap_or(0) / 1024);
+    let load = |name: &str| load_jsonl(&data.join(format!("{name}.jsonl"))).unwrap_or_default();
+    println!("\n| set | lang | n | accuracy | macro-F1 | pos/neg AUC |\n|---|---|---:|---:|---:|---:|");
+    for (set, lang) in eval::SENTIMENT_SETS {
+        let e = eval::eval_sentiment(&pipeline, set, lang, &load(set), true);
+        println!(
+            "| {set} | {lang} | {} | {:.3} | {:.3} | {:.3} |",
+            e.n,
+            e.confusion.accuracy(),
+            e.confusion.macro_f1(),
+            e.auc
+        );
+        if *set == "en_airline_tweets" {
+            println!("\n{}\n", e.confusion.to_markdown());
+        }
+    }
+    let cx = eval::eval_topics_multilabel(&pipeline, &load("es_cx_dev"));
+    println!(
+        "\n- topics, es_cx_dev multi-label (development): macro-F1 **{:.3}** ({})",
+        cx.macro_f1,
+        cx.f1.iter().map(|(k, v)| format!("{k} {v:.2}")).collect::<Vec<_>>().join(", ")
+    );
+    let air = eval::eval_topics_airline(&pipeline, &load("en_airline_tweets"));
+    println!(
+        "- topics, airline complaint reasons mapped to our ids (evaluation only): accuracy {:.3}, macro-F1 **{:.3}** ({})",
+        air.accuracy.unwrap_or(0.0),
+        air.macro_f1,
+        air.f1.iter().map(|(k, v)| format!("{k} {v:.2}")).collect::<Vec<_>>().join(", ")
+    );
+    if let Some(c) = &air.confusion {
+        println!("\n{}", c.to_markdown());
+    }
 }

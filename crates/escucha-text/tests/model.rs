@@ -372,3 +372,26 @@ fn train_sentiment_weights() {
     std::fs::write(out, head.to_json()).expect("write weights");
     assert!(correct * 2 > examples.len(), "training accuracy below 50%");
 }
+
+#[test]
+fn analyze_stream_runs_the_model_route_and_names_it() {
+    let Some(dir) = model_path() else { return };
+    let options = escucha_text::AnalyzeOptions { model_dir: Some(dir), ..Default::default() };
+    let (pipeline, note) = escucha_text::open_pipeline(&options);
+    assert!(note.contains("engine use-v3"), "{note}");
+    let input = "{\"text\":\"La app no me deja pagar y nadie contesta\"}\nnot json\n{\"text\":\"Excelente atención, gracias\"}\n";
+    let mut out = Vec::new();
+    let s = escucha_text::analyze_stream_with(&pipeline, input.as_bytes(), &mut out, &options).expect("runs");
+    assert_eq!((s.lines, s.failed), (3, 1));
+    let lines: Vec<Value> =
+        String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect();
+    assert_eq!(lines[0]["engine"], "use-v3");
+    assert_eq!(lines[0]["sentiment"]["label"], "negative");
+    assert!(lines[0]["topics"].as_array().unwrap().iter().any(|t| t["id"] == "digital"), "{}", lines[0]);
+    assert_eq!(lines[1]["error"]["code"], "invalid_json");
+    assert_eq!(lines[2]["sentiment"]["label"], "positive");
+    // A folder without the model: the lexicon engine, and the note says why.
+    let missing = escucha_text::AnalyzeOptions { model_dir: Some("/nonexistent-model".into()), ..Default::default() };
+    let (p, note) = escucha_text::open_pipeline(&missing);
+    assert!(p.model.is_none() && note.contains("lexicon-v1") && note.contains("not installed"), "{note}");
+}

@@ -103,6 +103,18 @@ impl ModelSentiment {
         softmax(z)
     }
 
+    /// Class probabilities without the neutral offset (what the hybrid sentiment of the
+    /// pipeline blends with the lexicon).
+    pub fn raw_probabilities(&self, embedding: &[f32; DIM]) -> [f32; 3] {
+        let mut p = self.probabilities(embedding);
+        if self.neutral_offset != 0.0 && self.weights.len() == 3 * DIM {
+            // Undo the offset: softmax with z[1] − offset.
+            let z = [p[0].max(1e-30).ln(), p[1].max(1e-30).ln() - self.neutral_offset, p[2].max(1e-30).ln()];
+            p = softmax(z);
+        }
+        p
+    }
+
     /// The class, polarity in [−1, 1] (`P(pos) − P(neg)`) and confidence (the class's
     /// probability) of an embedding.
     pub fn predict(&self, embedding: &[f32; DIM]) -> (SentimentLabel, f32, f32) {
