@@ -77,6 +77,24 @@ fn main() {
     let (n_tokens, _, tok_s) = timed(|| corpus.iter().map(|s| enc.token_ids(s).len()).sum::<usize>());
     let _ = enc.embed(&corpus[..256.min(corpus.len())]); // warm-up
     let (vecs, emb_wall, emb_s) = timed(|| enc.embed(&corpus));
+    {
+        // The exact f32 pass, for comparison (what CPUs without AVX-512 VNNI run).
+        let exact = Encoder::load(&dir).expect("model loads").with_int8(false);
+        let sample = &corpus[..6000.min(corpus.len())];
+        let (ev, _, cpu) = timed(|| exact.embed(sample));
+        let (mut worst, mut worst_cos) = (0f32, 1f32);
+        for (a, b) in ev.iter().zip(&vecs) {
+            worst = worst.max(a.iter().zip(b.iter()).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max));
+            worst_cos = worst_cos.min(a.iter().zip(b.iter()).map(|(x, y)| x * y).sum());
+        }
+        println!(
+            "- 8-bit convolutions in use: {}; the exact f32 pass: {:.0} texts per CPU-second; 8-bit vs exact over {} \
+             texts: max abs difference {worst:.1e}, min cosine {worst_cos:.5}",
+            enc.int8(),
+            sample.len() as f64 / cpu,
+            sample.len()
+        );
+    }
     let n = corpus.len() as f64;
     println!(
         "- corpus: {} texts (airline + evomsa + es_cx_dev), {:.1} pieces per text on average",
@@ -106,7 +124,8 @@ fn main() {
     let sp = std::fs::read(dir.join(model::SP_MODEL_FILE)).expect("sp.model");
     let npz = std::fs::read(dir.join(model::WEIGHTS_FILE)).expect("weights");
     for k in [0usize, 1024, 4096, 16384] {
-        let (e, _, load_cpu) = timed(|| Encoder::from_bytes(&sp, &npz).expect("loads").with_cached_ids(k));
+        let (e, _, load_cpu) =
+            timed(|| Encoder::from_bytes(&sp, &npz).expect("loads").with_cached_ids(k).with_int8(true));
         let sample = &corpus[..6000.min(corpus.len())];
         let (_, _, cpu) = timed(|| e.embed(sample));
         println!("| {k} | {:.0} MB | {load_cpu:.2} | {:.0} |", k as f64 * 13312.0 / 1e6, sample.len() as f64 / cpu);

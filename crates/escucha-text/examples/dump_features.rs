@@ -20,6 +20,9 @@ fn main() {
     head.neutral_offset = 0.0;
     let topics = ModelTopics::new(&enc, &default_prototypes());
     let p = Pipeline::fallback();
+    // EMBEDDINGS=path also writes every row's 512 floats (little-endian f32), in output order.
+    let mut emb_out = std::env::var_os("EMBEDDINGS")
+        .map(|p| std::io::BufWriter::new(std::fs::File::create(p).expect("embeddings file")));
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::new(out.lock());
     let sets = [
@@ -35,6 +38,11 @@ fn main() {
         let texts: Vec<&str> = rows.iter().map(|r| r["text"].as_str().unwrap_or("")).collect();
         let vecs = enc.embed(&texts);
         for ((r, t), v) in rows.iter().zip(&texts).zip(&vecs) {
+            if let Some(f) = emb_out.as_mut() {
+                for x in v {
+                    let _ = f.write_all(&x.to_le_bytes());
+                }
+            }
             let forced = if set == "en_airline_tweets" { Some(Lang::En) } else { None };
             let a = p.analyze(t, forced);
             let rule: Vec<f32> = escucha_text::topics::DEFAULT_TOPIC_IDS

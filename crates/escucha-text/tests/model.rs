@@ -395,3 +395,32 @@ fn analyze_stream_runs_the_model_route_and_names_it() {
     let (p, note) = escucha_text::open_pipeline(&missing);
     assert!(p.model.is_none() && note.contains("lexicon-v1") && note.contains("not installed"), "{note}");
 }
+
+/// Accuracy floors of the model route (the whole pipeline with the model, as `escucha text
+/// analyze` runs it), slightly below the figures in bench/text/MODEL.md, on the sets small
+/// enough for an unoptimised test build; en_airline_tweets is measured by the bench only.
+#[test]
+fn model_route_accuracy_floors() {
+    let Some(dir) = model_path() else { return };
+    let Some(data) = escucha_text::eval::data_dir() else {
+        eprintln!("SKIPPED: labelled data folder ../shared/data/text not found; model floors not checked");
+        return;
+    };
+    let options = escucha_text::AnalyzeOptions { model_dir: Some(dir), ..Default::default() };
+    let (pipeline, note) = escucha_text::open_pipeline(&options);
+    assert!(pipeline.model.is_some(), "{note}");
+    let load = |name: &str| escucha_text::eval::load_jsonl(&data.join(format!("{name}.jsonl"))).expect("data set");
+    let evomsa = escucha_text::eval::eval_sentiment(&pipeline, "es_evomsa_tweets", "es", &load("es_evomsa_tweets"), true);
+    eprintln!("es_evomsa_tweets: AUC {:.3}, macro-F1 {:.3}", evomsa.auc, evomsa.confusion.macro_f1());
+    let cx_rows = load("es_cx_dev");
+    let cx_es = escucha_text::eval::eval_sentiment(&pipeline, "es_cx_dev", "es", &cx_rows, true);
+    let topics = escucha_text::eval::eval_topics_multilabel(&pipeline, &cx_rows);
+    eprintln!("es_cx_dev: sentiment macro-F1 {:.3}, topics macro-F1 {:.3}", cx_es.confusion.macro_f1(), topics.macro_f1);
+    for (what, got, floor) in [
+        ("es_evomsa_tweets pos/neg AUC", evomsa.auc, FLOOR_EVOMSA_AUC),
+        ("es_cx_dev (es) sentiment macro-F1", cx_es.confusion.macro_f1(), FLOOR_CX_SENTIMENT),
+        ("es_cx_dev topic macro-F1", topics.macro_f1, FLOOR_CX_TOPICS),
+    ] {
+        assert!(got >= floor, "{what} {got:.3} < floor {floor}");
+    }
+}
