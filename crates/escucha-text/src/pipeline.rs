@@ -3,13 +3,13 @@
 //!
 //! With the model attached ([`Pipeline::with_model`], engine [`ENGINE_MODEL`]) a batch is
 //! embedded once and each embedding joins the lexicon analysers:
-//! - **sentiment** ([`HYBRID_SENTIMENT`]): neutral when neither the lexicon (|score| < 0.1) nor
-//!   the model (|P(pos) − P(neg)| < 0.6) sees polarity, otherwise the sign of
-//!   `0.5 · model + 0.5 · lexicon`, which is also the score. The thresholds come from a grid
-//!   search for the mean macro-F1 on es_cx_dev and en_vader_tweets (never on
-//!   en_airline_tweets); the equal weights are the largest model weight within 0.01 of that
-//!   grid's best (0.3), because es_cx_dev flatters the lexicon, which was written on it; see
-//!   `bench/text/MODEL.md`;
+//! - **sentiment** ([`HYBRID_SENTIMENT`]): the hybrid head ([`crate::model::HybridSentimentHead`]), a
+//!   logistic regression over the embedding plus the lexicon engine's score, its absolute value
+//!   and whether the text asks a question — so the lexicon's negation, contrast, sarcasm and
+//!   request rules and the model's reading of everything else are weighed together. Trained
+//!   on the VADER sets and es_cx_dev only, chosen by cross-validation (never on
+//!   en_airline_tweets); see `bench/text/MODEL.md`. Label: the most probable class; score
+//!   `P(pos) − P(neg)`;
 //! - **topics** ([`HYBRID_TOPICS`]): per topic, the rule engine's confidence plus
 //!   `max(similarity − 0.1, 0)` to the topic's nearest prototype; reported at ≥ 0.4 and within
 //!   0.3 of the best (chosen on es_cx_dev).
@@ -26,18 +26,10 @@ use crate::{AnalyzerInfo, Doc, ENGINE_FALLBACK, Lang, MAX_TEXT_BYTES, truncate_a
 use serde::Serialize;
 
 /// Sentiment of the model route: the lexicon's rules blended with the model's polarity.
-pub const HYBRID_SENTIMENT: AnalyzerInfo = AnalyzerInfo::new("use-v3-lexicon-hybrid-sentiment", "1");
+pub const HYBRID_SENTIMENT: AnalyzerInfo = AnalyzerInfo::new("use-v3-lexicon-hybrid-sentiment", "2");
 /// Topics of the model route: rule matches plus similarity to the topics' prototypes.
 pub const HYBRID_TOPICS: AnalyzerInfo = AnalyzerInfo::new("use-v3-rule-hybrid-topics", "1");
 
-/// Weight of the model's polarity in the hybrid score (the lexicon's is `1 −` this).
-const BLEND_MODEL: f32 = 0.5;
-/// Offset added to the hybrid score before taking its sign.
-const BLEND_OFFSET: f32 = 0.0;
-/// Below this absolute lexicon score (and [`NEUTRAL_MODEL`]) a text is neutral.
-const NEUTRAL_LEXICON: f32 = 0.1;
-/// Below this absolute model polarity (and [`NEUTRAL_LEXICON`]) a text is neutral.
-const NEUTRAL_MODEL: f32 = 0.6;
 /// Similarity below which a prototype adds nothing to a topic's score.
 const TOPIC_SIM_FLOOR: f32 = 0.1;
 /// Hybrid topic score at which a topic is reported.
@@ -193,7 +185,8 @@ impl Pipeline {
         let mut sentiment = self.sentiment.sentiment(&doc);
         let mut topics = self.topics.classify(&doc);
         if let (Some(m), Some(e)) = (&self.model, embedding) {
-            sentiment = hybrid_sentiment(sentiment, m.sentiment().raw_probabilities(e));
+            let p = m.hybrid_sentiment().probabilities(e, sentiment.score, text.contains('?'));
+            sentiment = hybrid_sentiment(sentiment, p);
             topics = hybrid_topics(&topics, m.topics().ids(), &m.topics().similarities(e));
         }
         let emotions = self.emotions.detect(&doc, &sentiment);
@@ -223,27 +216,17 @@ impl Pipeline {
     }
 }
 
-/// The model route's sentiment: the lexicon's judgement blended with the model's class
-/// probabilities `[negative, neutral, positive]` (see the module docs).
+/// The model route's sentiment from the hybrid head's probabilities `[negative, neutral,
+/// positive]` (which already include the lexicon's score): the most probable class, score
+/// `P(pos) − P(neg)`, confidence the class's probability; the lexicon's `mixed` flag is kept.
 pub fn hybrid_sentiment(lexicon: SentimentResult, p: [f32; 3]) -> SentimentResult {
-    let model = p[2] - p[0];
-    let blend = BLEND_MODEL * model + (1.0 - BLEND_MODEL) * lexicon.score;
-    let label = if lexicon.score.abs() < NEUTRAL_LEXICON && model.abs() < NEUTRAL_MODEL {
-        SentimentLabel::Neutral
-    } else if blend + BLEND_OFFSET < 0.0 {
-        SentimentLabel::Negative
-    } else {
-        SentimentLabel::Positive
-    };
-    let confidence = match label {
-        SentimentLabel::Neutral => 1.0 - model.abs().max(lexicon.score.abs()),
-        _ => (0.5 + 0.5 * (blend + BLEND_OFFSET).abs()).min(1.0),
-    };
+    let best = (0..3).fold(0, |b, c| if p[c] > p[b] { c } else { b });
+    let label = [SentimentLabel::Negative, SentimentLabel::Neutral, SentimentLabel::Positive][best];
     SentimentResult {
         label,
-        score: blend.clamp(-1.0, 1.0),
+        score: (p[2] - p[0]).clamp(-1.0, 1.0),
         mixed: lexicon.mixed,
-        confidence: confidence.clamp(0.0, 1.0),
+        confidence: p[best].clamp(0.0, 1.0),
         analyzer: HYBRID_SENTIMENT,
     }
 }
@@ -293,20 +276,19 @@ mod tests {
     }
 
     #[test]
-    fn hybrid_sentiment_is_neutral_only_without_polarity_on_both_sides() {
-        let lex = |score: f32| SentimentResult {
+    fn hybrid_sentiment_takes_the_most_probable_class() {
+        let lex = SentimentResult {
             label: SentimentLabel::Neutral,
-            score,
-            mixed: false,
+            score: 0.0,
+            mixed: true,
             confidence: 0.5,
             analyzer: HYBRID_SENTIMENT,
         };
-        assert_eq!(hybrid_sentiment(lex(0.0), [0.3, 0.4, 0.3]).label, SentimentLabel::Neutral);
-        assert_eq!(hybrid_sentiment(lex(0.0), [0.9, 0.05, 0.05]).label, SentimentLabel::Negative);
-        assert_eq!(hybrid_sentiment(lex(-0.8), [0.3, 0.4, 0.3]).label, SentimentLabel::Negative);
-        assert_eq!(hybrid_sentiment(lex(0.7), [0.1, 0.1, 0.8]).label, SentimentLabel::Positive);
-        let s = hybrid_sentiment(lex(-1.0), [1.0, 0.0, 0.0]);
-        assert!((-1.0..=1.0).contains(&s.score) && (0.0..=1.0).contains(&s.confidence));
+        let s = hybrid_sentiment(lex, [0.7, 0.2, 0.1]);
+        assert_eq!(s.label, SentimentLabel::Negative);
+        assert!((s.score + 0.6).abs() < 1e-6 && (s.confidence - 0.7).abs() < 1e-6 && s.mixed);
+        assert_eq!(hybrid_sentiment(lex, [0.2, 0.5, 0.3]).label, SentimentLabel::Neutral);
+        assert_eq!(hybrid_sentiment(lex, [0.1, 0.1, 0.8]).label, SentimentLabel::Positive);
     }
 
     #[test]

@@ -415,12 +415,17 @@ fn model_route_accuracy_floors() {
     let (pipeline, note) = escucha_text::open_pipeline(&options);
     assert!(pipeline.model.is_some(), "{note}");
     let load = |name: &str| escucha_text::eval::load_jsonl(&data.join(format!("{name}.jsonl"))).expect("data set");
-    let evomsa = escucha_text::eval::eval_sentiment(&pipeline, "es_evomsa_tweets", "es", &load("es_evomsa_tweets"), true);
+    let evomsa =
+        escucha_text::eval::eval_sentiment(&pipeline, "es_evomsa_tweets", "es", &load("es_evomsa_tweets"), true);
     eprintln!("es_evomsa_tweets: AUC {:.3}, macro-F1 {:.3}", evomsa.auc, evomsa.confusion.macro_f1());
     let cx_rows = load("es_cx_dev");
     let cx_es = escucha_text::eval::eval_sentiment(&pipeline, "es_cx_dev", "es", &cx_rows, true);
     let topics = escucha_text::eval::eval_topics_multilabel(&pipeline, &cx_rows);
-    eprintln!("es_cx_dev: sentiment macro-F1 {:.3}, topics macro-F1 {:.3}", cx_es.confusion.macro_f1(), topics.macro_f1);
+    eprintln!(
+        "es_cx_dev: sentiment macro-F1 {:.3}, topics macro-F1 {:.3}",
+        cx_es.confusion.macro_f1(),
+        topics.macro_f1
+    );
     for (what, got, floor) in [
         ("es_evomsa_tweets pos/neg AUC", evomsa.auc, FLOOR_EVOMSA_AUC),
         ("es_cx_dev (es) sentiment macro-F1", cx_es.confusion.macro_f1(), FLOOR_CX_SENTIMENT),
