@@ -396,10 +396,12 @@ fn analyze_stream_runs_the_model_route_and_names_it() {
     assert!(p.model.is_none() && note.contains("lexicon-v1") && note.contains("not installed"), "{note}");
 }
 
-/// Floors of the model route: slightly below the figures of bench/text/MODEL.md.
+/// Floors of the model route: slightly below the figures of bench/text/MODEL.md (es_cx_dev
+/// sentiment is a training-set figure there: the hybrid head saw those rows; it guards
+/// against a broken head or lexicon, not generalisation).
 const FLOOR_EVOMSA_AUC: f64 = 0.78;
-const FLOOR_CX_SENTIMENT: f64 = 0.84;
-const FLOOR_CX_TOPICS: f64 = 0.62;
+const FLOOR_CX_SENTIMENT: f64 = 0.95;
+const FLOOR_CX_TOPICS: f64 = 0.64;
 
 /// Accuracy floors of the model route (the whole pipeline with the model, as `escucha text
 /// analyze` runs it), slightly below the figures in bench/text/MODEL.md, on the sets small
