@@ -47,7 +47,7 @@ pub(crate) struct QMatrix {
 impl QMatrix {
     /// Quantises a dense row-major `k × n` matrix (`k % 4 == 0`, `n % 64 == 0`).
     pub(crate) fn new(w: &[f32], k: usize, n: usize) -> QMatrix {
-        assert!(k % 4 == 0 && n % NB == 0 && w.len() == k * n, "QMatrix: unsupported shape");
+        assert!(k.is_multiple_of(4) && n.is_multiple_of(NB) && w.len() == k * n, "QMatrix: unsupported shape");
         let mut scale = vec![0f32; n];
         for row in w.chunks_exact(n) {
             for (s, &v) in scale.iter_mut().zip(row) {
