@@ -18,12 +18,11 @@ fn main() {
     let rows = load_jsonl(&data.join("en_airline_tweets.jsonl")).expect("set");
     let mut texts: Vec<String> = rows.iter().map(|r| r["text"].as_str().unwrap_or("").to_string()).collect();
     for set in ["es_evomsa_tweets", "es_cx_dev"] {
-        texts
-            .extend(load_jsonl(&data.join(format!("{set}.jsonl"))).expect("set").iter().map(|r| r["text"].to_string()));
+        let rows = load_jsonl(&data.join(format!("{set}.jsonl"))).expect("set");
+        texts.extend(rows.iter().map(|r| r["text"].as_str().unwrap_or("").to_string()));
     }
     let n: usize = std::env::var("N").ok().and_then(|v| v.parse().ok()).unwrap_or(6000).min(texts.len());
     let refs: Vec<&str> = texts[..n].iter().map(String::as_str).collect();
-    let enc = Encoder::load(&dir).expect("model");
     let mut exact = None;
     // ONLY_INT8=1 skips the exact pass (for profiling).
     let modes: &[bool] = if std::env::var_os("ONLY_INT8").is_some() { &[true] } else { &[false, true] };
@@ -48,5 +47,4 @@ fn main() {
             exact = Some(v);
         }
     }
-    drop(enc);
 }
