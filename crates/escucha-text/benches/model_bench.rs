@@ -77,6 +77,24 @@ fn main() {
     let (n_tokens, _, tok_s) = timed(|| corpus.iter().map(|s| enc.token_ids(s).len()).sum::<usize>());
     let _ = enc.embed(&corpus[..256.min(corpus.len())]); // warm-up
     let (vecs, emb_wall, emb_s) = timed(|| enc.embed(&corpus));
+    {
+        // The exact f32 pass, for comparison (what CPUs without AVX-512 VNNI run).
+        let exact = Encoder::load(&dir).expect("model loads").with_int8(false);
+        let sample = &corpus[..6000.min(corpus.len())];
+        let (ev, _, cpu) = timed(|| exact.embed(sample));
+        let (mut worst, mut worst_cos) = (0f32, 1f32);
+        for (a, b) in ev.iter().zip(&vecs) {
+            worst = worst.max(a.iter().zip(b.iter()).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max));
+            worst_cos = worst_cos.min(a.iter().zip(b.iter()).map(|(x, y)| x * y).sum());
+        }
+        println!(
+            "- 8-bit convolutions in use: {}; the exact f32 pass: {:.0} texts per CPU-second; 8-bit vs exact over {} \
+             texts: max abs difference {worst:.1e}, min cosine {worst_cos:.5}",
+            enc.int8(),
+            sample.len() as f64 / cpu,
+            sample.len()
+        );
+    }
     let n = corpus.len() as f64;
     println!(
         "- corpus: {} texts (airline + evomsa + es_cx_dev), {:.1} pieces per text on average",
@@ -106,7 +124,8 @@ fn main() {
     let sp = std::fs::read(dir.join(model::SP_MODEL_FILE)).expect("sp.model");
     let npz = std::fs::read(dir.join(model::WEIGHTS_FILE)).expect("weights");
     for k in [0usize, 1024, 4096, 16384] {
-        let (e, _, load_cpu) = timed(|| Encoder::from_bytes(&sp, &npz).expect("loads").with_cached_ids(k));
+        let (e, _, load_cpu) =
+            timed(|| Encoder::from_bytes(&sp, &npz).expect("loads").with_cached_ids(k).with_int8(true));
         let sample = &corpus[..6000.min(corpus.len())];
         let (_, _, cpu) = timed(|| e.embed(sample));
         println!("| {k} | {:.0} MB | {load_cpu:.2} | {:.0} |", k as f64 * 13312.0 / 1e6, sample.len() as f64 / cpu);
@@ -393,6 +412,66 @@ fn main() {
         );
         println!("\n{}", c.to_markdown());
     }
+    drop(topics);
+    drop(enc);
+    pipeline_with_model(&dir, &data, &corpus);
     println!("\n- peak RSS of the whole run: {} MiB", peak_rss_kib().unwrap_or(0) / 1024);
     let _ = DIM;
+}
+
+/// The whole pipeline with the model attached (what `escucha text analyze` runs when the model
+/// is installed): load time, throughput per CPU-second on one thread, and its figures on every
+/// set (hybrid sentiment and topics).
+fn pipeline_with_model(dir: &std::path::Path, data: &std::path::Path, corpus: &[&str]) {
+    use escucha_text::eval;
+    let options = escucha_text::AnalyzeOptions { model_dir: Some(dir.to_path_buf()), ..Default::default() };
+    let ((pipeline, note), load_wall, load_cpu) = timed(|| escucha_text::open_pipeline(&options));
+    println!("\n## Whole pipeline with the model ({note})\n");
+    println!("- load (encoder, per-id cache, prototypes, lexicons): {load_cpu:.2} s CPU ({load_wall:.2} s wall)");
+    let _ = pipeline.analyze_batch(&corpus[..256.min(corpus.len())], None);
+    let (n, wall, cpu) = timed(|| {
+        let mut n = 0;
+        for chunk in corpus.chunks(256) {
+            n += pipeline.analyze_batch(chunk, None).len();
+        }
+        n
+    });
+    println!(
+        "- whole pipeline (language, redaction, embedding, hybrid sentiment, emotions, hybrid topics, key \
+         phrases), one thread, batches of 256: **{:.0} comments per CPU-second** ({n} comments; {:.0}/s wall)",
+        n as f64 / cpu,
+        n as f64 / wall
+    );
+    println!("- peak RSS so far: {} MiB", peak_rss_kib().unwrap_or(0) / 1024);
+    let load = |name: &str| load_jsonl(&data.join(format!("{name}.jsonl"))).unwrap_or_default();
+    println!("\n| set | lang | n | accuracy | macro-F1 | pos/neg AUC |\n|---|---|---:|---:|---:|---:|");
+    for (set, lang) in eval::SENTIMENT_SETS {
+        let e = eval::eval_sentiment(&pipeline, set, lang, &load(set), true);
+        println!(
+            "| {set} | {lang} | {} | {:.3} | {:.3} | {:.3} |",
+            e.n,
+            e.confusion.accuracy(),
+            e.confusion.macro_f1(),
+            e.auc
+        );
+        if *set == "en_airline_tweets" {
+            println!("\n{}\n", e.confusion.to_markdown());
+        }
+    }
+    let cx = eval::eval_topics_multilabel(&pipeline, &load("es_cx_dev"));
+    println!(
+        "\n- topics, es_cx_dev multi-label (development): macro-F1 **{:.3}** ({})",
+        cx.macro_f1,
+        cx.f1.iter().map(|(k, v)| format!("{k} {v:.2}")).collect::<Vec<_>>().join(", ")
+    );
+    let air = eval::eval_topics_airline(&pipeline, &load("en_airline_tweets"));
+    println!(
+        "- topics, airline complaint reasons mapped to our ids (evaluation only): accuracy {:.3}, macro-F1 **{:.3}** ({})",
+        air.accuracy.unwrap_or(0.0),
+        air.macro_f1,
+        air.f1.iter().map(|(k, v)| format!("{k} {v:.2}")).collect::<Vec<_>>().join(", ")
+    );
+    if let Some(c) = &air.confusion {
+        println!("\n{}", c.to_markdown());
+    }
 }

@@ -1,38 +1,45 @@
 //! Emotions for Net Emotional Value (NEV).
 //!
-//! The set follows the customer-experience practice of balancing positive and negative
-//! feelings about a company: positive — `pleased`, `trusting`, `valued`, `cared_for`,
-//! `grateful`; negative — `frustrated`, `disappointed`, `neglected`, `stressed`, `angry`.
-//! The same ids serve the survey question type `emotions`.
+//! **One set for the whole product**: the text engine detects exactly the survey emotion
+//! catalogue of `escucha-core` (`escucha_core::emotions::Emotion`, what respondents can pick in
+//! an `emotions` question), with the same ids and polarity, so emotions read from comments and
+//! emotions picked in surveys add up in one NEV. Positive — `pleased`, `trusting`, `valued`,
+//! `cared_for`, `happy`, `safe`; negative — `frustrated`, `disappointed`, `neglected`,
+//! `stressed`, `angry`, `hurried`. (Until version 2 of the detector the text set had
+//! `grateful`, which is not in the catalogue: thanks now count as `pleased`.) A test
+//! (`tests/text/emotions.rs`) fails if the two sets ever drift apart.
 //!
 //! Detection: cue phrases per emotion in Spanish and English, each hit raising the confidence;
 //! a few are inferred from the sentiment when the text is clearly polar but names no feeling
 //! (a strongly negative comment about waiting is `frustrated`). Emotions whose polarity
 //! contradicts a confident sentiment are dropped.
 //!
-//! **NEV formula** ([`net_emotional_value`]): over a set of comments (or respondents),
-//! NEV = 100 × (share expressing at least one positive emotion − share expressing at least one
-//! negative emotion), in [−100, 100]. A comment expressing both counts in both shares.
+//! **NEV formula** ([`net_emotional_value`]) is the survey one of `escucha-core`
+//! (`respondent_nev`): per comment, `100 × (positive − negative) / (positive + negative)` over
+//! the emotions detected; comments with none are left out; the result is the mean, in
+//! [−100, 100].
 
 use crate::sentiment::{SentimentLabel, SentimentResult};
 use crate::text::PhraseMatcher;
 use crate::{AnalyzerInfo, Doc, Lang};
 use serde::Serialize;
 
-/// An emotion of the NEV set.
+/// An emotion of the NEV set (the survey emotion catalogue of `escucha-core`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum Emotion {
-    /// Satisfied, happy with the experience.
+    /// Satisfied with the experience; thankful.
     Pleased,
-    /// Confident in the company, feels safe.
+    /// Confident in the company: it keeps its word.
     Trusting,
     /// Feels important, recognised as a customer.
     Valued,
     /// Feels looked after.
     CaredFor,
-    /// Thankful.
-    Grateful,
+    /// Happy, delighted, loves it.
+    Happy,
+    /// Feels safe, secure, at ease.
+    Safe,
     /// Blocked, made to repeat or wait.
     Frustrated,
     /// Expectations not met.
@@ -43,42 +50,56 @@ pub enum Emotion {
     Stressed,
     /// Angry, outraged.
     Angry,
+    /// Rushed, pressed for time by the company.
+    Hurried,
 }
 
 impl Emotion {
-    /// Every emotion, positive first.
-    pub const ALL: [Emotion; 10] = [
+    /// Every emotion, positive first (the order of the survey catalogue).
+    pub const ALL: [Emotion; 12] = [
         Emotion::Pleased,
         Emotion::Trusting,
         Emotion::Valued,
         Emotion::CaredFor,
-        Emotion::Grateful,
+        Emotion::Happy,
+        Emotion::Safe,
         Emotion::Frustrated,
         Emotion::Disappointed,
         Emotion::Neglected,
         Emotion::Stressed,
         Emotion::Angry,
+        Emotion::Hurried,
     ];
 
     /// True for the positive half of the set.
     pub fn is_positive(self) -> bool {
-        matches!(self, Emotion::Pleased | Emotion::Trusting | Emotion::Valued | Emotion::CaredFor | Emotion::Grateful)
+        matches!(
+            self,
+            Emotion::Pleased | Emotion::Trusting | Emotion::Valued | Emotion::CaredFor | Emotion::Happy | Emotion::Safe
+        )
     }
 
-    /// The emotion's id (`cared_for`).
+    /// The emotion's id (`cared_for`), identical to the survey catalogue's.
     pub fn id(self) -> &'static str {
         match self {
             Emotion::Pleased => "pleased",
             Emotion::Trusting => "trusting",
             Emotion::Valued => "valued",
             Emotion::CaredFor => "cared_for",
-            Emotion::Grateful => "grateful",
+            Emotion::Happy => "happy",
+            Emotion::Safe => "safe",
             Emotion::Frustrated => "frustrated",
             Emotion::Disappointed => "disappointed",
             Emotion::Neglected => "neglected",
             Emotion::Stressed => "stressed",
             Emotion::Angry => "angry",
+            Emotion::Hurried => "hurried",
         }
+    }
+
+    /// Parses an id of the set.
+    pub fn parse(id: &str) -> Option<Emotion> {
+        Emotion::ALL.into_iter().find(|e| e.id() == id)
     }
 }
 
@@ -109,8 +130,6 @@ const CUES: &[(Emotion, &str, &[&str])] = &[
         &[
             "content*",
             "satisfech*",
-            "feliz",
-            "felices",
             "encant*",
             "genial",
             "excelente*",
@@ -125,18 +144,14 @@ const CUES: &[(Emotion, &str, &[&str])] = &[
             "estupend*",
             "fantastic*",
             "espectacular*",
-            "alegr*",
         ],
     ),
     (
         Emotion::Pleased,
         "en",
         &[
-            "happy",
             "pleased",
             "satisfied",
-            "love",
-            "loved",
             "great",
             "excellent",
             "perfect",
@@ -145,7 +160,6 @@ const CUES: &[(Emotion, &str, &[&str])] = &[
             "fantastic",
             "wonderful",
             "brilliant",
-            "delighted",
             "recommend",
             "impressed",
             "enjoyed",
@@ -156,8 +170,6 @@ const CUES: &[(Emotion, &str, &[&str])] = &[
         "es",
         &[
             "confi*",
-            "segur*",
-            "tranquil*",
             "cumpl*",
             "fiable*",
             "siempre cumplen",
@@ -176,9 +188,6 @@ const CUES: &[(Emotion, &str, &[&str])] = &[
             "trust*",
             "reliable",
             "reliably",
-            "safe",
-            "secure",
-            "peace of mind",
             "confident",
             "honest*",
             "transparent",
@@ -278,8 +287,42 @@ const CUES: &[(Emotion, &str, &[&str])] = &[
             "thoughtful",
         ],
     ),
-    (Emotion::Grateful, "es", &["gracias", "agradec*", "agradecid*", "mil gracias", "muchas gracias", "eternamente"]),
-    (Emotion::Grateful, "en", &["thank*", "grateful", "gratitude", "appreciate", "cheers", "thx"]),
+    (Emotion::Pleased, "es", &["gracias", "agradec*", "agradecid*", "mil gracias", "muchas gracias", "eternamente"]),
+    (Emotion::Pleased, "en", &["thank*", "grateful", "gratitude", "appreciate", "cheers", "thx"]),
+    (Emotion::Happy, "es", &["feliz", "felices", "alegr*", "encantad*", "me encanto", "me encanta", "ilusion*"]),
+    (Emotion::Happy, "en", &["happy", "love", "loved", "delighted", "thrilled", "joy*", "overjoyed", "glad"]),
+    (
+        Emotion::Safe,
+        "es",
+        &["segur*", "tranquil*", "protegid*", "a salvo", "sin preocupaciones", "respaldad*", "en buenas manos"],
+    ),
+    (
+        Emotion::Safe,
+        "en",
+        &["safe", "secure", "peace of mind", "reassur*", "protected", "in good hands", "at ease", "relieved"],
+    ),
+    (
+        Emotion::Hurried,
+        "es",
+        &[
+            "prisa*",
+            "apurad*",
+            "me apuraron",
+            "me metieron prisa",
+            "con prisas",
+            "a las carreras",
+            "atropellad*",
+            "me presionaron",
+            "presion*",
+            "sin tiempo para",
+            "no me dejaron terminar",
+        ],
+    ),
+    (
+        Emotion::Hurried,
+        "en",
+        &["rushed", "hurried", "in a hurry", "rush*", "pressured", "pressure", "pushy", "hard sell", "cut me off"],
+    ),
     (
         Emotion::Frustrated,
         "es",
@@ -568,12 +611,12 @@ impl LexiconEmotions {
 
 impl EmotionDetector for LexiconEmotions {
     fn info(&self) -> AnalyzerInfo {
-        AnalyzerInfo::new("lexicon-emotions", "1")
+        AnalyzerInfo::new("lexicon-emotions", "2")
     }
 
     fn detect(&self, doc: &Doc, sentiment: &SentimentResult) -> Vec<EmotionResult> {
         let norms: Vec<&str> = doc.tokens.iter().map(|t| t.norm.as_str()).collect();
-        let mut hits = [0u32; 10];
+        let mut hits = [0u32; Emotion::ALL.len()];
         let mut scan = |m: &PhraseMatcher<Emotion>| {
             for pm in m.find_all(&norms) {
                 hits[*pm.value as usize] += 1;
@@ -630,23 +673,23 @@ impl EmotionDetector for LexiconEmotions {
     }
 }
 
-/// NEV over a set of comments: 100 × (share with a positive emotion − share with a negative
-/// one). `None` for an empty set.
+/// NEV over a set of comments, with the survey formula of `escucha-core`: per comment
+/// `100 × (positive − negative) / (positive + negative)` over its emotions, averaged over the
+/// comments that have any. `None` when none has.
 pub fn net_emotional_value<'a, I>(comments: I) -> Option<f64>
 where
     I: IntoIterator<Item = &'a [EmotionResult]>,
 {
-    let (mut n, mut pos, mut neg) = (0usize, 0usize, 0usize);
+    let (mut n, mut sum) = (0usize, 0f64);
     for c in comments {
-        n += 1;
-        if c.iter().any(|e| e.emotion.is_positive()) {
-            pos += 1;
-        }
-        if c.iter().any(|e| !e.emotion.is_positive()) {
-            neg += 1;
+        let pos = c.iter().filter(|e| e.emotion.is_positive()).count() as f64;
+        let neg = c.len() as f64 - pos;
+        if pos + neg > 0.0 {
+            n += 1;
+            sum += 100.0 * (pos - neg) / (pos + neg);
         }
     }
-    (n > 0).then(|| 100.0 * (pos as f64 - neg as f64) / n as f64)
+    (n > 0).then(|| sum / n as f64)
 }
 
 #[cfg(test)]
@@ -663,7 +706,7 @@ mod tests {
     #[test]
     fn detects_typical_feelings() {
         assert!(emotions("Llevo tres semanas esperando y nadie me llama", Lang::Es).contains(&Emotion::Neglected));
-        assert!(emotions("Muchas gracias, muy amables y atentos", Lang::Es).contains(&Emotion::Grateful));
+        assert!(emotions("Muchas gracias, muy amables y atentos", Lang::Es).contains(&Emotion::Pleased));
         assert!(emotions("Es una vergüenza, exijo una solución ya", Lang::Es).contains(&Emotion::Angry));
         assert!(emotions("I was on hold again for an hour, so frustrating", Lang::En).contains(&Emotion::Frustrated));
         assert!(emotions("hola", Lang::Es).is_empty());
@@ -676,7 +719,8 @@ mod tests {
         let n = [EmotionResult { emotion: Emotion::Angry, confidence: 0.9, analyzer: info }];
         let none: [EmotionResult; 0] = [];
         let set: Vec<&[EmotionResult]> = vec![&p, &p, &n, &none];
-        assert_eq!(net_emotional_value(set), Some(25.0));
+        // Comments with emotions: +100, +100, −100 (the one with none is left out).
+        assert!((net_emotional_value(set).unwrap() - 100.0 / 3.0).abs() < 1e-9);
         assert_eq!(net_emotional_value(Vec::<&[EmotionResult]>::new()), None);
     }
 }

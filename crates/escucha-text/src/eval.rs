@@ -207,7 +207,7 @@ pub fn eval_sentiment(
     let mut confusion = Confusion::new(&["negative", "neutral", "positive"]);
     let (mut pos, mut neg) = (Vec::new(), Vec::new());
     let forced = if detect_language { None } else { Some(Lang::from_code(lang)) };
-    let mut n = 0;
+    let mut items = Vec::new();
     for r in rows {
         if r["lang"].as_str().is_some_and(|l| l != lang) {
             continue;
@@ -216,8 +216,10 @@ pub fn eval_sentiment(
         let (Some(gold), Some(text)) = (gold, r["text"].as_str()) else {
             continue;
         };
-        n += 1;
-        let a = pipeline.analyze(text, forced);
+        items.push((gold, text));
+    }
+    let n = items.len();
+    for (gold, a) in batched(pipeline, items, forced) {
         confusion.add(gold.as_str(), a.sentiment.label.as_str());
         match gold {
             SentimentLabel::Positive => pos.push(a.sentiment.score),
@@ -226,6 +228,20 @@ pub fn eval_sentiment(
         }
     }
     SentimentEval { set: set.into(), lang: lang.into(), n, confusion, auc: auc(&pos, &neg) }
+}
+
+/// Analyses `(label, text)` items in batches (so the model route embeds many texts at once),
+/// returning each label with its analysis.
+fn batched<T>(pipeline: &Pipeline, items: Vec<(T, &str)>, lang: Option<Lang>) -> Vec<(T, crate::Analysis)> {
+    let mut out = Vec::with_capacity(items.len());
+    let mut items = items.into_iter().peekable();
+    while items.peek().is_some() {
+        let chunk: Vec<(T, &str)> = items.by_ref().take(512).collect();
+        let texts: Vec<&str> = chunk.iter().map(|(_, t)| *t).collect();
+        let analyses = pipeline.analyze_batch(&texts, lang);
+        out.extend(chunk.into_iter().map(|(g, _)| g).zip(analyses));
+    }
+    out
 }
 
 /// Precision, recall and gold count of the `mixed` flag against rows with `mixed: true`
@@ -296,14 +312,15 @@ fn f1_of(tp: usize, fp: usize, fn_: usize) -> f64 {
 pub fn eval_topics_multilabel(pipeline: &Pipeline, rows: &[Value]) -> TopicEval {
     let ids = crate::topics::DEFAULT_TOPIC_IDS;
     let mut counts = vec![(0usize, 0usize, 0usize); ids.len()];
-    let mut n = 0;
+    let mut items = Vec::new();
     for r in rows {
         let (Some(text), Some(gold)) = (r["text"].as_str(), r["topics"].as_array()) else {
             continue;
         };
-        n += 1;
-        let gold: Vec<&str> = gold.iter().filter_map(Value::as_str).collect();
-        let a = pipeline.analyze(text, None);
+        items.push((gold.iter().filter_map(Value::as_str).collect::<Vec<&str>>(), text));
+    }
+    let n = items.len();
+    for (gold, a) in batched(pipeline, items, None) {
         for (i, id) in ids.iter().enumerate() {
             let g = gold.contains(id);
             let p = a.topics.iter().any(|t| t.id == *id);
@@ -326,14 +343,16 @@ pub fn eval_topics_multilabel(pipeline: &Pipeline, rows: &[Value]) -> TopicEval 
 pub fn eval_topics_airline(pipeline: &Pipeline, rows: &[Value]) -> TopicEval {
     let targets = ["staff", "wait_time", "product_quality", "delivery", "digital"];
     let mut confusion = Confusion::new(&["staff", "wait_time", "product_quality", "delivery", "digital", "none"]);
+    let mut items = Vec::new();
     for r in rows {
         let (Some(text), Some(reason)) = (r["text"].as_str(), r["topic"].as_str()) else {
             continue;
         };
-        let Some(gold) = airline_topic(reason) else {
-            continue;
-        };
-        let a = pipeline.analyze(text, Some(Lang::En));
+        if let Some(gold) = airline_topic(reason) {
+            items.push((gold, text));
+        }
+    }
+    for (gold, a) in batched(pipeline, items, Some(Lang::En)) {
         let pred = a.topics.iter().find(|t| targets.contains(&t.id.as_str())).map_or("none", |t| t.id.as_str());
         confusion.add(gold, pred);
     }

@@ -1,14 +1,41 @@
 //! The pipeline: runs the analysers in order (language, redaction, sentiment, emotions, topics,
 //! key phrases) over one text or a batch.
+//!
+//! With the model attached ([`Pipeline::with_model`], engine [`ENGINE_MODEL`]) a batch is
+//! embedded once and each embedding joins the lexicon analysers:
+//! - **sentiment** ([`HYBRID_SENTIMENT`]): the hybrid head ([`crate::model::HybridSentimentHead`]), a
+//!   logistic regression over the embedding plus the lexicon engine's score, its absolute value
+//!   and whether the text asks a question — so the lexicon's negation, contrast, sarcasm and
+//!   request rules and the model's reading of everything else are weighed together. Trained
+//!   on the VADER sets and es_cx_dev only, chosen by cross-validation (never on
+//!   en_airline_tweets); see `bench/text/MODEL.md`. Label: the most probable class; score
+//!   `P(pos) − P(neg)`;
+//! - **topics** ([`HYBRID_TOPICS`]): per topic, the rule engine's confidence plus
+//!   `max(similarity − 0.1, 0)` to the topic's nearest prototype; reported at ≥ 0.4 and within
+//!   0.3 of the best (chosen on es_cx_dev).
 
 use crate::emotions::{EmotionDetector, EmotionResult, LexiconEmotions};
 use crate::keyphrases::{KeyPhrase, KeyPhraseExtractor, StatKeyPhrases};
 use crate::lang::{HeuristicLanguageIdentifier, LanguageIdentifier, LanguageResult};
+use crate::model::{DIM, ENGINE_MODEL, ModelRoute};
 use crate::redact::{Redaction, Redactor, RuleRedactor};
+use crate::sentiment::SentimentLabel;
 use crate::sentiment::{LexiconSentiment, SentimentAnalyzer, SentimentResult};
 use crate::topics::{RuleTopicClassifier, Taxonomy, TopicClassifier, TopicResult};
 use crate::{AnalyzerInfo, Doc, ENGINE_FALLBACK, Lang, MAX_TEXT_BYTES, truncate_at_char_boundary};
 use serde::Serialize;
+
+/// Sentiment of the model route: the lexicon's rules blended with the model's polarity.
+pub const HYBRID_SENTIMENT: AnalyzerInfo = AnalyzerInfo::new("use-v3-lexicon-hybrid-sentiment", "2");
+/// Topics of the model route: rule matches plus similarity to the topics' prototypes.
+pub const HYBRID_TOPICS: AnalyzerInfo = AnalyzerInfo::new("use-v3-rule-hybrid-topics", "1");
+
+/// Similarity below which a prototype adds nothing to a topic's score.
+const TOPIC_SIM_FLOOR: f32 = 0.1;
+/// Hybrid topic score at which a topic is reported.
+const TOPIC_THRESHOLD: f32 = 0.4;
+/// A topic is reported only within this of the best topic's hybrid score.
+const TOPIC_MARGIN: f32 = 0.3;
 
 /// Everything the engine says about one text.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -50,6 +77,8 @@ pub struct Pipeline {
     pub max_key_phrases: usize,
     /// Engine name written in outputs.
     pub engine: &'static str,
+    /// The model route, when installed and attached ([`Pipeline::with_model`]).
+    pub model: Option<ModelRoute>,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -81,23 +110,66 @@ impl Pipeline {
             key_phrases: Box::new(StatKeyPhrases),
             max_key_phrases: 5,
             engine: ENGINE_FALLBACK,
+            model: None,
         }
+    }
+
+    /// The model-route prototypes for a taxonomy: the built-in ones of the default topics, plus
+    /// the descriptions and examples a taxonomy adds beyond the default one (an organisation's
+    /// own topics, or extra examples for a default topic).
+    pub fn prototypes_for(taxonomy: &Taxonomy) -> Vec<crate::model::TopicPrototype> {
+        let mut protos = crate::model::default_prototypes();
+        let default = Taxonomy::default_cx();
+        let known: std::collections::HashSet<&String> =
+            default.topics.iter().flat_map(|t| t.description.values().chain(t.examples.values().flatten())).collect();
+        for t in &taxonomy.topics {
+            let phrases =
+                t.description.values().chain(t.examples.values().flatten()).filter(|p| !known.contains(p)).cloned();
+            match protos.iter_mut().find(|p| p.id == t.id) {
+                Some(p) => p.phrases.extend(phrases),
+                None => protos.push(crate::model::TopicPrototype { id: t.id.clone(), phrases: phrases.collect() }),
+            }
+        }
+        protos.retain(|p| !p.phrases.is_empty());
+        protos
+    }
+
+    /// Attaches the model route: batches are embedded once and sentiment and topics become
+    /// the hybrids described in the module docs; outputs say engine [`ENGINE_MODEL`].
+    pub fn with_model(mut self, route: ModelRoute) -> Self {
+        self.engine = ENGINE_MODEL;
+        self.model = Some(route);
+        self
     }
 
     /// Names and versions of the analysers, in the order they run.
     pub fn analyzers(&self) -> Vec<AnalyzerInfo> {
+        let hybrid = self.model.is_some();
         vec![
             self.language.info(),
             self.redactor.info(),
-            self.sentiment.info(),
+            if hybrid { HYBRID_SENTIMENT } else { self.sentiment.info() },
             self.emotions.info(),
-            self.topics.info(),
+            if hybrid { HYBRID_TOPICS } else { self.topics.info() },
             self.key_phrases.info(),
         ]
     }
 
-    /// Analyses one text. `lang` forces the language (`None`: detect it).
+    /// Analyses one text. `lang` forces the language (`None`: detect it). With the model
+    /// attached, prefer [`Pipeline::analyze_batch`]: embedding one text at a time is ~2× slower.
     pub fn analyze(&self, text: &str, lang: Option<Lang>) -> Analysis {
+        match &self.model {
+            Some(m) => {
+                let capped = truncate_at_char_boundary(text, MAX_TEXT_BYTES);
+                let e = m.encoder().embed(&[capped]);
+                self.analyze_with(text, lang, e.first())
+            }
+            None => self.analyze_with(text, lang, None),
+        }
+    }
+
+    /// Analyses one text, with its embedding when the model is attached.
+    fn analyze_with(&self, text: &str, lang: Option<Lang>, embedding: Option<&[f32; DIM]>) -> Analysis {
         let original_len = text.len();
         let text = truncate_at_char_boundary(text, MAX_TEXT_BYTES);
         let mut doc = Doc::new(text, Lang::Unknown);
@@ -110,9 +182,14 @@ impl Pipeline {
         doc.lang = language.primary;
         let redaction = self.redactor.redact(text);
         doc.pii = redaction.spans.iter().map(|s| (s.start, s.end)).collect();
-        let sentiment = self.sentiment.sentiment(&doc);
+        let mut sentiment = self.sentiment.sentiment(&doc);
+        let mut topics = self.topics.classify(&doc);
+        if let (Some(m), Some(e)) = (&self.model, embedding) {
+            let p = m.hybrid_sentiment().probabilities(e, sentiment.score, text.contains('?'));
+            sentiment = hybrid_sentiment(sentiment, p);
+            topics = hybrid_topics(&topics, m.topics().ids(), &m.topics().similarities(e));
+        }
         let emotions = self.emotions.detect(&doc, &sentiment);
-        let topics = self.topics.classify(&doc);
         let key_phrases = self.key_phrases.extract(&doc, self.max_key_phrases);
         Analysis {
             language,
@@ -126,10 +203,59 @@ impl Pipeline {
         }
     }
 
-    /// Analyses a batch, in order.
+    /// Analyses a batch, in order (with the model, one embedding pass over the whole batch).
     pub fn analyze_batch(&self, texts: &[&str], lang: Option<Lang>) -> Vec<Analysis> {
-        texts.iter().map(|t| self.analyze(t, lang)).collect()
+        match &self.model {
+            Some(m) => {
+                let capped: Vec<&str> = texts.iter().map(|t| truncate_at_char_boundary(t, MAX_TEXT_BYTES)).collect();
+                let vecs = m.encoder().embed(&capped);
+                texts.iter().zip(&vecs).map(|(t, e)| self.analyze_with(t, lang, Some(e))).collect()
+            }
+            None => texts.iter().map(|t| self.analyze_with(t, lang, None)).collect(),
+        }
     }
+}
+
+/// The model route's sentiment from the hybrid head's probabilities `[negative, neutral,
+/// positive]` (which already include the lexicon's score): the most probable class, score
+/// `P(pos) − P(neg)`, confidence the class's probability; the lexicon's `mixed` flag is kept.
+pub fn hybrid_sentiment(lexicon: SentimentResult, p: [f32; 3]) -> SentimentResult {
+    let best = (0..3).fold(0, |b, c| if p[c] > p[b] { c } else { b });
+    let label = [SentimentLabel::Negative, SentimentLabel::Neutral, SentimentLabel::Positive][best];
+    SentimentResult {
+        label,
+        score: (p[2] - p[0]).clamp(-1.0, 1.0),
+        mixed: lexicon.mixed,
+        confidence: p[best].clamp(0.0, 1.0),
+        analyzer: HYBRID_SENTIMENT,
+    }
+}
+
+/// The model route's topics: each topic's rule confidence plus `max(similarity − 0.1, 0)`,
+/// reported at [`TOPIC_THRESHOLD`] and within [`TOPIC_MARGIN`] of the best; most confident
+/// first. Topics the prototypes do not know keep their rule confidence.
+pub fn hybrid_topics(rule: &[TopicResult], ids: &[String], sims: &[f32]) -> Vec<TopicResult> {
+    let mut scored: Vec<(String, f32)> = ids
+        .iter()
+        .zip(sims)
+        .map(|(id, &s)| {
+            let r = rule.iter().find(|t| &t.id == id).map_or(0.0, |t| t.confidence);
+            (id.clone(), r + (s - TOPIC_SIM_FLOOR).max(0.0))
+        })
+        .collect();
+    for t in rule {
+        if !ids.contains(&t.id) {
+            scored.push((t.id.clone(), t.confidence));
+        }
+    }
+    let best = scored.iter().map(|(_, s)| *s).fold(0.0f32, f32::max);
+    let mut out: Vec<TopicResult> = scored
+        .into_iter()
+        .filter(|(_, s)| *s >= TOPIC_THRESHOLD && *s >= best - TOPIC_MARGIN)
+        .map(|(id, s)| TopicResult { id, confidence: s.min(0.99), analyzer: HYBRID_TOPICS })
+        .collect();
+    out.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+    out
 }
 
 #[cfg(test)]
@@ -147,6 +273,38 @@ mod tests {
         assert!(!a.key_phrases.iter().any(|k| k.text.contains("ana@")));
         assert_eq!(a.engine, ENGINE_FALLBACK);
         assert_eq!(p.analyzers().len(), 6);
+    }
+
+    #[test]
+    fn hybrid_sentiment_takes_the_most_probable_class() {
+        let lex = SentimentResult {
+            label: SentimentLabel::Neutral,
+            score: 0.0,
+            mixed: true,
+            confidence: 0.5,
+            analyzer: HYBRID_SENTIMENT,
+        };
+        let s = hybrid_sentiment(lex, [0.7, 0.2, 0.1]);
+        assert_eq!(s.label, SentimentLabel::Negative);
+        assert!((s.score + 0.6).abs() < 1e-6 && (s.confidence - 0.7).abs() < 1e-6 && s.mixed);
+        assert_eq!(hybrid_sentiment(lex, [0.2, 0.5, 0.3]).label, SentimentLabel::Neutral);
+        assert_eq!(hybrid_sentiment(lex, [0.1, 0.1, 0.8]).label, SentimentLabel::Positive);
+    }
+
+    #[test]
+    fn hybrid_topics_add_similarity_to_rules() {
+        let ids = vec!["billing".to_string(), "staff".to_string()];
+        let rule = [TopicResult { id: "billing".into(), confidence: 0.5, analyzer: HYBRID_TOPICS }];
+        let t = hybrid_topics(&rule, &ids, &[0.3, 0.2]);
+        assert_eq!(t.len(), 1);
+        assert_eq!(t[0].id, "billing");
+        assert!((t[0].confidence - 0.7).abs() < 1e-6);
+        // Similarity alone can carry a topic the rules missed.
+        let t = hybrid_topics(&[], &ids, &[0.1, 0.55]);
+        assert_eq!(t.iter().map(|x| x.id.as_str()).collect::<Vec<_>>(), ["staff"]);
+        // A topic only the taxonomy knows keeps its rule confidence.
+        let org = [TopicResult { id: "parking".into(), confidence: 0.8, analyzer: HYBRID_TOPICS }];
+        assert_eq!(hybrid_topics(&org, &ids, &[0.0, 0.0])[0].id, "parking");
     }
 
     #[test]

@@ -10,12 +10,19 @@
 //! continues. Blank lines are skipped. Error messages never quote the input (it may hold
 //! personal data). Lines are analysed in chunks spread over the available cores; output order
 //! is input order.
+//!
+//! **Engine.** With [`AnalyzeOptions::model_dir`] pointing at an installed model (see
+//! [`crate::model::install`]) the pipeline runs the model route (engine `use-v3`: each chunk is
+//! embedded in one batch); without it, or when the model is not installed there, the lexicon
+//! engine (`lexicon-v1`). Every output line names its `engine`, and [`open_pipeline`] returns a
+//! one-line note saying which ran and why, for the command to print on stderr.
 
 use crate::pipeline::{Analysis, Pipeline};
 use crate::topics::Taxonomy;
 use crate::{Lang, TextError};
 use serde_json::{Map, Value, json};
 use std::io::{BufRead, Write};
+use std::path::PathBuf;
 use std::str::FromStr;
 
 /// Input lines longer than this are rejected (`line_too_long`) without being held in memory.
@@ -80,11 +87,38 @@ pub struct AnalyzeOptions {
     pub taxonomy: Option<Taxonomy>,
     /// Worker threads (0: the available parallelism).
     pub threads: usize,
+    /// The installed model's folder (`<data>/models/use-v3`); `None`, or a folder without an
+    /// installed model, runs the lexicon engine.
+    pub model_dir: Option<PathBuf>,
 }
 
 impl Default for AnalyzeOptions {
     fn default() -> Self {
-        AnalyzeOptions { lang: LangMode::Auto, taxonomy: None, threads: 0 }
+        AnalyzeOptions { lang: LangMode::Auto, taxonomy: None, threads: 0, model_dir: None }
+    }
+}
+
+/// Builds the pipeline [`analyze_stream`] runs for these options, and a one-line note saying
+/// which engine it is and why (model loaded, not installed, or unreadable — then the lexicon
+/// engine runs and the note gives the reason).
+pub fn open_pipeline(options: &AnalyzeOptions) -> (Pipeline, String) {
+    let taxonomy = options.taxonomy.clone().unwrap_or_else(Taxonomy::default_cx);
+    let prototypes = Pipeline::prototypes_for(&taxonomy);
+    let fallback = Pipeline::fallback_with_taxonomy(taxonomy);
+    let Some(dir) = &options.model_dir else {
+        return (fallback, format!("engine {}: lexicons and rules (no model requested)", crate::ENGINE_FALLBACK));
+    };
+    match crate::model::ModelRoute::open_dir(dir, &prototypes) {
+        Ok(route) => {
+            let note = format!(
+                "engine {}: multilingual sentence encoder from {}{}",
+                crate::model::ENGINE_MODEL,
+                dir.display(),
+                if route.encoder().int8() { " (8-bit convolutions)" } else { "" }
+            );
+            (fallback.with_model(route), note)
+        }
+        Err(e) => (fallback, format!("engine {}: lexicons and rules, because {e}", crate::ENGINE_FALLBACK)),
     }
 }
 
@@ -202,8 +236,16 @@ impl Analysis {
     }
 }
 
-/// Analyses one input line into one output line; `Err` holds an error line.
-fn process_line(pipeline: &Pipeline, lang: Option<Lang>, no: usize, line: &Line) -> Result<String, String> {
+/// A line ready for analysis: the trimmed JSON object, its text, and whether it already holds
+/// one of the output fields.
+struct Parsed<'a> {
+    json: &'a str,
+    text: String,
+    collides: bool,
+}
+
+/// Parses one input line; `Err` holds its error line.
+fn parse_line(no: usize, line: &Line) -> Result<Parsed<'_>, String> {
     let bytes = match line {
         Line::TooLong => {
             return Err(error_line("line_too_long", format!("line {no} is longer than {MAX_LINE_BYTES} bytes")));
@@ -225,12 +267,33 @@ fn process_line(pipeline: &Pipeline, lang: Option<Lang>, no: usize, line: &Line)
     let Some(text) = probe.text else {
         return Err(error_line("missing_text", format!("line {no} has no string field \"text\"")));
     };
-    let analysis = pipeline.analyze(&text, lang);
-    if probe.collides || !s.ends_with('}') {
+    Ok(Parsed { json: s, text, collides: probe.collides })
+}
+
+/// Analyses a run of lines (one batch for the pipeline) into their output lines, in order.
+fn process_lines(pipeline: &Pipeline, lang: Option<Lang>, lines: &[(usize, Line)]) -> Vec<Result<String, String>> {
+    let parsed: Vec<Result<Parsed, String>> = lines.iter().map(|(no, l)| parse_line(*no, l)).collect();
+    let texts: Vec<&str> = parsed.iter().filter_map(|p| p.as_ref().ok().map(|p| p.text.as_str())).collect();
+    let mut analyses = pipeline.analyze_batch(&texts, lang).into_iter();
+    parsed
+        .into_iter()
+        .zip(lines)
+        .map(|(p, (no, _))| {
+            let p = p?;
+            let a = analyses.next().ok_or_else(|| error_line("internal", format!("line {no} was not analysed")))?;
+            render_line(*no, &p, &a)
+        })
+        .collect()
+}
+
+/// The output line of an analysed input line.
+fn render_line(no: usize, p: &Parsed, analysis: &Analysis) -> Result<String, String> {
+    let s = p.json;
+    if p.collides || !s.ends_with('}') {
         // Rare: the input already has one of our fields; rebuild the object, ours winning.
         let mut obj: Map<String, Value> =
             serde_json::from_str(s).map_err(|_| error_line("invalid_json", format!("line {no} is not valid JSON")))?;
-        for (k, v) in output_fields(&analysis) {
+        for (k, v) in output_fields(analysis) {
             obj.insert(k, v);
         }
         return Ok(Value::Object(obj).to_string());
@@ -239,7 +302,7 @@ fn process_line(pipeline: &Pipeline, lang: Option<Lang>, no: usize, line: &Line)
     let mut out = String::with_capacity(s.len() * 2 + 256);
     out.push_str(&s[..s.len() - 1]);
     out.push(',');
-    write_fields(&mut out, &analysis);
+    write_fields(&mut out, analysis);
     out.push('}');
     Ok(out)
 }
@@ -356,14 +419,22 @@ fn write_fields(out: &mut String, a: &Analysis) {
 /// Reads JSON lines `{"text": …}` from `input` and writes one analysed JSON line per input
 /// line to `output`, in order (see the module docs). I/O errors stop the run; bad lines do not.
 pub fn analyze_stream<R: BufRead, W: Write>(
+    input: R,
+    output: W,
+    options: &AnalyzeOptions,
+) -> std::io::Result<StreamSummary> {
+    let (pipeline, _note) = open_pipeline(options);
+    analyze_stream_with(&pipeline, input, output, options)
+}
+
+/// Like [`analyze_stream`], with a pipeline already built (e.g. by [`open_pipeline`], whose
+/// note the caller prints). Only `lang` and `threads` of `options` are used.
+pub fn analyze_stream_with<R: BufRead, W: Write>(
+    pipeline: &Pipeline,
     mut input: R,
     mut output: W,
     options: &AnalyzeOptions,
 ) -> std::io::Result<StreamSummary> {
-    let pipeline = match &options.taxonomy {
-        Some(t) => Pipeline::fallback_with_taxonomy(t.clone()),
-        None => Pipeline::fallback(),
-    };
     let lang = options.lang.forced();
     let threads = if options.threads == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
@@ -394,18 +465,12 @@ pub fn analyze_stream<R: BufRead, W: Write>(
             continue;
         }
         let results: Vec<Result<String, String>> = if threads == 1 || chunk.len() < 16 {
-            chunk.iter().map(|(no, l)| process_line(&pipeline, lang, *no, l)).collect()
+            process_lines(pipeline, lang, &chunk)
         } else {
             let per = chunk.len().div_ceil(threads);
             std::thread::scope(|scope| {
-                let handles: Vec<_> = chunk
-                    .chunks(per)
-                    .map(|part| {
-                        let p = &pipeline;
-                        scope
-                            .spawn(move || part.iter().map(|(no, l)| process_line(p, lang, *no, l)).collect::<Vec<_>>())
-                    })
-                    .collect();
+                let handles: Vec<_> =
+                    chunk.chunks(per).map(|part| scope.spawn(move || process_lines(pipeline, lang, part))).collect();
                 handles
                     .into_iter()
                     .flat_map(|h| {

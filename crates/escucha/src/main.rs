@@ -214,6 +214,15 @@ enum TextCommand {
         /// Language: auto, es or en.
         #[arg(long, default_value = "auto")]
         lang: String,
+        /// Engine: auto (the model when installed, else lexicons) or lexicon.
+        #[arg(long, default_value = "auto")]
+        engine: String,
+        /// Data folder whose installed model is used (`escucha models install`).
+        #[arg(long, default_value = "./escucha-data")]
+        data: PathBuf,
+        /// The installed model's folder itself (overrides --data).
+        #[arg(long)]
+        model_dir: Option<PathBuf>,
     },
 }
 
@@ -384,12 +393,22 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let installed = escucha_text::model::install(from.as_deref(), &data)?;
             println!("{}", installed.dir.display());
         }
-        Command::Text { command: TextCommand::Analyze { lang } } => {
-            let options =
-                escucha_text::AnalyzeOptions { lang: lang.parse().map_err(|e| anyhow!("{e}"))?, ..Default::default() };
+        Command::Text { command: TextCommand::Analyze { lang, engine, data, model_dir } } => {
+            let model_dir = match engine.as_str() {
+                "auto" => Some(model_dir.unwrap_or_else(|| escucha_text::model::model_dir(&data))),
+                "lexicon" => None,
+                other => return Err(anyhow!("unknown engine {other:?} (expected auto or lexicon)")),
+            };
+            let options = escucha_text::AnalyzeOptions {
+                lang: lang.parse().map_err(|e| anyhow!("{e}"))?,
+                model_dir,
+                ..Default::default()
+            };
+            let (pipeline, note) = escucha_text::open_pipeline(&options);
+            eprintln!("{note}");
             let stdin = std::io::stdin().lock();
             let stdout = std::io::BufWriter::new(std::io::stdout().lock());
-            let summary = escucha_text::analyze_stream(stdin, stdout, &options)?;
+            let summary = escucha_text::analyze_stream_with(&pipeline, stdin, stdout, &options)?;
             if summary.failed > 0 {
                 eprintln!("{} of {} lines failed", summary.failed, summary.lines);
                 return Ok(ExitCode::from(1));

@@ -344,3 +344,65 @@ async fn retention_run_prints_counts_per_rule_and_a_dry_run_changes_nothing() {
     let out = escucha(&["retention", "run", "--org", "nope"], dir.path());
     assert!(!out.status.success() && out.stdout.is_empty());
 }
+
+#[test]
+fn text_analyze_uses_the_installed_model_and_says_so() {
+    use std::io::Write;
+    let Some(model_dir) = std::env::var_os("ESCUCHA_MODEL_DIR") else {
+        assert!(
+            std::env::var("ESCUCHA_TEST_REQUIRE_SERVICES").as_deref() != Ok("1"),
+            "ESCUCHA_MODEL_DIR is required in CI (the text model route)"
+        );
+        eprintln!(
+            "SKIPPED: text model not installed (set ESCUCHA_MODEL_DIR); model route of `text analyze` not tested"
+        );
+        return;
+    };
+    let run = |extra: &[&str]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_escucha"))
+            .args(["text", "analyze", "--model-dir"])
+            .arg(&model_dir)
+            .args(extra)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(
+                "{\"text\": \"Me cobraron dos veces la factura y nadie me responde\"}\n{\"text\": \"Great service, thank you!\"}\n"
+                    .as_bytes(),
+            )
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let lines: Vec<Value> =
+            String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        (lines, String::from_utf8(out.stderr).unwrap())
+    };
+    let (lines, stderr) = run(&[]);
+    assert!(stderr.contains("engine use-v3"), "{stderr}");
+    assert_eq!(lines[0]["engine"], "use-v3");
+    assert_eq!(lines[0]["sentiment"]["label"], "negative");
+    assert!(lines[0]["topics"].as_array().unwrap().iter().any(|t| t["id"] == "billing"), "{}", lines[0]);
+    assert_eq!(lines[1]["sentiment"]["label"], "positive");
+    // Forced lexicons, and a folder with no model: the fallback runs and says why.
+    let (lines, stderr) = run(&["--engine", "lexicon"]);
+    assert!(stderr.contains("engine lexicon-v1"), "{stderr}");
+    assert_eq!(lines[0]["engine"], "lexicon-v1");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_escucha"))
+        .args(["text", "analyze", "--data", "/nonexistent-escucha-data"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"{\"text\": \"hola\"}\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("engine lexicon-v1") && stderr.contains("escucha models install"), "{stderr}");
+    assert!(String::from_utf8(out.stdout).unwrap().contains("\"engine\":\"lexicon-v1\""));
+}

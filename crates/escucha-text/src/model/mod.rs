@@ -23,6 +23,7 @@
 mod archive;
 mod encoder;
 mod install;
+mod int8;
 mod route;
 mod sentiment;
 mod spm;
@@ -33,7 +34,10 @@ use std::path::PathBuf;
 pub use encoder::{DEFAULT_CACHED_IDS, DIM, Encoder, MAX_TEXT_BYTES, MAX_TOKENS, TOKEN_BUDGET};
 pub use install::{InstalledModel, Manifest, ManifestFile, install, model_dir};
 pub use route::{ModelAnalysis, ModelRoute};
-pub use sentiment::{ModelSentiment, SENTIMENT_ANALYZER, SentimentTrainingExample, train_sentiment};
+pub use sentiment::{
+    HYBRID_EXTRA_FEATURES, HybridSentimentHead, ModelSentiment, SENTIMENT_ANALYZER, SentimentTrainingExample,
+    train_sentiment,
+};
 pub use spm::{BOS_ID, EOS_ID, Tokenizer, UNK_ID};
 pub use topics::{
     DEFAULT_MARGIN, DEFAULT_THRESHOLD, ModelTopics, TOPIC_ANALYZER, TopicMatch, TopicPrototype, default_prototypes,

@@ -8,8 +8,8 @@
 use std::path::Path;
 
 use super::{
-    DIM, ENGINE_MODEL, Encoder, InstalledModel, MANIFEST_FILE, ModelError, ModelSentiment, ModelTopics, TopicMatch,
-    TopicPrototype, model_dir,
+    DIM, ENGINE_MODEL, Encoder, HybridSentimentHead, InstalledModel, MANIFEST_FILE, ModelError, ModelSentiment,
+    ModelTopics, TopicMatch, TopicPrototype, model_dir,
 };
 use crate::sentiment::SentimentLabel;
 
@@ -31,6 +31,7 @@ pub struct ModelAnalysis {
 pub struct ModelRoute {
     encoder: Encoder,
     sentiment: ModelSentiment,
+    hybrid: HybridSentimentHead,
     topics: ModelTopics,
     installed: InstalledModel,
 }
@@ -50,8 +51,9 @@ impl ModelRoute {
         let installed = InstalledModel::open(dir)?;
         let encoder = Encoder::load(dir)?;
         let sentiment = ModelSentiment::builtin()?;
+        let hybrid = HybridSentimentHead::builtin()?;
         let topics = ModelTopics::new(&encoder, prototypes);
-        Ok(ModelRoute { encoder, sentiment, topics, installed })
+        Ok(ModelRoute { encoder, sentiment, hybrid, topics, installed })
     }
 
     /// Engine name for outputs.
@@ -72,6 +74,11 @@ impl ModelRoute {
     /// The sentiment head.
     pub fn sentiment(&self) -> &ModelSentiment {
         &self.sentiment
+    }
+
+    /// The hybrid sentiment head (embedding plus lexicon features) the pipeline uses.
+    pub fn hybrid_sentiment(&self) -> &HybridSentimentHead {
+        &self.hybrid
     }
 
     /// The topic classifier (mutable: add few-shot examples, change the threshold).

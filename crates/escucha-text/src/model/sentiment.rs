@@ -112,6 +112,69 @@ impl ModelSentiment {
     }
 }
 
+/// The weights of the hybrid head shipped with the crate.
+const HYBRID_BUILTIN: &str = include_str!("hybrid_weights.json");
+/// Lexicon and text features the hybrid head adds to the embedding.
+pub const HYBRID_EXTRA_FEATURES: usize = 3;
+
+/// The model route's sentiment head: a 3-class logistic regression over the embedding plus
+/// the lexicon engine's score, its absolute value and whether the text asks a question.
+///
+/// Trained only on permissively licensed data (the VADER sets and es_cx_dev) by
+/// `bench/text/train_hybrid_head.py`; chosen by cross-validation on es_cx_dev and
+/// en_vader_tweets, never on en_airline_tweets. The lexicon features carry its negation,
+/// contrast, sarcasm and request rules; the embedding carries what no word list has.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HybridSentimentHead {
+    /// What the weights were trained on.
+    pub trained_on: String,
+    /// Feature names, in weight order.
+    #[serde(default)]
+    pub features: Vec<String>,
+    /// 3 × (512 + 3) weights, row-major (negative, neutral, positive).
+    pub weights: Vec<f32>,
+    /// 3 biases.
+    pub bias: Vec<f32>,
+}
+
+impl HybridSentimentHead {
+    /// The head shipped with the crate.
+    pub fn builtin() -> Result<HybridSentimentHead, ModelError> {
+        HybridSentimentHead::from_json(HYBRID_BUILTIN)
+    }
+
+    /// Parses and checks a head written by `train_hybrid_head.py`.
+    pub fn from_json(json: &str) -> Result<HybridSentimentHead, ModelError> {
+        let h: HybridSentimentHead =
+            serde_json::from_str(json).map_err(|e| ModelError::Format(format!("hybrid sentiment weights: {e}")))?;
+        if h.weights.len() != 3 * (DIM + HYBRID_EXTRA_FEATURES) || h.bias.len() != 3 {
+            return Err(ModelError::Format("hybrid sentiment weights: wrong shape".into()));
+        }
+        if h.weights.iter().chain(&h.bias).any(|v| !v.is_finite()) {
+            return Err(ModelError::Format("hybrid sentiment weights: not finite".into()));
+        }
+        Ok(h)
+    }
+
+    /// Class probabilities `[negative, neutral, positive]` from an embedding, the lexicon's
+    /// score in [−1, 1] and whether the text holds a question mark.
+    pub fn probabilities(&self, embedding: &[f32; DIM], lexicon_score: f32, question: bool) -> [f32; 3] {
+        let width = DIM + HYBRID_EXTRA_FEATURES;
+        if self.weights.len() != 3 * width || self.bias.len() != 3 {
+            return [1.0 / 3.0; 3];
+        }
+        let extra = [lexicon_score, lexicon_score.abs(), if question { 1.0 } else { 0.0 }];
+        let mut z = [0f32; 3];
+        for (c, zc) in z.iter_mut().enumerate() {
+            let w = &self.weights[c * width..(c + 1) * width];
+            *zc = self.bias[c]
+                + super::encoder::dot8(&w[..DIM], embedding)
+                + w[DIM..].iter().zip(&extra).map(|(a, b)| a * b).sum::<f32>();
+        }
+        softmax(z)
+    }
+}
+
 /// Trains an L2-regularised 3-class logistic regression by full-batch gradient descent with
 /// Nesterov momentum (deterministic: same data, same weights); `balanced` weights each class
 /// inversely to its frequency.
@@ -217,6 +280,17 @@ mod tests {
         for ex in &data {
             assert_eq!(m.predict(&ex.embedding).0, ex.label);
         }
+    }
+
+    #[test]
+    fn hybrid_head_parses_and_reads_the_lexicon_features() {
+        let h = HybridSentimentHead::builtin().expect("shipped hybrid weights parse");
+        let e = [0f32; DIM];
+        let neg = h.probabilities(&e, -0.9, false);
+        let pos = h.probabilities(&e, 0.9, false);
+        assert!(neg[0] > pos[0] && pos[2] > neg[2], "{neg:?} {pos:?}");
+        assert!((neg.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+        assert!(HybridSentimentHead::from_json(r#"{"trained_on":"x","weights":[1.0],"bias":[0,0,0]}"#).is_err());
     }
 
     #[test]

@@ -12,7 +12,7 @@ use super::{DIM, Encoder};
 use crate::AnalyzerInfo;
 
 /// Name and version of the similarity topic analyser.
-pub const TOPIC_ANALYZER: AnalyzerInfo = AnalyzerInfo::new("use-v3-topic-similarity", "1");
+pub const TOPIC_ANALYZER: AnalyzerInfo = AnalyzerInfo::new("use-v3-topic-similarity", "2");
 
 /// Default similarity threshold (calibrated for macro-F1 on es_cx_dev).
 pub const DEFAULT_THRESHOLD: f32 = 0.21;
@@ -78,6 +78,8 @@ const DEFAULTS: &[(&str, &[&str])] = &[
             "I was on hold for an hour.",
             "The queue was very long.",
             "It took days to get a reply.",
+            "El tren salió con dos horas de retraso.",
+            "The flight was delayed for hours.",
         ],
     ),
     (
@@ -91,6 +93,8 @@ const DEFAULTS: &[(&str, &[&str])] = &[
             "The agent was very friendly and helpful.",
             "The employee was rude to me.",
             "The staff didn't know what they were doing.",
+            "El servicio al cliente fue pésimo.",
+            "Customer service was unhelpful.",
         ],
     ),
     (
@@ -117,6 +121,8 @@ const DEFAULTS: &[(&str, &[&str])] = &[
             "The product broke after a week.",
             "The service keeps going down.",
             "Poor coverage in my area.",
+            "Cancelaron el viaje a última hora.",
+            "The service was cancelled at the last minute.",
         ],
     ),
     (
@@ -130,6 +136,8 @@ const DEFAULTS: &[(&str, &[&str])] = &[
             "My order arrived a week late.",
             "The technician missed the installation appointment.",
             "The parcel was never delivered.",
+            "Perdieron mi equipaje y nadie sabe dónde está.",
+            "They lost my luggage.",
         ],
     ),
     (
@@ -143,6 +151,8 @@ const DEFAULTS: &[(&str, &[&str])] = &[
             "The app keeps crashing.",
             "I can't log in to my account online.",
             "The online form doesn't work.",
+            "No pude completar la reserva en la web.",
+            "I could not complete the booking online.",
         ],
     ),
     (

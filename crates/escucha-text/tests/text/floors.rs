@@ -93,7 +93,7 @@ fn language_id_floor() {
 fn topic_floors() {
     with_data!(f);
     assert!(f.topics_cx >= 0.63, "es_cx_dev topic macro-F1 {:.3} < 0.63", f.topics_cx);
-    assert!(f.topics_airline >= 0.26, "airline topic macro-F1 {:.3} < 0.26", f.topics_airline);
+    assert!(f.topics_airline >= 0.42, "airline topic macro-F1 {:.3} < 0.42", f.topics_airline);
 }
 
 #[test]

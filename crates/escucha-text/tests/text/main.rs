@@ -3,5 +3,6 @@
 //! bench/text/RESULTS.md, so a regression fails). Floors on ../shared/data/text skip, saying
 //! so, when that folder is absent.
 
+mod emotions;
 mod floors;
 mod stream;
