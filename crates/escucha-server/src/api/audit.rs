@@ -81,7 +81,6 @@ pub async fn export(
     caller: Caller,
     RawQuery(raw): RawQuery,
 ) -> Result<axum::response::Response, ApiError> {
-    use axum::response::IntoResponse;
     let params = query_pairs(raw)?;
     super::only_params(&params, &["action", "actor", "from", "to"])?;
     let filter = filter_from(&params)?;
@@ -121,8 +120,14 @@ pub async fn export(
     let body = out.into_inner().map_err(|e| ApiError::internal(e.error()))?;
     let filters: serde_json::Map<String, Value> = params.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
     caller.audit(&state, "audit.export", None, json!({"rows": rows, "filters": filters})).await?;
-    let filename = format!("audit-{}.csv", chrono::Utc::now().format("%Y%m%d-%H%M%S"));
-    Ok((
+    Ok(csv_attachment("audit", body))
+}
+
+/// A CSV download: `PREFIX-YYYYMMDD-HHMMSS.csv`, never cached.
+pub(crate) fn csv_attachment(prefix: &str, body: Vec<u8>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let filename = format!("{prefix}-{}.csv", chrono::Utc::now().format("%Y%m%d-%H%M%S"));
+    (
         [
             (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
             (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
@@ -130,5 +135,5 @@ pub async fn export(
         ],
         body,
     )
-        .into_response())
+        .into_response()
 }

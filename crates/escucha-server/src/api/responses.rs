@@ -190,14 +190,5 @@ pub async fn export(
         params.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
     let detail = json!({"rows": rows, "filters": filters, "scope": caller.scope, "personal_data": personal});
     caller.audit(&state, "responses.export", None, detail).await?;
-    let filename = format!("responses-{}.csv", chrono::Utc::now().format("%Y%m%d-%H%M%S"));
-    Ok((
-        [
-            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
-            (axum::http::header::CACHE_CONTROL, "no-store".to_string()),
-        ],
-        body,
-    )
-        .into_response())
+    Ok(super::audit::csv_attachment("responses", body))
 }
