@@ -93,9 +93,20 @@ pub fn read_table(path: &Path) -> Result<Table, ImportError> {
 }
 
 /// Parses CSV bytes (UTF-8, with or without BOM; comma or semicolon separated, detected from
-/// the header line).
+/// the header line; LF, CRLF or old-style CR line ends).
 pub fn read_csv(bytes: &[u8]) -> Result<Table, String> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    // The CSV reader ends a record at CR, LF or CRLF but counts lines by LF only, and counts
+    // the LF of a CRLF as part of the next record: rows of a CRLF file (Excel's export) would
+    // be reported one line too early, and rows after a lone CR all on one line. Make every line
+    // end a single LF first.
+    let normalised: Vec<u8>;
+    let bytes = if bytes.contains(&b'\r') {
+        normalised = line_ends_to_lf(bytes);
+        &normalised[..]
+    } else {
+        bytes
+    };
     let first_line = bytes.split(|b| *b == b'\n').next().unwrap_or(&[]);
     let delimiter =
         if first_line.iter().filter(|b| **b == b';').count() > first_line.iter().filter(|b| **b == b',').count() {
@@ -112,6 +123,19 @@ pub fn read_csv(bytes: &[u8]) -> Result<Table, String> {
         rows.push((line, record.iter().map(str::to_string).collect()));
     }
     Ok(Table { header, rows })
+}
+
+/// Turns every CRLF and every lone CR into an LF.
+fn line_ends_to_lf(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    for (i, b) in bytes.iter().enumerate() {
+        match b {
+            b'\r' if bytes.get(i + 1) == Some(&b'\n') => {}
+            b'\r' => out.push(b'\n'),
+            _ => out.push(*b),
+        }
+    }
+    out
 }
 
 fn read_spreadsheet(path: &Path) -> Result<Table, String> {
@@ -290,6 +314,20 @@ mod tests {
         assert_eq!(rows[0].2.annual_value, escucha_core::customer::Patch::Set(1200.5));
         assert_eq!(rows[0].2.attributes.get("plan"), Some(&Some("oro".to_string())));
         assert_eq!(rows[1].2.name, escucha_core::customer::Patch::Keep, "empty cells keep the stored value");
+    }
+
+    #[test]
+    fn rows_of_crlf_and_cr_files_are_reported_on_their_own_lines() {
+        // Found by the property tests: CRLF files had every row one line too early (the CSV
+        // reader counts a CRLF's LF in the next record), CR-only files every row on one line.
+        for eol in ["\r\n", "\r", "\n"] {
+            let csv = ["external_id,email", "C-1,nope", "\"C-2\",\"ana@x.example\"", "C-3,bad", ""].join(eol);
+            let table = read_csv(csv.as_bytes()).unwrap();
+            let lines: Vec<usize> = table.rows.iter().map(|(l, _)| *l).collect();
+            assert_eq!(lines, vec![2, 3, 4], "{eol:?}");
+            let errors = parse_customers(&table).unwrap_err();
+            assert_eq!(errors.iter().map(|e| e.line).collect::<Vec<_>>(), vec![2, 4], "{eol:?}");
+        }
     }
 
     #[test]
