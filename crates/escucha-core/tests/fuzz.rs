@@ -532,13 +532,13 @@ proptest! {
 
     #[test]
     fn survey_definitions_never_panic(raw in valid_near_or_rough(valid_survey_json, survey_json()), answers in answers_json()) {
-        if let Ok(input) = serde_json::from_value::<SurveyInput>(raw) {
-            if let Ok((name, def, _touchpoint)) = input.parse() {
-                prop_assert!(!name.trim().is_empty());
-                check_definition(&def);
-                if let Ok(parsed) = def.parse_answers(&answers) {
-                    check_answers(&def, &parsed);
-                }
+        if let Ok(input) = serde_json::from_value::<SurveyInput>(raw)
+            && let Ok((name, def, _touchpoint)) = input.parse()
+        {
+            prop_assert!(!name.trim().is_empty());
+            check_definition(&def);
+            if let Ok(parsed) = def.parse_answers(&answers) {
+                check_answers(&def, &parsed);
             }
         }
     }
