@@ -13,7 +13,7 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use reqwest::Method;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use escucha_core::org::Role;
 
@@ -334,7 +334,7 @@ async fn random_requests_to_every_route_get_no_5xx_and_json_errors() {
                 if (400..500).contains(&status) {
                     let body: Value = serde_json::from_str(&text)
                         .unwrap_or_else(|_| panic!("{method} {url} {} → {status}, not JSON: {text}", describe(&case)));
-                    let error = body.get("error").and_then(Value::as_object).map(Map::clone).unwrap_or_default();
+                    let error = body.get("error").and_then(Value::as_object).cloned().unwrap_or_default();
                     assert!(
                         error.get("code").and_then(Value::as_str).is_some_and(|c| !c.is_empty())
                             && error.get("message").and_then(Value::as_str).is_some_and(|m| !m.is_empty()),

@@ -4,4 +4,5 @@
 //! so, when that folder is absent.
 
 mod floors;
+mod fuzz;
 mod stream;
