@@ -2,8 +2,9 @@
 //! register (`/api/v1/security/incidents`) and retention rules (`/api/v1/retention`). Admin
 //! permissions (`manage_security`, `manage_retention`); every change is audited by the service.
 
+use super::Path;
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use chrono::Utc;
 use serde_json::{Map, Value, json};

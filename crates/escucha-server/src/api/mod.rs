@@ -433,6 +433,12 @@ pub(crate) fn only_params(params: &[(String, String)], allowed: &[&str]) -> Resu
     }
 }
 
+/// axum's `Path`, answering a path parameter it cannot decode (e.g. `%FF`, not UTF-8) with the
+/// JSON error shape (`invalid_path`, 400) instead of axum's plain-text 400.
+#[derive(Debug, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct Path<T>(pub T);
+
 /// The raw request body, with a too-large or unreadable body answered as a JSON error.
 pub struct RawBody(pub axum::body::Bytes);
 

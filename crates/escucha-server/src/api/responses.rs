@@ -1,8 +1,9 @@
 //! `POST /api/v1/responses`, `GET /api/v1/responses/{id}`.
 
+use super::Path;
 use super::RawBody;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;

@@ -1,8 +1,9 @@
 //! Custom roles (`GET /api/v1/roles`, `PUT/DELETE /api/v1/roles/{name}`) and the team tree
 //! (`GET /api/v1/teams`, `PUT /api/v1/teams/{name}`) that team scopes widen through.
 
+use super::Path;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};

@@ -1,8 +1,9 @@
 //! `POST /api/v1/surveys`, `GET /api/v1/surveys`, `GET /api/v1/surveys/{id}`.
 
+use super::Path;
 use super::RawBody;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
 

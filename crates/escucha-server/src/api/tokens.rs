@@ -1,8 +1,9 @@
 //! `GET/POST /api/v1/tokens`, `DELETE /api/v1/tokens/{id}`: API tokens managed by admins. The
 //! secret is shown once, at creation; only its hash is kept.
 
+use super::Path;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;

@@ -1,8 +1,9 @@
 //! `PUT /api/v1/users/{email}`, `GET /api/v1/users/{email}`, `GET /api/v1/users`.
 
+use super::Path;
 use super::RawBody;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};

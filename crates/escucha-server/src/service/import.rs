@@ -93,9 +93,20 @@ pub fn read_table(path: &Path) -> Result<Table, ImportError> {
 }
 
 /// Parses CSV bytes (UTF-8, with or without BOM; comma or semicolon separated, detected from
-/// the header line).
+/// the header line; LF, CRLF or old-style CR line ends).
 pub fn read_csv(bytes: &[u8]) -> Result<Table, String> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    // The CSV reader ends a record at CR, LF or CRLF but counts lines by LF only, and counts
+    // the LF of a CRLF as part of the next record: rows of a CRLF file (Excel's export) would
+    // be reported one line too early, and rows after a lone CR all on one line. Make every line
+    // end a single LF first.
+    let normalised: Vec<u8>;
+    let bytes = if bytes.contains(&b'\r') {
+        normalised = line_ends_to_lf(bytes);
+        &normalised[..]
+    } else {
+        bytes
+    };
     let first_line = bytes.split(|b| *b == b'\n').next().unwrap_or(&[]);
     let delimiter =
         if first_line.iter().filter(|b| **b == b';').count() > first_line.iter().filter(|b| **b == b',').count() {
@@ -112,6 +123,19 @@ pub fn read_csv(bytes: &[u8]) -> Result<Table, String> {
         rows.push((line, record.iter().map(str::to_string).collect()));
     }
     Ok(Table { header, rows })
+}
+
+/// Turns every CRLF and every lone CR into an LF.
+fn line_ends_to_lf(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    for (i, b) in bytes.iter().enumerate() {
+        match b {
+            b'\r' if bytes.get(i + 1) == Some(&b'\n') => {}
+            b'\r' => out.push(b'\n'),
+            _ => out.push(*b),
+        }
+    }
+    out
 }
 
 fn read_spreadsheet(path: &Path) -> Result<Table, String> {
@@ -293,10 +317,279 @@ mod tests {
     }
 
     #[test]
+    fn rows_of_crlf_and_cr_files_are_reported_on_their_own_lines() {
+        // Found by the property tests: CRLF files had every row one line too early (the CSV
+        // reader counts a CRLF's LF in the next record), CR-only files every row on one line.
+        for eol in ["\r\n", "\r", "\n"] {
+            let csv = ["external_id,email", "C-1,nope", "\"C-2\",\"ana@x.example\"", "C-3,bad", ""].join(eol);
+            let table = read_csv(csv.as_bytes()).unwrap();
+            let lines: Vec<usize> = table.rows.iter().map(|(l, _)| *l).collect();
+            assert_eq!(lines, vec![2, 3, 4], "{eol:?}");
+            let errors = parse_customers(&table).unwrap_err();
+            assert_eq!(errors.iter().map(|e| e.line).collect::<Vec<_>>(), vec![2, 4], "{eol:?}");
+        }
+    }
+
+    #[test]
     fn unknown_or_missing_columns_are_refused() {
         let e = parse_customers(&read_csv(b"name,email\nAna,a@x.example\n").unwrap()).unwrap_err();
         assert!(e[0].message.contains("external_id"));
         let e = parse_customers(&read_csv(b"external_id,nmae\nC-1,Ana\n").unwrap()).unwrap_err();
         assert_eq!(e[0].column.as_deref(), Some("nmae"));
+    }
+}
+
+/// Property tests of the import reader on outside files: random bytes, CSV-like text with every
+/// quoting and delimiter trick, and real or damaged spreadsheets. Nothing may panic, and every
+/// row problem names a line that exists (the header's, or a row's).
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+    use proptest::test_runner::RngSeed;
+
+    /// `cases` cases from a fixed seed, unless `PROPTEST_CASES` / `PROPTEST_RNG_SEED` say
+    /// otherwise.
+    fn config(cases: u32) -> ProptestConfig {
+        let mut c = ProptestConfig::default();
+        if std::env::var_os("PROPTEST_CASES").is_none() {
+            c.cases = cases;
+        }
+        if std::env::var_os("PROPTEST_RNG_SEED").is_none() {
+            c.rng_seed = RngSeed::Fixed(0x1_3b0e);
+        }
+        c
+    }
+
+    /// Checks what [`parse_customers`] promises about line numbers, whatever the table.
+    fn check_lines(table: &Table) -> Result<(), TestCaseError> {
+        let lines: Vec<usize> = table.rows.iter().map(|(l, _)| *l).collect();
+        prop_assert!(lines.windows(2).all(|w| w[0] < w[1]), "row lines increase: {lines:?}");
+        prop_assert!(lines.iter().all(|l| *l >= 2), "rows come after the header: {lines:?}");
+        match parse_customers(table) {
+            Ok(rows) => {
+                for (line, _, _) in &rows {
+                    prop_assert!(lines.contains(line));
+                }
+            }
+            Err(errors) => {
+                prop_assert!(!errors.is_empty());
+                for e in &errors {
+                    prop_assert!(e.line == 1 || lines.contains(&e.line), "{e} names a line that exists");
+                    let prefix = format!("line {}", e.line);
+                    prop_assert!(e.to_string().starts_with(&prefix), "{e}");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    const COLUMNS: &[&str] = &[
+        "external_id",
+        "External ID",
+        "name",
+        "email",
+        "phone",
+        "language",
+        "region",
+        "segment",
+        "lifecycle_stage",
+        "annual_value",
+        "owner_email",
+        "attr.plan",
+        "attr.Plan Name",
+        "attr.",
+        "attributes",
+        "nmae",
+        "",
+    ];
+
+    fn cell() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[A-Za-z0-9 .@_-]{0,12}",
+            prop::sample::select(vec![
+                "C-1",
+                "C-1",
+                " C-2 ",
+                "a/b",
+                "ana@acme.example",
+                "ANA@ACME.EXAMPLE",
+                "nope@",
+                "es-MX",
+                "xx-!",
+                "1200,50",
+                "1e400",
+                "-1",
+                "NaN",
+                "inf",
+                "0x10",
+                "\"",
+                "\"\"",
+                "\"a,b\"",
+                "\"a\nb\"",
+                "a;b",
+                "\r",
+                "\u{feff}",
+                "ñ🙂",
+                "\u{0}",
+                "\u{202e}",
+            ])
+            .prop_map(str::to_string),
+            ".{0,20}",
+            (1usize..700).prop_map(|n| "x".repeat(n)),
+        ]
+    }
+
+    /// CSV-like text: a header of known, odd and repeated columns, rows of cells with quotes,
+    /// delimiters and line breaks inside, either delimiter, CRLF or LF, with or without BOM.
+    fn csv_text() -> impl Strategy<Value = Vec<u8>> {
+        (
+            prop::collection::vec(prop::sample::select(COLUMNS), 0..7),
+            prop::collection::vec(prop::collection::vec(cell(), 0..9), 0..12),
+            prop::sample::select(vec![",", ";", "\t"]),
+            prop::sample::select(vec!["\n", "\r\n", "\r"]),
+            any::<bool>(),
+            any::<bool>(),
+        )
+            .prop_map(|(header, rows, delim, eol, bom, quote)| {
+                let q = |c: &str| if quote { format!("\"{}\"", c.replace('"', "\"\"")) } else { c.to_string() };
+                let mut text = String::new();
+                if bom {
+                    text.push('\u{feff}');
+                }
+                text.push_str(&header.iter().map(|h| q(h)).collect::<Vec<_>>().join(delim));
+                for row in rows {
+                    text.push_str(eol);
+                    text.push_str(&row.iter().map(|c| q(c)).collect::<Vec<_>>().join(delim));
+                }
+                text.into_bytes()
+            })
+    }
+
+    /// A table every row of which is valid: distinct ids and well-formed fields.
+    fn valid_csv() -> impl Strategy<Value = (Vec<u8>, usize)> {
+        let row = (
+            "[A-Za-z ñ]{1,20}",
+            prop::sample::select(vec!["", "ana@acme.example", "LUIS@Acme.Example"]),
+            0u32..100_000,
+        );
+        (prop::collection::vec(row, 0..20), any::<bool>()).prop_map(|(rows, semicolon)| {
+            let d = if semicolon { ";" } else { "," };
+            let mut text = ["External ID", "name", "email", "annual_value", "attr.plan"].join(d);
+            let n = rows.len();
+            for (i, (name, email, value)) in rows.into_iter().enumerate() {
+                let value = if semicolon { format!("{value},5") } else { format!("{value}.5") };
+                text.push_str(&format!("\n\"C-{i}\"{d}\"{name}\"{d}{email}{d}{value}{d}\"oro{d} plata\""));
+            }
+            (text.into_bytes(), n)
+        })
+    }
+
+    /// Writes `rows` (a header first) to a real .xlsx file, strings and numbers mixed.
+    fn xlsx_bytes(rows: &[Vec<Result<String, f64>>]) -> Vec<u8> {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        for (r, row) in rows.iter().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                let (r, c) = (r as u32, c as u16);
+                match cell {
+                    Ok(s) => sheet.write_string(r, c, s).map(|_| ()),
+                    Err(n) => sheet.write_number(r, c, *n).map(|_| ()),
+                }
+                .expect("cell written");
+            }
+        }
+        book.save_to_buffer().expect("workbook written")
+    }
+
+    fn xlsx_cell() -> impl Strategy<Value = Result<String, f64>> {
+        prop_oneof![
+            3 => cell().prop_map(|s| Ok(s.chars().filter(|c| !c.is_control()).collect())),
+            1 => prop_oneof![Just(3.0), Just(1e15), Just(-2.5), Just(1e300), Just(f64::MIN_POSITIVE), any::<f64>()]
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Err),
+        ]
+    }
+
+    fn read_bytes_as(bytes: &[u8], ext: &str) -> Result<Table, ImportError> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join(format!("customers.{ext}"));
+        std::fs::write(&path, bytes).expect("temp file written");
+        read_table(&path)
+    }
+
+    proptest! {
+        #![proptest_config(config(256))]
+
+        #[test]
+        fn random_bytes_never_panic_as_csv(bytes in prop::collection::vec(any::<u8>(), 0..1_500)) {
+            match read_csv(&bytes) {
+                Ok(table) => check_lines(&table)?,
+                Err(message) => prop_assert!(message.contains("line"), "a reading error says where: {message}"),
+            }
+        }
+
+        #[test]
+        fn csv_like_text_never_panics_and_errors_name_lines(bytes in csv_text()) {
+            match read_csv(&bytes) {
+                Ok(table) => check_lines(&table)?,
+                Err(message) => prop_assert!(message.contains("line"), "a reading error says where: {message}"),
+            }
+        }
+
+        #[test]
+        fn valid_csv_imports_every_row(input in valid_csv()) {
+            let (bytes, n) = input;
+            let table = read_csv(&bytes).map_err(TestCaseError::fail)?;
+            let rows = parse_customers(&table)
+                .map_err(|e| TestCaseError::fail(format!("{:?}", e.iter().map(|e| e.to_string()).collect::<Vec<_>>())))?;
+            prop_assert_eq!(rows.len(), n);
+            for (i, (line, id, patch)) in rows.iter().enumerate() {
+                prop_assert_eq!(*line, i + 2);
+                prop_assert_eq!(id.as_str(), format!("C-{i}"));
+                prop_assert!(matches!(patch.annual_value, escucha_core::customer::Patch::Set(v) if v.fract() == 0.5));
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(config(48))]
+
+        #[test]
+        fn spreadsheets_read_back_and_damaged_ones_never_panic(
+            header in prop::collection::vec(prop::sample::select(&COLUMNS[..COLUMNS.len() - 1]), 1..6),
+            rows in prop::collection::vec(prop::collection::vec(xlsx_cell(), 0..6), 0..8),
+            damage in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let mut all: Vec<Vec<Result<String, f64>>> = vec![header.iter().map(|h| Ok(h.to_string())).collect()];
+            all.extend(rows);
+            let bytes = xlsx_bytes(&all);
+            let table = read_bytes_as(&bytes, "xlsx").map_err(|e| TestCaseError::fail(e.to_string()))?;
+            // The header reads back as written (padded with blanks when a row is wider).
+            prop_assert!(table.header.len() >= header.len());
+            for (i, h) in table.header.iter().enumerate() {
+                prop_assert_eq!(h.as_str(), header.get(i).copied().unwrap_or(""));
+            }
+            check_lines(&table)?;
+            // A damaged file is read or refused, never a panic.
+            let mut broken = bytes.clone();
+            for (at, byte) in damage {
+                let i = at.index(broken.len());
+                broken[i] ^= byte | 1;
+            }
+            let _ = read_bytes_as(&broken, "xlsx").map(|t| check_lines(&t));
+            let _ = read_bytes_as(&bytes[..cut.index(bytes.len())], "xlsx");
+        }
+
+        #[test]
+        fn random_bytes_never_panic_as_spreadsheets(
+            bytes in prop::collection::vec(any::<u8>(), 0..600),
+            ext in prop::sample::select(vec!["xlsx", "xls", "ods", "CSV", "txt"]),
+        ) {
+            let with_zip_magic: Vec<u8> = b"PK\x03\x04".iter().copied().chain(bytes.iter().copied()).collect();
+            let _ = read_bytes_as(&bytes, ext);
+            let _ = read_bytes_as(&with_zip_magic, ext);
+        }
     }
 }

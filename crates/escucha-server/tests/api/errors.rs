@@ -105,6 +105,11 @@ async fn bad_metric_queries_and_routes() {
         ("/api/v1/surveys/77", 404, "not_found"),
         ("/api/v1/customers/nobody", 404, "not_found"),
         ("/api/v1/nothing-here", 404, "unknown_route"),
+        // Path parameters that do not decode to UTF-8 (found by the API fuzz test: axum answered
+        // them in plain text).
+        ("/api/v1/users/%FF", 400, "invalid_path"),
+        ("/api/v1/customers/%C3%28", 400, "invalid_path"),
+        ("/api/v1/security/policy/%80", 400, "invalid_path"),
     ] {
         let (s, b) = app.get(path).await;
         assert_eq!((s, code(&b)), (status, expected), "{path} → {b}");

@@ -6,6 +6,7 @@ mod access;
 mod browser;
 mod closed_loop;
 mod errors;
+mod fuzz;
 mod governance;
 mod helpers;
 mod metrics;

@@ -5,4 +5,5 @@
 
 mod emotions;
 mod floors;
+mod fuzz;
 mod stream;
