@@ -17,7 +17,29 @@ use crate::auth::Caller;
 use crate::error::{ApiError, parse_json};
 use crate::state::AppState;
 
-/// The API view of a case.
+/// The API view of a case for a caller: without `read_personal_data`, note texts, root cause
+/// and resolution come redacted (staff write customers' details into them).
+pub fn view_for(caller: &Caller, c: &Case) -> Value {
+    let mut v = view(c);
+    if !caller.sees_personal_data() {
+        let redact = crate::service::redaction::redact_text;
+        for (field, text) in [("root_cause", &c.root_cause), ("resolution", &c.resolution)] {
+            if let Some(text) = text {
+                v[field] = json!(redact(text));
+            }
+        }
+        v["notes"] = json!(
+            c.notes
+                .iter()
+                .map(|n| json!({"at": n.at, "author": n.author, "text": redact(&n.text)}))
+                .collect::<Vec<_>>()
+        );
+        v["personal_data_hidden"] = json!(true);
+    }
+    v
+}
+
+/// The full API view of a case.
 pub fn view(c: &Case) -> Value {
     json!({
         "id": c.id,
@@ -69,7 +91,9 @@ pub async fn list(
     } else {
         None
     };
-    Ok(Json(json!({"items": cases.iter().map(view).collect::<Vec<_>>(), "next_cursor": next_cursor})))
+    Ok(Json(
+        json!({"items": cases.iter().map(|c| view_for(&caller, c)).collect::<Vec<_>>(), "next_cursor": next_cursor}),
+    ))
 }
 
 /// One case.
@@ -79,7 +103,7 @@ pub async fn get_one(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let case = load(&state, &caller, &id).await?;
-    Ok(Json(view(&case)))
+    Ok(Json(view_for(&caller, &case)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -118,7 +142,7 @@ pub async fn update(
         other => other?,
     }
     caller.audit(&state, "case.update", Some(format!("case:{}", case.id)), json!({"status": case.status})).await?;
-    Ok(Json(view(&case)))
+    Ok(Json(view_for(&caller, &case)))
 }
 
 async fn load(state: &AppState, caller: &Caller, raw_id: &str) -> Result<Case, ApiError> {

@@ -586,6 +586,18 @@ async fn team_scopes_and_personal_data_permission() {
     assert_eq!(csv.lines().count(), 4, "header and three responses: {csv}");
     assert!(csv.contains("Escríbanme a") && !csv.contains("marta@example.com"), "verbatims redacted: {csv}");
     assert_eq!(get(&analyst, "/api/v1/customers?email=marta@example.com").await.0, 403);
+    // Case notes too: staff write customers' details into them.
+    let (_, cases) = app.get("/api/v1/cases").await;
+    let case_id = cases["items"][0]["id"].as_i64().unwrap();
+    let note = json!({"note": "Llamar al +34 600 111 222 o a marta@example.com"});
+    assert_eq!(app.patch(&format!("/api/v1/cases/{case_id}"), note).await.0, 200);
+    let (_, case) = get(&analyst, &format!("/api/v1/cases/{case_id}")).await;
+    let text = case["notes"][0]["text"].as_str().unwrap();
+    assert!(text.starts_with("Llamar al") && !text.contains("600 111 222") && !text.contains("marta@"), "{text}");
+    let (_, listed) = get(&analyst, "/api/v1/cases").await;
+    assert!(!listed.to_string().contains("marta@example.com"), "{listed}");
+    let (_, full) = app.get(&format!("/api/v1/cases/{case_id}")).await;
+    assert!(full["notes"][0]["text"].as_str().unwrap().contains("marta@example.com"));
     // The admin sees it all, and finds both customers by e-mail.
     let (_, c) = app.get("/api/v1/customers/C-V").await;
     assert_eq!(c["email"], "marta@example.com");
