@@ -127,8 +127,10 @@ impl Application {
             state.store.clone(),
             service::retention::FIRST_RUN_DELAY,
             service::retention::RUN_PERIOD,
-            stop_rx,
+            stop_rx.clone(),
         ));
+        let housekeeping =
+            tokio::spawn(service::housekeeping::worker(state.store.clone(), service::housekeeping::PERIOD, stop_rx));
         let app = api::router(state.clone())
             .merge(web::router(state.clone()))
             .merge(web::oidc::router(state.clone(), oidc))
@@ -140,6 +142,7 @@ impl Application {
         let _ = stop_tx.send(true);
         let _ = follower.await;
         let _ = retention.await;
+        let _ = housekeeping.await;
         result
     }
 }

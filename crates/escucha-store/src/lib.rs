@@ -400,6 +400,9 @@ pub trait Store: Send + Sync + 'static {
     /// Housekeeping: deletes throttle keys not locked at `now` whose last failure was before
     /// `quiet_since`; returns how many.
     async fn purge_failed_attempts(&self, now: DateTime<Utc>, quiet_since: DateTime<Utc>) -> StoreResult<u64>;
+    /// Housekeeping, across organisations: deletes second-step challenges and password-reset
+    /// tokens expired at `now` (used or not); returns how many.
+    async fn delete_expired_sign_in_state(&self, now: DateTime<Utc>) -> StoreResult<u64>;
 
     /// Stores a single-use password-reset token (only its hash) for a user.
     async fn create_password_reset(

@@ -1320,6 +1320,14 @@ impl Store for ThisStore {
         Ok(done.rows_affected())
     }
 
+    async fn delete_expired_sign_in_state(&self, now: DateTime<Utc>) -> StoreResult<u64> {
+        let mut tx = self.begin_write().await?;
+        let challenges = sqlx::query(sql::DELETE_EXPIRED_CHALLENGES).bind(Ts(now)).execute(&mut *tx).await?;
+        let resets = sqlx::query(sql::DELETE_EXPIRED_RESETS).bind(Ts(now)).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(challenges.rows_affected() + resets.rows_affected())
+    }
+
     async fn create_password_reset(
         &self,
         org: OrgId,

@@ -96,6 +96,8 @@ pub(crate) const SESSION_BY_HASH: &str = "SELECT u.id, u.org_id, u.email, u.name
      WHERE s.hash = $1 AND s.expires_at > $2";
 pub(crate) const DELETE_SESSION: &str = "DELETE FROM sessions WHERE hash = $1";
 pub(crate) const DELETE_EXPIRED_SESSIONS: &str = "DELETE FROM sessions WHERE expires_at <= $1";
+pub(crate) const DELETE_EXPIRED_CHALLENGES: &str = "DELETE FROM sign_in_challenges WHERE expires_at <= $1";
+pub(crate) const DELETE_EXPIRED_RESETS: &str = "DELETE FROM password_resets WHERE expires_at <= $1";
 
 pub(crate) const INSERT_USER: &str = concat!(
     "INSERT INTO users (org_id, email, name, role, manager_email, team, region, created_at, updated_at, \

@@ -1876,6 +1876,11 @@ async fn password_reset_tokens(store: Arc<dyn Store>) {
     store.create_password_reset(acme.id, ana.id, "r1", at(30)).await.unwrap();
     store.create_password_reset(acme.id, ana.id, "r2", at(30)).await.unwrap();
     store.create_password_reset(acme.id, ana.id, "expired", at(5)).await.unwrap();
+    store.create_password_reset(acme.id, ana.id, "old", at(1)).await.unwrap();
+    store.create_sign_in_challenge(acme.id, ana.id, "chal-old", at(2)).await.unwrap();
+    // Housekeeping removes what expired by then, nothing else.
+    assert_eq!(store.delete_expired_sign_in_state(at(3)).await.unwrap(), 2);
+    assert_eq!(store.delete_expired_sign_in_state(at(3)).await.unwrap(), 0);
     let foreign = store.create_password_reset(other.id, ana.id, "r3", at(30)).await;
     assert!(matches!(foreign, Err(StoreError::NotFound(_))), "{foreign:?}");
     let dup = store.create_password_reset(acme.id, ana.id, "r1", at(30)).await;

@@ -3,6 +3,7 @@
 
 pub mod erasure;
 pub mod governance;
+pub mod housekeeping;
 pub mod import;
 pub mod redaction;
 pub mod responses;

@@ -537,3 +537,25 @@ async fn a_regional_managers_session_sees_their_region_only() {
     assert!(cases.contains("C-N") && !cases.contains("C-S"), "{cases}");
     app.stop().await;
 }
+
+/// Housekeeping deletes expired sessions, challenges and reset tokens, and keeps live ones.
+#[tokio::test]
+async fn housekeeping_deletes_only_what_expired() {
+    let app = TestApp::spawn().await;
+    let email = Email::parse("ana@acme.example").unwrap();
+    let (ana, _) = app.store.upsert_user(app.org, &email, UserFields::default()).await.unwrap();
+    let now = chrono::Utc::now();
+    let past = now - chrono::Duration::minutes(5);
+    let future = now + chrono::Duration::hours(1);
+    app.store.create_session(app.org, ana.id, "old-session", past).await.unwrap();
+    app.store.create_session(app.org, ana.id, "live-session", future).await.unwrap();
+    app.store.create_password_reset(app.org, ana.id, "old-reset", past).await.unwrap();
+    app.store.create_sign_in_challenge(app.org, ana.id, "old-challenge", past).await.unwrap();
+    app.store.create_password_reset(app.org, ana.id, "live-reset", future).await.unwrap();
+    let deleted = escucha_server::service::housekeeping::run_once(app.store.as_ref()).await.unwrap();
+    assert_eq!(deleted, 3);
+    assert!(app.store.session_by_hash("live-session", now).await.unwrap().is_some());
+    assert!(app.store.password_reset_user("live-reset", now).await.unwrap().is_some());
+    assert_eq!(escucha_server::service::housekeeping::run_once(app.store.as_ref()).await.unwrap(), 0);
+    app.stop().await;
+}
