@@ -406,3 +406,52 @@ fn text_analyze_uses_the_installed_model_and_says_so() {
     assert!(stderr.contains("engine lexicon-v1") && stderr.contains("escucha models install"), "{stderr}");
     assert!(String::from_utf8(out.stdout).unwrap().contains("\"engine\":\"lexicon-v1\""));
 }
+
+/// `escucha keys rotate` adds a key to the key file, re-seals every customer under it, and a
+/// process holding only the old key is then refused at start, while the new ring reads
+/// everything (and still finds customers by e-mail).
+#[tokio::test]
+async fn keys_rotate_reseals_customers_under_a_new_key() {
+    use escucha_core::customer::{CustomerPatch, Patch};
+    let dir = tempfile::tempdir().unwrap();
+    let out = escucha(&["org", "create", "--slug", "acme", "--name", "Acme"], dir.path());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let env = std::collections::HashMap::new();
+    let config = escucha_server::Config::load(dir.path(), &env, escucha_server::Overrides::default()).unwrap();
+    let key_file = dir.path().join("secret.key");
+    let old_ring = std::fs::read_to_string(&key_file).unwrap();
+    {
+        let store = escucha_server::open_store(&config).await.unwrap();
+        let org = store.org_by_slug("acme").await.unwrap().unwrap().id;
+        let patch = CustomerPatch {
+            name: Patch::Set("Marta Ruiz".into()),
+            email: Patch::Set(escucha_core::values::Email::parse("marta@example.com").unwrap()),
+            ..Default::default()
+        };
+        let id = escucha_core::values::ExternalId::parse("C-1").unwrap();
+        store.upsert_customers(org, vec![(id, patch)], chrono::Utc::now()).await.unwrap();
+    }
+
+    let out = escucha(&["keys", "rotate"], dir.path());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("1 customers re-sealed"), "{stderr}");
+    assert!(out.stdout.is_empty(), "a key file is updated in place, nothing printed");
+    let new_ring = std::fs::read_to_string(&key_file).unwrap();
+    let keys = |ring: &str| ring.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()).count();
+    assert_eq!((keys(&old_ring), keys(&new_ring)), (1, 2));
+
+    let store = escucha_server::open_store(&config).await.unwrap();
+    let org = store.org_by_slug("acme").await.unwrap().unwrap().id;
+    let c = store.customer_by_external_id(org, "C-1").await.unwrap().unwrap();
+    assert_eq!(c.name.as_deref(), Some("Marta Ruiz"));
+    let email = escucha_core::values::Email::parse("MARTA@example.com").unwrap();
+    assert_eq!(store.customers_by_email(org, &email).await.unwrap().len(), 1);
+    drop(store);
+
+    // The old key alone no longer opens this database.
+    std::fs::write(&key_file, &old_ring).unwrap();
+    let refused = escucha(&["migrate"], dir.path());
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("lacks"), "{}", String::from_utf8_lossy(&refused.stderr));
+}
