@@ -185,11 +185,15 @@ impl FromRequestParts<AppState> for Caller {
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .ok_or_else(|| ApiError::unauthorized("the Authorization header must be 'Bearer TOKEN'"))?;
-        let token = state
+        let (token, user) = state
             .store
-            .token_by_hash(&hash_secret(secret))
+            .token_and_user_by_hash(&hash_secret(secret))
             .await?
             .ok_or_else(|| ApiError::unauthorized("the token is unknown or revoked"))?;
+        if token.user_id.is_some() && user.is_none() {
+            // Fail closed: never fall back to the token's own role for a user who is gone.
+            return Err(ApiError::unauthorized("the user this token acts as no longer exists"));
+        }
         let now = Utc::now();
         if token.expires_at.is_some_and(|e| e <= now) {
             return Err(ApiError::unauthorized("the token has expired"));
@@ -202,10 +206,6 @@ impl FromRequestParts<AppState> for Caller {
                 }
             });
         }
-        let user = match token.user_id {
-            Some(id) => state.store.user(token.org_id, id).await?,
-            None => None,
-        };
         let (role, actor, permissions, scope) = match &user {
             Some(u) => {
                 let (permissions, scope) = user_access(state, u).await?;

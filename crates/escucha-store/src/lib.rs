@@ -103,6 +103,9 @@ pub trait Store: Send + Sync + 'static {
     async fn create_token(&self, org: OrgId, token: NewToken) -> StoreResult<ApiToken>;
     /// Cross-organisation lookup of an unrevoked token by the hash of its secret.
     async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<ApiToken>>;
+    /// Cross-organisation lookup of an unrevoked token and the user it acts as (if any), in one
+    /// read: what every API request needs to know who calls.
+    async fn token_and_user_by_hash(&self, hash: &str) -> StoreResult<Option<(ApiToken, Option<User>)>>;
     /// Records that a token was used (best effort).
     async fn touch_token(&self, token: escucha_core::ids::TokenId, at: DateTime<Utc>) -> StoreResult<()>;
     /// Revokes a token of the organisation: [`Store::token_by_hash`] no longer finds it;

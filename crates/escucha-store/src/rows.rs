@@ -508,6 +508,43 @@ impl From<AuditRow> for crate::AuditEntry {
     }
 }
 
+/// `api_tokens` row joined with the user it acts as (`u_` columns, null without one).
+#[derive(sqlx::FromRow)]
+pub(crate) struct TokenUserRow {
+    #[sqlx(flatten)]
+    pub token: TokenRow,
+    pub u_email: Option<String>,
+    pub u_name: Option<String>,
+    pub u_role: Option<String>,
+    pub u_manager_email: Option<String>,
+    pub u_team: Option<String>,
+    pub u_region: Option<String>,
+    pub u_custom_role: Option<String>,
+    pub u_scope: Option<String>,
+}
+
+impl TryFrom<TokenUserRow> for (ApiToken, Option<User>) {
+    type Error = StoreError;
+    fn try_from(r: TokenUserRow) -> Result<Self, StoreError> {
+        let user = match (r.token.user_id, r.u_email, r.u_role) {
+            (Some(id), Some(email), Some(role)) => Some(User::try_from(UserRow {
+                id,
+                org_id: r.token.org_id,
+                email,
+                name: r.u_name,
+                role,
+                manager_email: r.u_manager_email,
+                team: r.u_team,
+                region: r.u_region,
+                custom_role: r.u_custom_role,
+                scope: r.u_scope,
+            })?),
+            _ => None,
+        };
+        Ok((ApiToken::try_from(r.token)?, user))
+    }
+}
+
 /// `roles` row.
 #[derive(sqlx::FromRow)]
 pub(crate) struct RoleRow {

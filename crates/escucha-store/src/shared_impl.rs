@@ -353,6 +353,12 @@ impl Store for ThisStore {
         row.map(ApiToken::try_from).transpose()
     }
 
+    async fn token_and_user_by_hash(&self, hash: &str) -> StoreResult<Option<(ApiToken, Option<User>)>> {
+        let row: Option<crate::rows::TokenUserRow> =
+            sqlx::query_as(sql::TOKEN_AND_USER_BY_HASH).bind(hash).fetch_optional(&self.pool).await?;
+        row.map(<(ApiToken, Option<User>)>::try_from).transpose()
+    }
+
     async fn touch_token(&self, token: TokenId, at: DateTime<Utc>) -> StoreResult<()> {
         sqlx::query(sql::TOUCH_TOKEN).bind(token.0).bind(Ts(at)).execute(&self.pool).await?;
         Ok(())

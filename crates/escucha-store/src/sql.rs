@@ -82,6 +82,13 @@ pub(crate) const INSERT_TOKEN: &str = concat!(
 );
 pub(crate) const TOKEN_BY_HASH: &str =
     concat!("SELECT ", token_cols!(), " FROM api_tokens WHERE hash = $1 AND revoked_at IS NULL");
+/// A live token with the user it acts as, in one read (every API request makes it).
+pub(crate) const TOKEN_AND_USER_BY_HASH: &str = "SELECT t.id, t.org_id, t.name, t.role, t.user_id, t.expires_at, \
+     t.last_used_at, t.created_at, t.scopes, u.email AS u_email, u.name AS u_name, u.role AS u_role, \
+     u.manager_email AS u_manager_email, u.team AS u_team, u.region AS u_region, u.custom_role AS u_custom_role, \
+     u.scope AS u_scope \
+     FROM api_tokens t LEFT JOIN users u ON u.org_id = t.org_id AND u.id = t.user_id \
+     WHERE t.hash = $1 AND t.revoked_at IS NULL";
 pub(crate) const TOUCH_TOKEN: &str = "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1";
 pub(crate) const REVOKE_TOKEN: &str =
     "UPDATE api_tokens SET revoked_at = $3 WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL";

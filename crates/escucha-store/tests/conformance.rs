@@ -1737,7 +1737,30 @@ async fn token_scopes_round_trip(store: Arc<dyn Store>) {
         .unwrap();
     assert_eq!(token.scopes, scopes);
     assert_eq!(store.token_by_hash("scoped").await.unwrap().unwrap().scopes, scopes);
-    assert_eq!(store.list_tokens(acme.id).await.unwrap()[0].scopes, scopes);
+    // One read gives the token and, for a token acting as a user, the user.
+    let (found, user) = store.token_and_user_by_hash("scoped").await.unwrap().unwrap();
+    assert_eq!((found, user), (token.clone(), None));
+    let fields = UserFields {
+        role: Some(Role::Manager),
+        region: Some(label("Norte")),
+        custom_role: Some(Some("auditor".into())),
+        scope: Some(Some(DataScope::Teams(vec!["Ventas".into()]))),
+        ..Default::default()
+    };
+    let (eva, _) = store.upsert_user(acme.id, &email("eva@acme.com"), fields).await.unwrap();
+    let acting = NewToken {
+        name: "eva".into(),
+        role: Role::Manager,
+        user_id: Some(eva.id),
+        hash: "acting".into(),
+        expires_at: None,
+        scopes: vec![TokenScope::Admin],
+    };
+    let acting = store.create_token(acme.id, acting).await.unwrap();
+    assert_eq!(store.token_and_user_by_hash("acting").await.unwrap(), Some((acting, Some(eva))));
+    assert_eq!(store.token_and_user_by_hash("nope").await.unwrap(), None);
+    let listed = store.list_tokens(acme.id).await.unwrap();
+    assert_eq!(listed.iter().find(|t| t.name == "bi").map(|t| t.scopes.clone()), Some(scopes));
 }
 
 /// Key rotation and the key-ring check, on one database reopened with different rings:
