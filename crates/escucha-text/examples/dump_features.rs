@@ -32,6 +32,8 @@ fn main() {
         "en_vader_nyt_editorials",
         "es_evomsa_tweets",
         "es_cx_dev",
+        // Unlabelled for sentiment (label = language): lexicon coverage per language.
+        "lid_es_en_fortunes",
     ];
     for set in sets {
         let rows = load_jsonl(&data.join(format!("{set}.jsonl"))).expect("set");

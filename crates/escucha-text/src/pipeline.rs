@@ -6,7 +6,8 @@
 //! - **sentiment** ([`HYBRID_SENTIMENT`]): the hybrid head ([`crate::model::HybridSentimentHead`]), a
 //!   logistic regression over the embedding plus the lexicon engine's score, its absolute value
 //!   and whether the text asks a question — so the lexicon's negation, contrast, sarcasm and
-//!   request rules and the model's reading of everything else are weighed together. Trained
+//!   request rules and the model's reading of everything else are weighed together (the
+//!   lexicon's score counts 0.57 for Spanish text, whose lexicon is sparser). Trained
 //!   on the VADER sets and es_cx_dev only, chosen by cross-validation (never on
 //!   en_airline_tweets); see `bench/text/MODEL.md`. Label: the most probable class; score
 //!   `P(pos) − P(neg)`;
@@ -26,7 +27,7 @@ use crate::{AnalyzerInfo, Doc, ENGINE_FALLBACK, Lang, MAX_TEXT_BYTES, truncate_a
 use serde::Serialize;
 
 /// Sentiment of the model route: the lexicon's rules blended with the model's polarity.
-pub const HYBRID_SENTIMENT: AnalyzerInfo = AnalyzerInfo::new("use-v3-lexicon-hybrid-sentiment", "2");
+pub const HYBRID_SENTIMENT: AnalyzerInfo = AnalyzerInfo::new("use-v3-lexicon-hybrid-sentiment", "3");
 /// Topics of the model route: rule matches plus similarity to the topics' prototypes.
 pub const HYBRID_TOPICS: AnalyzerInfo = AnalyzerInfo::new("use-v3-rule-hybrid-topics", "1");
 
@@ -185,7 +186,9 @@ impl Pipeline {
         let mut sentiment = self.sentiment.sentiment(&doc);
         let mut topics = self.topics.classify(&doc);
         if let (Some(m), Some(e)) = (&self.model, embedding) {
-            let p = m.hybrid_sentiment().probabilities(e, sentiment.score, text.contains('?'));
+            let head = m.hybrid_sentiment();
+            let lexicon = sentiment.score * head.lexicon_weight(doc.lang);
+            let p = head.probabilities(e, lexicon, text.contains('?'));
             sentiment = hybrid_sentiment(sentiment, p);
             topics = hybrid_topics(&topics, m.topics().ids(), &m.topics().similarities(e));
         }

@@ -398,15 +398,18 @@ fn analyze_stream_runs_the_model_route_and_names_it() {
 
 /// Floors of the model route: slightly below the figures of bench/text/MODEL.md (es_cx_dev
 /// sentiment is a training-set figure there: the hybrid head saw those rows; it guards
-/// against a broken head or lexicon, not generalisation).
-const FLOOR_EVOMSA_AUC: f64 = 0.74;
+/// against a broken head or lexicon, not generalisation). The evomsa and airline floors sit
+/// just below the measured 0.802 and 0.641: the line is AUC ≥ 0.80, and airline
+/// macro-F1 must stay ≥ 0.63.
+const FLOOR_EVOMSA_AUC: f64 = 0.795;
+const FLOOR_AIRLINE_F1: f64 = 0.63;
 const FLOOR_CX_SENTIMENT: f64 = 0.95;
 const FLOOR_CX_TOPICS: f64 = 0.64;
 
 /// Accuracy floors of the model route (the whole pipeline with the model, as `escucha text
-/// analyze` runs it), slightly below the figures in bench/text/MODEL.md, on what an
-/// unoptimised test build embeds in reasonable time: es_cx_dev (400 rows) and every second row
-/// of es_evomsa_tweets (500); en_airline_tweets is measured by the bench only.
+/// analyze` runs it), slightly below the figures in bench/text/MODEL.md: es_evomsa_tweets
+/// (1,000 rows), en_airline_tweets (14,422; evaluation only: measured, never trained or tuned
+/// on) and es_cx_dev (400).
 #[test]
 fn model_route_accuracy_floors() {
     let Some(dir) = model_path() else { return };
@@ -418,9 +421,12 @@ fn model_route_accuracy_floors() {
     let (pipeline, note) = escucha_text::open_pipeline(&options);
     assert!(pipeline.model.is_some(), "{note}");
     let load = |name: &str| escucha_text::eval::load_jsonl(&data.join(format!("{name}.jsonl"))).expect("data set");
-    let half: Vec<Value> = load("es_evomsa_tweets").into_iter().step_by(2).collect();
-    let evomsa = escucha_text::eval::eval_sentiment(&pipeline, "es_evomsa_tweets", "es", &half, true);
-    eprintln!("es_evomsa_tweets (every 2nd row): AUC {:.3}", evomsa.auc);
+    let evomsa =
+        escucha_text::eval::eval_sentiment(&pipeline, "es_evomsa_tweets", "es", &load("es_evomsa_tweets"), true);
+    eprintln!("es_evomsa_tweets: pos/neg AUC {:.4}", evomsa.auc);
+    let airline =
+        escucha_text::eval::eval_sentiment(&pipeline, "en_airline_tweets", "en", &load("en_airline_tweets"), true);
+    eprintln!("en_airline_tweets: macro-F1 {:.4}", airline.confusion.macro_f1());
     let cx_rows = load("es_cx_dev");
     let cx_es = escucha_text::eval::eval_sentiment(&pipeline, "es_cx_dev", "es", &cx_rows, true);
     let topics = escucha_text::eval::eval_topics_multilabel(&pipeline, &cx_rows);
@@ -430,7 +436,8 @@ fn model_route_accuracy_floors() {
         topics.macro_f1
     );
     for (what, got, floor) in [
-        ("es_evomsa_tweets (every 2nd row) pos/neg AUC", evomsa.auc, FLOOR_EVOMSA_AUC),
+        ("es_evomsa_tweets pos/neg AUC", evomsa.auc, FLOOR_EVOMSA_AUC),
+        ("en_airline_tweets sentiment macro-F1", airline.confusion.macro_f1(), FLOOR_AIRLINE_F1),
         ("es_cx_dev (es) sentiment macro-F1", cx_es.confusion.macro_f1(), FLOOR_CX_SENTIMENT),
         ("es_cx_dev topic macro-F1", topics.macro_f1, FLOOR_CX_TOPICS),
     ] {

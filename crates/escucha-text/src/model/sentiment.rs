@@ -135,9 +135,24 @@ pub struct HybridSentimentHead {
     pub weights: Vec<f32>,
     /// 3 biases.
     pub bias: Vec<f32>,
+    /// Factor on the lexicon features of Spanish text (1 for other languages): our Spanish
+    /// lexicon finds evidence in fewer texts than VADER's English one (0.416 vs 0.735 of the
+    /// fortunes), so its score counts less; the head was trained with the same factor.
+    #[serde(default = "unit_weight")]
+    pub spanish_lexicon_weight: f32,
+}
+
+/// Default lexicon weight of heads written before the weight existed.
+fn unit_weight() -> f32 {
+    1.0
 }
 
 impl HybridSentimentHead {
+    /// The factor the lexicon's score gets for text in `lang` before it enters the head.
+    pub fn lexicon_weight(&self, lang: crate::Lang) -> f32 {
+        if lang == crate::Lang::Es { self.spanish_lexicon_weight } else { 1.0 }
+    }
+
     /// The head shipped with the crate.
     pub fn builtin() -> Result<HybridSentimentHead, ModelError> {
         HybridSentimentHead::from_json(HYBRID_BUILTIN)
@@ -150,14 +165,15 @@ impl HybridSentimentHead {
         if h.weights.len() != 3 * (DIM + HYBRID_EXTRA_FEATURES) || h.bias.len() != 3 {
             return Err(ModelError::Format("hybrid sentiment weights: wrong shape".into()));
         }
-        if h.weights.iter().chain(&h.bias).any(|v| !v.is_finite()) {
+        if h.weights.iter().chain(&h.bias).any(|v| !v.is_finite()) || !(0.0..=1.0).contains(&h.spanish_lexicon_weight) {
             return Err(ModelError::Format("hybrid sentiment weights: not finite".into()));
         }
         Ok(h)
     }
 
     /// Class probabilities `[negative, neutral, positive]` from an embedding, the lexicon's
-    /// score in [−1, 1] and whether the text holds a question mark.
+    /// score in [−1, 1] (already weighted by [`HybridSentimentHead::lexicon_weight`]) and
+    /// whether the text holds a question mark.
     pub fn probabilities(&self, embedding: &[f32; DIM], lexicon_score: f32, question: bool) -> [f32; 3] {
         let width = DIM + HYBRID_EXTRA_FEATURES;
         if self.weights.len() != 3 * width || self.bias.len() != 3 {
@@ -291,6 +307,8 @@ mod tests {
         assert!(neg[0] > pos[0] && pos[2] > neg[2], "{neg:?} {pos:?}");
         assert!((neg.iter().sum::<f32>() - 1.0).abs() < 1e-5);
         assert!(HybridSentimentHead::from_json(r#"{"trained_on":"x","weights":[1.0],"bias":[0,0,0]}"#).is_err());
+        assert!(h.lexicon_weight(crate::Lang::Es) > 0.0 && h.lexicon_weight(crate::Lang::Es) < 1.0);
+        assert_eq!(h.lexicon_weight(crate::Lang::En), 1.0);
     }
 
     #[test]
