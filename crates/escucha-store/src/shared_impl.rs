@@ -114,15 +114,22 @@ async fn customer_for_update(
     keys: &KeyRing,
     org: OrgId,
     external_id: &str,
-) -> StoreResult<Option<Customer>> {
+) -> StoreResult<Option<(Customer, crate::contact::RawContact)>> {
     let row: Option<CustomerRow> =
         sqlx::query_as(CUSTOMER_FOR_UPDATE).bind(org.0).bind(external_id).fetch_optional(&mut **tx).await?;
-    row.map(|r| crate::contact::open(keys, r)).transpose()
+    row.map(|r| crate::contact::open_for_update(keys, r)).transpose()
 }
 
-/// Writes every field of a stored customer.
-async fn update_customer(tx: &mut Tx, keys: &KeyRing, c: &Customer) -> StoreResult<()> {
-    let sealed = crate::contact::seal(keys, c)?;
+/// Writes every field of a stored customer read as `before` (with its stored ciphertexts `raw`):
+/// unchanged contact fields keep their ciphertext.
+async fn update_customer(
+    tx: &mut Tx,
+    keys: &KeyRing,
+    before: &Customer,
+    raw: &crate::contact::RawContact,
+    c: &Customer,
+) -> StoreResult<()> {
+    let sealed = crate::contact::seal_update(keys, before, raw, c)?;
     sqlx::query(sql::UPDATE_CUSTOMER)
         .bind(c.org_id.0)
         .bind(c.id.0)
@@ -178,9 +185,9 @@ async fn upsert_customer(
     patch: CustomerPatch,
     now: DateTime<Utc>,
 ) -> StoreResult<(Customer, bool)> {
-    if let Some(current) = customer_for_update(tx, keys, org, external_id.as_str()).await? {
-        let c = patch.apply_to(current, now);
-        update_customer(tx, keys, &c).await?;
+    if let Some((current, raw)) = customer_for_update(tx, keys, org, external_id.as_str()).await? {
+        let c = patch.apply_to(current.clone(), now);
+        update_customer(tx, keys, &current, &raw, &c).await?;
         return Ok((c, false));
     }
     let mut c = patch.clone().apply_to(Customer::blank(org, external_id.clone(), now), now);
@@ -190,11 +197,11 @@ async fn upsert_customer(
     }
     // Another transaction created it between our read and our insert (PostgreSQL only: SQLite
     // writers are serialised): it exists now, so update it under its row lock.
-    let current = customer_for_update(tx, keys, org, external_id.as_str())
+    let (current, raw) = customer_for_update(tx, keys, org, external_id.as_str())
         .await?
         .ok_or_else(|| StoreError::Conflict(format!("customer '{external_id}' changed concurrently")))?;
-    let c = patch.apply_to(current, now);
-    update_customer(tx, keys, &c).await?;
+    let c = patch.apply_to(current.clone(), now);
+    update_customer(tx, keys, &current, &raw, &c).await?;
     Ok((c, false))
 }
 
