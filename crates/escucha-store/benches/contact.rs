@@ -219,10 +219,11 @@ fn main() {
     let insert_with = median(with.0.clone()) / n as f64;
     let update_with = median(with.2.clone()) / n as f64;
     println!(
-        "sealing is {:.1}% of an insert with contact data ({:.1} µs of {:.1} µs); seal + open is {:.1}% of an update",
+        "sealing is {:.1}% of an insert with contact data ({:.1} µs of {:.1} µs); opening is {:.1}% of an update \
+         that leaves the contact fields alone (their ciphertexts are kept, nothing is sealed)",
         seal / insert_with * 100.0,
         seal * 1e6,
         insert_with * 1e6,
-        (seal + open) / update_with * 100.0,
+        open / update_with * 100.0,
     );
 }
