@@ -35,8 +35,22 @@ fn main() {
         // Unlabelled for sentiment (label = language): lexicon coverage per language.
         "lid_es_en_fortunes",
     ];
-    for set in sets {
-        let rows = load_jsonl(&data.join(format!("{set}.jsonl"))).expect("set");
+    // The team-written training corpus (bench/text/train/*.jsonl), one set per file.
+    let train_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/text/train");
+    let mut train_files: Vec<PathBuf> = std::fs::read_dir(&train_dir)
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "jsonl")).collect())
+        .unwrap_or_default();
+    train_files.sort();
+    let mut inputs: Vec<(String, PathBuf)> =
+        sets.iter().map(|s| (s.to_string(), data.join(format!("{s}.jsonl")))).collect();
+    for f in train_files {
+        let stem = f.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        inputs.push((stem, f));
+    }
+    eprintln!("topic ids (rule and sim order): {:?} / {:?}", escucha_text::topics::DEFAULT_TOPIC_IDS, topics.ids());
+    for (set, path) in &inputs {
+        let set = set.as_str();
+        let rows = load_jsonl(path).expect("set");
         let texts: Vec<&str> = rows.iter().map(|r| r["text"].as_str().unwrap_or("")).collect();
         let vecs = enc.embed(&texts);
         for ((r, t), v) in rows.iter().zip(&texts).zip(&vecs) {
@@ -65,6 +79,7 @@ fn main() {
                 "q": t.contains('?'),
                 "n": t.split_whitespace().count(),
                 "text": if set == "en_airline_tweets" { Value::Null } else { json!(t) },
+                "industry": r["industry"],
             });
             let _ = writeln!(out, "{line}");
         }
