@@ -218,6 +218,29 @@ const SARCASM_TRIGGERS: &[&str] = &[
     "maravilla",
     "felicitaciones",
 ];
+/// Words that make a text a request, whose closing thanks is politeness.
+const REQUEST_CUES: &[&str] = &[
+    "solicito",
+    "solicitamos",
+    "quisiera",
+    "quisieramos",
+    "necesito",
+    "necesitamos",
+    "podrian",
+    "podria",
+    "agradeceria",
+    "adjunto",
+    "envienme",
+    "indicarme",
+    "quedo",
+    "quedamos",
+    "could",
+    "would",
+    "please",
+    "kindly",
+    "attached",
+    "request",
+];
 const SARCASM_FOLLOWERS: &[&str] =
     &["otra", "again", "de", "otro", "another", "una", "sin", "ya", "como", "siempre", "thanks"];
 
@@ -757,8 +780,9 @@ impl LexiconSentiment {
                 slots[k].valence *= 0.5;
             }
         }
-        // "…? Gracias." closing a request is politeness, not praise.
-        if norms.contains(&"?") {
+        // "…? Gracias." closing a request is politeness, not praise; so is the thanks of a
+        // written request without a question mark ("Solicito el duplicado… Gracias.").
+        if norms.contains(&"?") || norms.iter().any(|w| REQUEST_CUES.contains(w)) {
             for (k, w) in norms.iter().enumerate() {
                 if matches!(*w, "gracias" | "thanks" | "thank" | "agradezco" | "agradeceria") {
                     slots[k].valence *= 0.3;
