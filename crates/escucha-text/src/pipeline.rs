@@ -11,25 +11,30 @@
 //!   on the VADER sets and es_cx_dev only, chosen by cross-validation (never on
 //!   en_airline_tweets); see `bench/text/MODEL.md`. Label: the most probable class; score
 //!   `P(pos) − P(neg)`;
-//! - **topics** ([`HYBRID_TOPICS`]): per topic, the rule engine's confidence plus
-//!   `max(similarity − 0.1, 0)` to the topic's nearest prototype; reported at ≥ 0.4 and within
-//!   0.3 of the best (chosen on es_cx_dev).
+//! - **topics** ([`HYBRID_TOPICS`]): the nine default topics come from the trained topic head
+//!   ([`crate::model::HybridTopicHead`]: per topic a logistic regression over the embedding, the
+//!   rule engine's confidences and the prototype similarities, with a threshold per topic);
+//!   an organisation's own topics score the rule engine's confidence plus
+//!   `max(similarity − 0.1, 0)` to their nearest prototype, reported at ≥ 0.4 and within 0.3
+//!   of the best ([`hybrid_topics`]).
 
 use crate::emotions::{EmotionDetector, EmotionResult, LexiconEmotions};
 use crate::keyphrases::{KeyPhrase, KeyPhraseExtractor, StatKeyPhrases};
 use crate::lang::{HeuristicLanguageIdentifier, LanguageIdentifier, LanguageResult};
 use crate::model::{DIM, ENGINE_MODEL, ModelRoute};
+use crate::model::{HybridTopicHead, PerTopic};
 use crate::redact::{Redaction, Redactor, RuleRedactor};
 use crate::sentiment::SentimentLabel;
 use crate::sentiment::{LexiconSentiment, SentimentAnalyzer, SentimentResult};
-use crate::topics::{RuleTopicClassifier, Taxonomy, TopicClassifier, TopicResult};
+use crate::topics::{DEFAULT_TOPIC_IDS, RuleTopicClassifier, Taxonomy, TopicClassifier, TopicResult};
 use crate::{AnalyzerInfo, Doc, ENGINE_FALLBACK, Lang, MAX_TEXT_BYTES, truncate_at_char_boundary};
 use serde::Serialize;
 
 /// Sentiment of the model route: the lexicon's rules blended with the model's polarity.
 pub const HYBRID_SENTIMENT: AnalyzerInfo = AnalyzerInfo::new("use-v3-lexicon-hybrid-sentiment", "3");
-/// Topics of the model route: rule matches plus similarity to the topics' prototypes.
-pub const HYBRID_TOPICS: AnalyzerInfo = AnalyzerInfo::new("use-v3-rule-hybrid-topics", "1");
+/// Topics of the model route: the trained topic head (default topics) and rule matches plus
+/// similarity to the prototypes (an organisation's own topics).
+pub const HYBRID_TOPICS: AnalyzerInfo = AnalyzerInfo::new("use-v3-rule-hybrid-topics", "2");
 
 /// Similarity below which a prototype adds nothing to a topic's score.
 const TOPIC_SIM_FLOOR: f32 = 0.1;
@@ -190,7 +195,7 @@ impl Pipeline {
             let lexicon = sentiment.score * head.lexicon_weight(doc.lang);
             let p = head.probabilities(e, lexicon, text.contains('?'));
             sentiment = hybrid_sentiment(sentiment, p);
-            topics = hybrid_topics(&topics, m.topics().ids(), &m.topics().similarities(e));
+            topics = head_topics(&topics, m.topic_head(), e, m.topics().ids(), &m.topics().similarities(e));
         }
         let emotions = self.emotions.detect(&doc, &sentiment);
         let key_phrases = self.key_phrases.extract(&doc, self.max_key_phrases);
@@ -234,7 +239,33 @@ pub fn hybrid_sentiment(lexicon: SentimentResult, p: [f32; 3]) -> SentimentResul
     }
 }
 
-/// The model route's topics: each topic's rule confidence plus `max(similarity − 0.1, 0)`,
+/// The model route's topics: the default topics the head reports (confidence = its
+/// probability), then any other topic (an organisation's own) scored by [`hybrid_topics`];
+/// most confident first. `rule` is the rule engine's result, `ids` and `sims` the prototype
+/// similarities of every topic.
+pub fn head_topics(
+    rule: &[TopicResult],
+    head: &HybridTopicHead,
+    embedding: &[f32; DIM],
+    ids: &[String],
+    sims: &[f32],
+) -> Vec<TopicResult> {
+    let per_topic = |value: &dyn Fn(&str) -> Option<f32>| -> PerTopic {
+        std::array::from_fn(|k| value(DEFAULT_TOPIC_IDS[k]).unwrap_or(0.0))
+    };
+    let rule_conf = per_topic(&|id| rule.iter().find(|t| t.id == id).map(|t| t.confidence));
+    let default_sims = per_topic(&|id| ids.iter().position(|x| x == id).and_then(|i| sims.get(i).copied()));
+    let mut out: Vec<TopicResult> = head
+        .classify(embedding, &rule_conf, &default_sims)
+        .into_iter()
+        .map(|(id, p)| TopicResult { id: id.to_string(), confidence: p.min(0.99), analyzer: HYBRID_TOPICS })
+        .collect();
+    out.extend(hybrid_topics(rule, ids, sims).into_iter().filter(|t| !DEFAULT_TOPIC_IDS.contains(&t.id.as_str())));
+    out.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+    out
+}
+
+/// Topics by rules and similarity: each topic's rule confidence plus `max(similarity − 0.1, 0)`,
 /// reported at [`TOPIC_THRESHOLD`] and within [`TOPIC_MARGIN`] of the best; most confident
 /// first. Topics the prototypes do not know keep their rule confidence.
 pub fn hybrid_topics(rule: &[TopicResult], ids: &[String], sims: &[f32]) -> Vec<TopicResult> {

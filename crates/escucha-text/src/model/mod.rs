@@ -27,6 +27,7 @@ mod int8;
 mod route;
 mod sentiment;
 mod spm;
+mod topic_head;
 mod topics;
 
 use std::path::PathBuf;
@@ -39,6 +40,7 @@ pub use sentiment::{
     train_sentiment,
 };
 pub use spm::{BOS_ID, EOS_ID, Tokenizer, UNK_ID};
+pub use topic_head::{HybridTopicHead, PerTopic, TOPIC_HEAD_RULE_FEATURES};
 pub use topics::{
     DEFAULT_MARGIN, DEFAULT_THRESHOLD, ModelTopics, TOPIC_ANALYZER, TopicMatch, TopicPrototype, default_prototypes,
 };

@@ -8,8 +8,8 @@
 use std::path::Path;
 
 use super::{
-    DIM, ENGINE_MODEL, Encoder, HybridSentimentHead, InstalledModel, MANIFEST_FILE, ModelError, ModelSentiment,
-    ModelTopics, TopicMatch, TopicPrototype, model_dir,
+    DIM, ENGINE_MODEL, Encoder, HybridSentimentHead, HybridTopicHead, InstalledModel, MANIFEST_FILE, ModelError,
+    ModelSentiment, ModelTopics, TopicMatch, TopicPrototype, model_dir,
 };
 use crate::sentiment::SentimentLabel;
 
@@ -32,6 +32,7 @@ pub struct ModelRoute {
     encoder: Encoder,
     sentiment: ModelSentiment,
     hybrid: HybridSentimentHead,
+    topic_head: HybridTopicHead,
     topics: ModelTopics,
     installed: InstalledModel,
 }
@@ -52,8 +53,9 @@ impl ModelRoute {
         let encoder = Encoder::load(dir)?;
         let sentiment = ModelSentiment::builtin()?;
         let hybrid = HybridSentimentHead::builtin()?;
+        let topic_head = HybridTopicHead::builtin()?;
         let topics = ModelTopics::new(&encoder, prototypes);
-        Ok(ModelRoute { encoder, sentiment, hybrid, topics, installed })
+        Ok(ModelRoute { encoder, sentiment, hybrid, topic_head, topics, installed })
     }
 
     /// Engine name for outputs.
@@ -79,6 +81,12 @@ impl ModelRoute {
     /// The hybrid sentiment head (embedding plus lexicon features) the pipeline uses.
     pub fn hybrid_sentiment(&self) -> &HybridSentimentHead {
         &self.hybrid
+    }
+
+    /// The trained topic head (embedding, rule and similarity features) the pipeline uses for
+    /// the default topics.
+    pub fn topic_head(&self) -> &HybridTopicHead {
+        &self.topic_head
     }
 
     /// The topic classifier (mutable: add few-shot examples, change the threshold).
