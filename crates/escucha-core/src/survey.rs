@@ -250,10 +250,10 @@ impl SurveyInput {
         if name.is_empty() || name.chars().count() > 200 {
             errors.push("name", "invalid_name", "give the survey a name of 1 to 200 characters");
         }
-        if let Some(tp) = &self.touchpoint {
-            if !is_key(tp) {
-                errors.push("touchpoint", "invalid_key", "a touchpoint key uses a-z, 0-9, '_' or '-'");
-            }
+        if let Some(tp) = &self.touchpoint
+            && !is_key(tp)
+        {
+            errors.push("touchpoint", "invalid_key", "a touchpoint key uses a-z, 0-9, '_' or '-'");
         }
         let mut languages = Vec::new();
         if self.languages.is_empty() {
