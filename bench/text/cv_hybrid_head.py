@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""5-fold cross-validation of the hybrid sentiment head's Spanish lexicon weight on the permitted
+"""Superseded since round 4 by bench/text/train_heads.py (kept to reproduce rounds 2-3 of MODEL.md).
+
+5-fold cross-validation of the hybrid sentiment head's Spanish lexicon weight on the permitted
 training data only (VADER sets + es_cx_dev; en_airline_tweets and es_evomsa_tweets are never
 read): shipped criterion (mean held-out macro-F1 of es_cx_dev and en_vader_tweets) plus the
 held-out macro-F1 and positive/negative AUC of the Spanish es_cx_dev rows, for the weight 1

@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Trains the hybrid sentiment head of the model route (crates/escucha-text/src/model/hybrid_weights.json).
+"""Superseded since round 4 by bench/text/train_heads.py (kept to reproduce rounds 2-3 of MODEL.md).
+
+Trains the hybrid sentiment head of the model route (crates/escucha-text/src/model/hybrid_weights.json).
 
 A 3-class logistic regression over [USE v3 embedding (512), lexicon score, |lexicon score|,
 text has '?'], trained ONLY on permissively licensed data: the VADER sets (MIT: tweets, movie

@@ -120,9 +120,9 @@ pub const HYBRID_EXTRA_FEATURES: usize = 3;
 /// The model route's sentiment head: a 3-class logistic regression over the embedding plus
 /// the lexicon engine's score, its absolute value and whether the text asks a question.
 ///
-/// Trained only on permissively licensed data (the VADER sets and es_cx_dev) by
-/// `bench/text/train_hybrid_head.py`; chosen by cross-validation on es_cx_dev and
-/// en_vader_tweets, never on en_airline_tweets. The lexicon features carry its negation,
+/// Trained only on permissively licensed data (the VADER sets, es_cx_dev and the team-written
+/// corpus `bench/text/train/`) by `bench/text/train_heads.py`; chosen by cross-validation on
+/// those sets, never on en_airline_tweets. The lexicon features carry its negation,
 /// contrast, sarcasm and request rules; the embedding carries what no word list has.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HybridSentimentHead {
@@ -136,8 +136,9 @@ pub struct HybridSentimentHead {
     /// 3 biases.
     pub bias: Vec<f32>,
     /// Factor on the lexicon features of Spanish text (1 for other languages): our Spanish
-    /// lexicon finds evidence in fewer texts than VADER's English one (0.416 vs 0.735 of the
-    /// fortunes), so its score counts less; the head was trained with the same factor.
+    /// lexicon finds evidence in fewer texts than VADER's English one (the ratio of their
+    /// coverage of the unlabelled fortunes), so its score counts less; the head was trained
+    /// with the same factor.
     #[serde(default = "unit_weight")]
     pub spanish_lexicon_weight: f32,
 }
