@@ -5,9 +5,10 @@
 //! frequency and a phrase the sum of its words. Personal data never becomes a key phrase.
 //!
 //! Emerging topics cluster comments that fit no topic: each comment becomes a TF-IDF vector of
-//! word stems; a leader clustering (two passes, cosine similarity) groups them; clusters
-//! smaller than `min_size` are dropped; each cluster is named by the phrases most shared by its
-//! members.
+//! word stems ([`emerging_topics`], no model) or its sentence embedding
+//! ([`emerging_topics_embedded`], the model route: paraphrases and the other language join);
+//! a leader clustering (two passes, cosine similarity) groups them; clusters smaller than
+//! `min_size` are dropped; each cluster is named by the phrases most shared by its members.
 
 use crate::lang::{HeuristicLanguageIdentifier, LanguageIdentifier};
 use crate::text::{Token, TokenKind};
@@ -165,153 +166,271 @@ impl Default for EmergingOptions {
     }
 }
 
+impl EmergingOptions {
+    /// Defaults for [`emerging_topics_embedded`]: similarity [`EMBEDDED_SIMILARITY`].
+    pub fn embedded() -> Self {
+        EmergingOptions { similarity: EMBEDDED_SIMILARITY, ..Self::default() }
+    }
+}
+
 type Sparse = Vec<(u32, f32)>;
 
 fn dot(a: &Sparse, b: &HashMap<u32, f32>) -> f32 {
     a.iter().filter_map(|(k, x)| b.get(k).map(|y| x * y)).sum()
 }
 
-/// Clusters `texts` (comments that fit no topic) and names each cluster; largest first.
+/// Clusters `texts` (comments that fit no topic) by the TF-IDF vectors of their word stems and
+/// names each cluster; largest first. Works without the model, within one language at a time
+/// (stems do not cross languages); see [`emerging_topics_embedded`] for the model's vectors.
 pub fn emerging_topics(texts: &[&str], options: &EmergingOptions) -> Vec<EmergingTopic> {
-    let lid = HeuristicLanguageIdentifier::new();
-    let es = Stemmer::create(Algorithm::Spanish);
-    let en = Stemmer::create(Algorithm::English);
-    let redactor = crate::redact::RuleRedactor::new();
-    use crate::redact::Redactor;
-    let mut vocab: HashMap<String, u32> = HashMap::new();
-    let mut surface: HashMap<u32, HashMap<String, usize>> = HashMap::new();
-    let mut docs_terms: Vec<Vec<u32>> = Vec::with_capacity(texts.len());
-    let mut docs_phrases: Vec<Vec<String>> = Vec::with_capacity(texts.len());
-    for text in texts {
-        let text = crate::truncate_at_char_boundary(text, crate::MAX_TEXT_BYTES);
-        let mut doc = Doc::new(text, Lang::Unknown);
-        doc.lang = lid.identify(text, &doc.tokens).primary;
-        doc.pii = redactor.redact(text).spans.iter().map(|s| (s.start, s.end)).collect();
-        let stemmer = if doc.lang == Lang::En { &en } else { &es };
-        let mut terms = Vec::new();
-        for (i, t) in doc.tokens.iter().enumerate() {
-            if content(&doc, i) {
-                let st = stemmer.stem(&t.norm).into_owned();
-                let n = vocab.len() as u32;
-                let id = *vocab.entry(st).or_insert(n);
-                *surface.entry(id).or_default().entry(t.norm.clone()).or_default() += 1;
-                terms.push(id);
-            }
-        }
-        terms.sort_unstable();
-        terms.dedup();
-        docs_terms.push(terms);
-        let phrases = StatKeyPhrases.extract(&doc, 8).into_iter().map(|k| k.text).collect();
-        docs_phrases.push(phrases);
-    }
-    let n = texts.len().max(1) as f32;
-    let mut df: HashMap<u32, f32> = HashMap::new();
-    for d in &docs_terms {
-        for t in d {
-            *df.entry(*t).or_default() += 1.0;
-        }
-    }
-    let vecs: Vec<Sparse> = docs_terms
+    let prepared = Prepared::new(texts);
+    let assign = leader_clusters(&prepared.tfidf_vectors(), options.similarity);
+    prepared.name_clusters(&assign, options)
+}
+
+/// Default similarity for clustering sentence embeddings (cosine to a cluster's centre),
+/// chosen on the team-written corpus by `examples/emerging_eval.rs` (see `bench/text/MODEL.md`,
+/// "Emerging topics").
+pub const EMBEDDED_SIMILARITY: f32 = 0.4;
+
+/// Like [`emerging_topics`], but clusters by the sentence embeddings of the texts (one unit
+/// vector per text, in order, e.g. from the model route's encoder), so comments that say the
+/// same thing in other words, or in the other language, fall together; clusters are still
+/// named by their shared key phrases. Use `options.similarity` around
+/// [`EMBEDDED_SIMILARITY`] (cosine similarities of embeddings run higher than TF-IDF ones).
+pub fn emerging_topics_embedded(
+    texts: &[&str],
+    embeddings: &[[f32; crate::model::DIM]],
+    options: &EmergingOptions,
+) -> Vec<EmergingTopic> {
+    assert_eq!(texts.len(), embeddings.len(), "one embedding per text");
+    let prepared = Prepared::new(texts);
+    let vecs: Vec<Vec<f32>> = embeddings
         .iter()
-        .map(|d| {
-            let mut v: Sparse = d
+        .zip(&prepared.docs_terms)
+        .map(|(e, terms)| if terms.is_empty() { Vec::new() } else { e.to_vec() })
+        .collect();
+    let assign = leader_clusters(&vecs, options.similarity);
+    prepared.name_clusters(&assign, options)
+}
+
+/// Per text: content-word stems, key phrases, and the surface forms of each stem.
+struct Prepared {
+    docs_terms: Vec<Vec<u32>>,
+    docs_phrases: Vec<Vec<String>>,
+    surface: HashMap<u32, HashMap<String, usize>>,
+}
+
+impl Prepared {
+    fn new(texts: &[&str]) -> Prepared {
+        let lid = HeuristicLanguageIdentifier::new();
+        let es = Stemmer::create(Algorithm::Spanish);
+        let en = Stemmer::create(Algorithm::English);
+        let redactor = crate::redact::RuleRedactor::new();
+        use crate::redact::Redactor;
+        let mut vocab: HashMap<String, u32> = HashMap::new();
+        let mut surface: HashMap<u32, HashMap<String, usize>> = HashMap::new();
+        let mut docs_terms: Vec<Vec<u32>> = Vec::with_capacity(texts.len());
+        let mut docs_phrases: Vec<Vec<String>> = Vec::with_capacity(texts.len());
+        for text in texts {
+            let text = crate::truncate_at_char_boundary(text, crate::MAX_TEXT_BYTES);
+            let mut doc = Doc::new(text, Lang::Unknown);
+            doc.lang = lid.identify(text, &doc.tokens).primary;
+            doc.pii = redactor.redact(text).spans.iter().map(|s| (s.start, s.end)).collect();
+            let stemmer = if doc.lang == Lang::En { &en } else { &es };
+            let mut terms = Vec::new();
+            for (i, t) in doc.tokens.iter().enumerate() {
+                if content(&doc, i) {
+                    let st = stemmer.stem(&t.norm).into_owned();
+                    let n = vocab.len() as u32;
+                    let id = *vocab.entry(st).or_insert(n);
+                    *surface.entry(id).or_default().entry(t.norm.clone()).or_default() += 1;
+                    terms.push(id);
+                }
+            }
+            terms.sort_unstable();
+            terms.dedup();
+            docs_terms.push(terms);
+            let phrases = StatKeyPhrases.extract(&doc, 8).into_iter().map(|k| k.text).collect();
+            docs_phrases.push(phrases);
+        }
+        Prepared { docs_terms, docs_phrases, surface }
+    }
+
+    /// Unit TF-IDF vectors over the stems seen in at least two texts.
+    fn tfidf_vectors(&self) -> Vec<Sparse> {
+        let n = self.docs_terms.len().max(1) as f32;
+        let mut df: HashMap<u32, f32> = HashMap::new();
+        for d in &self.docs_terms {
+            for t in d {
+                *df.entry(*t).or_default() += 1.0;
+            }
+        }
+        self.docs_terms
+            .iter()
+            .map(|d| {
+                let mut v: Sparse = d
+                    .iter()
+                    .filter(|t| df[t] >= 2.0) // a stem seen once cannot link comments
+                    .map(|t| (*t, (n / df[t]).ln() + 1.0))
+                    .collect();
+                let norm = v.iter().map(|(_, x)| x * x).sum::<f32>().sqrt();
+                v.iter_mut().for_each(|(_, x)| *x /= norm.max(1e-6));
+                v
+            })
+            .collect()
+    }
+
+    /// The clusters of `assign` with at least `min_size` members, named; largest first.
+    fn name_clusters(&self, assign: &[Option<usize>], options: &EmergingOptions) -> Vec<EmergingTopic> {
+        let mut clusters: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (i, a) in assign.iter().enumerate() {
+            if let Some(c) = a {
+                clusters.entry(*c).or_default().push(i);
+            }
+        }
+        let mut out: Vec<EmergingTopic> = clusters
+            .into_values()
+            .filter(|m| m.len() >= options.min_size.max(2))
+            .map(|members| {
+                let key_phrases = self.cluster_phrases(&members, options.max_phrases);
+                EmergingTopic { label: key_phrases.join(" / "), key_phrases, members }
+            })
+            .collect();
+        out.sort_by(|a, b| b.members.len().cmp(&a.members.len()).then(a.label.cmp(&b.label)));
+        out
+    }
+
+    /// Phrases shared by most members, then the most common stems' surface words.
+    fn cluster_phrases(&self, members: &[usize], max_phrases: usize) -> Vec<String> {
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for &m in members {
+            for p in &self.docs_phrases[m] {
+                *counts.entry(p.as_str()).or_default() += 1;
+            }
+        }
+        let mut phrases: Vec<(&str, usize)> = counts.into_iter().filter(|(_, c)| *c >= 2).collect();
+        phrases.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let mut key_phrases: Vec<String> = phrases.iter().take(max_phrases).map(|(p, _)| p.to_string()).collect();
+        if key_phrases.len() < max_phrases {
+            let mut stems: HashMap<u32, usize> = HashMap::new();
+            for &m in members {
+                for t in &self.docs_terms[m] {
+                    *stems.entry(*t).or_default() += 1;
+                }
+            }
+            let mut stems: Vec<(u32, usize)> = stems.into_iter().filter(|(_, c)| *c >= 2).collect();
+            stems.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            for (id, _) in stems {
+                if key_phrases.len() >= max_phrases {
+                    break;
+                }
+                let word = self.surface[&id]
+                    .iter()
+                    .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+                    .map(|(w, _)| w.clone())
+                    .unwrap_or_default();
+                if !key_phrases.iter().any(|p| p.contains(&word)) {
+                    key_phrases.push(word);
+                }
+            }
+        }
+        key_phrases
+    }
+}
+
+/// A vector the leader clustering can compare with a cluster's centre and sum into one.
+trait ClusterVector {
+    /// A cluster's centre (and the running sum it is normalised from).
+    type Centre: Clone + Default;
+    /// A text without usable content, never clustered.
+    fn is_blank(&self) -> bool;
+    /// Cosine similarity to a unit centre.
+    fn similarity(&self, centre: &Self::Centre) -> f32;
+    /// Adds this vector to a running sum.
+    fn add_to(&self, sum: &mut Self::Centre);
+    /// The unit vector of a sum, `None` when the sum is zero.
+    fn normalise(sum: &Self::Centre) -> Option<Self::Centre>;
+}
+
+impl ClusterVector for Sparse {
+    type Centre = HashMap<u32, f32>;
+    fn is_blank(&self) -> bool {
+        self.is_empty()
+    }
+    fn similarity(&self, centre: &Self::Centre) -> f32 {
+        dot(self, centre)
+    }
+    fn add_to(&self, sum: &mut Self::Centre) {
+        for (k, x) in self {
+            *sum.entry(*k).or_default() += x;
+        }
+    }
+    fn normalise(sum: &Self::Centre) -> Option<Self::Centre> {
+        let norm = sum.values().map(|x| x * x).sum::<f32>().sqrt();
+        (norm > 0.0).then(|| sum.iter().map(|(k, x)| (*k, x / norm)).collect())
+    }
+}
+
+impl ClusterVector for Vec<f32> {
+    type Centre = Vec<f32>;
+    fn is_blank(&self) -> bool {
+        self.is_empty()
+    }
+    fn similarity(&self, centre: &Self::Centre) -> f32 {
+        self.iter().zip(centre).map(|(x, y)| x * y).sum()
+    }
+    fn add_to(&self, sum: &mut Self::Centre) {
+        if sum.is_empty() {
+            sum.resize(self.len(), 0.0);
+        }
+        sum.iter_mut().zip(self).for_each(|(s, x)| *s += x);
+    }
+    fn normalise(sum: &Self::Centre) -> Option<Self::Centre> {
+        let norm = sum.iter().map(|x| x * x).sum::<f32>().sqrt();
+        (norm > 0.0).then(|| sum.iter().map(|x| x / norm).collect())
+    }
+}
+
+/// Leader clustering over unit vectors, in two passes: the first opens a cluster for each
+/// vector that no centre reaches `similarity` with (updating centres as members join), the
+/// second assigns every vector to its nearest final centre, or to none below `similarity`.
+/// Blank vectors stay unassigned. (Merging close centres between the passes was tried and
+/// lowered the corpus criterion of `examples/emerging_eval.rs`; see MODEL.md.)
+fn leader_clusters<V: ClusterVector>(vecs: &[V], similarity: f32) -> Vec<Option<usize>> {
+    let mut centroids: Vec<V::Centre> = Vec::new();
+    let mut sums: Vec<V::Centre> = Vec::new();
+    for v in vecs.iter().filter(|v| !v.is_blank()) {
+        let best =
+            centroids.iter().enumerate().map(|(c, cen)| (c, v.similarity(cen))).max_by(|a, b| a.1.total_cmp(&b.1));
+        let c = match best {
+            Some((c, s)) if s >= similarity => c,
+            _ => {
+                centroids.push(V::Centre::default());
+                sums.push(V::Centre::default());
+                centroids.len() - 1
+            }
+        };
+        v.add_to(&mut sums[c]);
+        // update the leader incrementally so later comments see the cluster's centre
+        if let Some(n) = V::normalise(&sums[c]) {
+            centroids[c] = n;
+        }
+    }
+    vecs.iter()
+        .map(|v| {
+            if v.is_blank() {
+                return None;
+            }
+            centroids
                 .iter()
-                .filter(|t| df[t] >= 2.0) // a stem seen once cannot link comments
-                .map(|t| (*t, (n / df[t]).ln() + 1.0))
-                .collect();
-            let norm = v.iter().map(|(_, x)| x * x).sum::<f32>().sqrt();
-            v.iter_mut().for_each(|(_, x)| *x /= norm.max(1e-6));
-            v
+                .enumerate()
+                .map(|(c, cen)| (c, v.similarity(cen)))
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+                .filter(|(_, s)| *s >= similarity)
+                .map(|(c, _)| c)
         })
-        .collect();
-    // Leader clustering, two passes.
-    let mut assign: Vec<Option<usize>> = vec![None; vecs.len()];
-    let mut centroids: Vec<HashMap<u32, f32>> = Vec::new();
-    for pass in 0..2 {
-        let mut sums: Vec<HashMap<u32, f32>> = vec![HashMap::new(); centroids.len()];
-        for (i, v) in vecs.iter().enumerate() {
-            if v.is_empty() {
-                continue;
-            }
-            let best = centroids.iter().enumerate().map(|(c, cen)| (c, dot(v, cen))).max_by(|a, b| a.1.total_cmp(&b.1));
-            let c = match best {
-                Some((c, s)) if s >= options.similarity => c,
-                _ if pass == 0 => {
-                    centroids.push(v.iter().copied().collect());
-                    sums.push(HashMap::new());
-                    centroids.len() - 1
-                }
-                _ => {
-                    assign[i] = None;
-                    continue;
-                }
-            };
-            assign[i] = Some(c);
-            for (k, x) in v {
-                *sums[c].entry(*k).or_default() += x;
-            }
-            if pass == 0 {
-                // update the leader incrementally so later comments see the cluster's centre
-                let norm = sums[c].values().map(|x| x * x).sum::<f32>().sqrt();
-                centroids[c] = sums[c].iter().map(|(k, x)| (*k, x / norm)).collect();
-            }
-        }
-        for (c, s) in sums.into_iter().enumerate() {
-            let norm = s.values().map(|x| x * x).sum::<f32>().sqrt();
-            if norm > 0.0 {
-                centroids[c] = s.into_iter().map(|(k, x)| (k, x / norm)).collect();
-            }
-        }
-    }
-    let mut clusters: HashMap<usize, Vec<usize>> = HashMap::new();
-    for (i, a) in assign.iter().enumerate() {
-        if let Some(c) = a {
-            clusters.entry(*c).or_default().push(i);
-        }
-    }
-    let mut out: Vec<EmergingTopic> = clusters
-        .into_values()
-        .filter(|m| m.len() >= options.min_size.max(2))
-        .map(|members| {
-            // phrases shared by most members, then the most common stems' surface words
-            let mut counts: HashMap<&str, usize> = HashMap::new();
-            for &m in &members {
-                for p in &docs_phrases[m] {
-                    *counts.entry(p.as_str()).or_default() += 1;
-                }
-            }
-            let mut phrases: Vec<(&str, usize)> = counts.into_iter().filter(|(_, c)| *c >= 2).collect();
-            phrases.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-            let mut key_phrases: Vec<String> =
-                phrases.iter().take(options.max_phrases).map(|(p, _)| p.to_string()).collect();
-            if key_phrases.len() < options.max_phrases {
-                let mut stems: HashMap<u32, usize> = HashMap::new();
-                for &m in &members {
-                    for t in &docs_terms[m] {
-                        *stems.entry(*t).or_default() += 1;
-                    }
-                }
-                let mut stems: Vec<(u32, usize)> = stems.into_iter().filter(|(_, c)| *c >= 2).collect();
-                stems.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-                for (id, _) in stems {
-                    if key_phrases.len() >= options.max_phrases {
-                        break;
-                    }
-                    let word = surface[&id]
-                        .iter()
-                        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
-                        .map(|(w, _)| w.clone())
-                        .unwrap_or_default();
-                    if !key_phrases.iter().any(|p| p.contains(&word)) {
-                        key_phrases.push(word);
-                    }
-                }
-            }
-            EmergingTopic { label: key_phrases.join(" / "), key_phrases, members }
-        })
-        .collect();
-    out.sort_by(|a, b| b.members.len().cmp(&a.members.len()).then(a.label.cmp(&b.label)));
-    out
+        .collect()
 }
 
 #[cfg(test)]
@@ -326,6 +445,35 @@ mod tests {
         let k: Vec<String> = StatKeyPhrases.extract(&doc, 5).into_iter().map(|k| k.text).collect();
         assert!(k.contains(&"cobro doble".to_string()), "{k:?}");
         assert!(!k.iter().any(|p| p.contains("juan")), "{k:?}");
+    }
+
+    #[test]
+    fn embedded_clustering_follows_the_vectors_not_the_words() {
+        // Two directions; the words differ inside each group, and one text is blank.
+        let unit = |k: usize, noise: f32| {
+            let mut v = [0f32; crate::model::DIM];
+            v[k] = 1.0;
+            v[k + 1] = noise;
+            let n = (1.0 + noise * noise).sqrt();
+            v.iter_mut().for_each(|x| *x /= n);
+            v
+        };
+        let texts = [
+            "no hay donde estacionar",
+            "the car park is always full",
+            "imposible aparcar el sábado",
+            "music in the store is far too loud",
+            "la música de la tienda a todo volumen",
+            "demasiado ruido en el local",
+            "   ",
+        ];
+        let vecs =
+            [unit(0, 0.1), unit(0, 0.2), unit(0, 0.0), unit(10, 0.1), unit(10, 0.0), unit(10, 0.2), unit(20, 0.0)];
+        let t = emerging_topics_embedded(&texts, &vecs, &EmergingOptions::embedded());
+        assert_eq!(t.len(), 2, "{t:?}");
+        let mut groups: Vec<Vec<usize>> = t.iter().map(|c| c.members.clone()).collect();
+        groups.sort();
+        assert_eq!(groups, vec![vec![0, 1, 2], vec![3, 4, 5]]);
     }
 
     #[test]

@@ -35,7 +35,10 @@ pub mod text;
 pub mod topics;
 
 pub use emotions::{Emotion, EmotionDetector, EmotionResult, LexiconEmotions, net_emotional_value};
-pub use keyphrases::{EmergingOptions, EmergingTopic, KeyPhrase, KeyPhraseExtractor, StatKeyPhrases, emerging_topics};
+pub use keyphrases::{
+    EMBEDDED_SIMILARITY, EmergingOptions, EmergingTopic, KeyPhrase, KeyPhraseExtractor, StatKeyPhrases,
+    emerging_topics, emerging_topics_embedded,
+};
 pub use lang::{HeuristicLanguageIdentifier, LanguageIdentifier, LanguageResult};
 pub use pipeline::{Analysis, Pipeline};
 pub use redact::{PiiKind, PiiSpan, Redaction, Redactor, RuleRedactor};

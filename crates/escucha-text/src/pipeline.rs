@@ -19,7 +19,10 @@
 //!   of the best ([`hybrid_topics`]).
 
 use crate::emotions::{EmotionDetector, EmotionResult, LexiconEmotions};
-use crate::keyphrases::{KeyPhrase, KeyPhraseExtractor, StatKeyPhrases};
+use crate::keyphrases::{
+    EmergingOptions, EmergingTopic, KeyPhrase, KeyPhraseExtractor, StatKeyPhrases, emerging_topics,
+    emerging_topics_embedded,
+};
 use crate::lang::{HeuristicLanguageIdentifier, LanguageIdentifier, LanguageResult};
 use crate::model::{DIM, ENGINE_MODEL, ModelRoute};
 use crate::model::{HybridTopicHead, PerTopic};
@@ -220,6 +223,24 @@ impl Pipeline {
                 texts.iter().zip(&vecs).map(|(t, e)| self.analyze_with(t, lang, Some(e))).collect()
             }
             None => texts.iter().map(|t| self.analyze_with(t, lang, None)).collect(),
+        }
+    }
+}
+
+impl Pipeline {
+    /// Emerging topics over `texts` (comments that fit no topic): by sentence embeddings when the
+    /// model is attached (paraphrases and both languages join; [`EmergingOptions::embedded`]),
+    /// else by TF-IDF stems ([`EmergingOptions::default`]); `min_size` and `max_phrases` as in
+    /// [`EmergingOptions`].
+    pub fn emerging_topics(&self, texts: &[&str], min_size: usize, max_phrases: usize) -> Vec<EmergingTopic> {
+        match &self.model {
+            Some(m) => {
+                let capped: Vec<&str> = texts.iter().map(|t| truncate_at_char_boundary(t, MAX_TEXT_BYTES)).collect();
+                let vecs = m.encoder().embed(&capped);
+                let options = EmergingOptions { min_size, max_phrases, ..EmergingOptions::embedded() };
+                emerging_topics_embedded(texts, &vecs, &options)
+            }
+            None => emerging_topics(texts, &EmergingOptions { min_size, max_phrases, ..EmergingOptions::default() }),
         }
     }
 }

@@ -340,6 +340,44 @@ fn the_topic_head_reads_default_topics_and_keeps_organisation_topics() {
     assert!(after > before + 0.05, "staff probability {before:.3} -> {after:.3}");
 }
 
+/// Emerging topics with the model cluster by meaning across languages: Spanish and English
+/// complaints about the car park fall together, apart from the ones about loud music (TF-IDF
+/// stems join languages only through cognates: "parking" and "car park" stay apart).
+#[test]
+fn emerging_topics_with_the_model_join_both_languages() {
+    let Some(dir) = model_path() else { return };
+    let options = escucha_text::AnalyzeOptions { model_dir: Some(dir), ..Default::default() };
+    let (pipeline, note) = escucha_text::open_pipeline(&options);
+    assert!(pipeline.model.is_some(), "{note}");
+    let parking = [
+        "El parking del centro comercial siempre está lleno",
+        "Nunca encuentro sitio en el parking del centro comercial",
+        "The mall car park is always full",
+        "I can never find a space in the mall car park",
+    ];
+    let music = [
+        "La música de la tienda está demasiado alta",
+        "En la tienda ponen la música altísima",
+        "The music in the store is far too loud",
+        "They play the music in the shop way too loud",
+    ];
+    let texts: Vec<&str> = parking.iter().chain(&music).copied().collect();
+    let topics = pipeline.emerging_topics(&texts, 3, 3);
+    let is_parking = |i: usize| i < 4;
+    let found = |theme: bool| topics.iter().any(|t| t.members.iter().all(|&i| is_parking(i) == theme));
+    assert!(found(true) && found(false), "both themes found: {topics:?}");
+    for t in &topics {
+        assert!(
+            t.members.iter().all(|&i| is_parking(i) == is_parking(t.members[0])),
+            "one theme per cluster: {topics:?}"
+        );
+    }
+    let bilingual =
+        |t: &escucha_text::EmergingTopic| t.members.iter().any(|&i| i % 4 < 2) && t.members.iter().any(|&i| i % 4 >= 2);
+    assert!(topics.iter().all(bilingual), "every cluster joins Spanish and English: {topics:?}");
+    assert!(topics.iter().all(|t| !t.label.is_empty()));
+}
+
 /// The real `pip download` path (network): installs into a fresh folder and checks the
 /// manifest. Run with `--ignored install_with_pip_download`.
 #[test]
