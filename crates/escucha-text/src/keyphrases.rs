@@ -191,7 +191,7 @@ pub fn emerging_topics(texts: &[&str], options: &EmergingOptions) -> Vec<Emergin
 /// Default similarity for clustering sentence embeddings (cosine to a cluster's centre),
 /// chosen on the team-written corpus by `examples/emerging_eval.rs` (see `bench/text/MODEL.md`,
 /// "Emerging topics").
-pub const EMBEDDED_SIMILARITY: f32 = 0.4;
+pub const EMBEDDED_SIMILARITY: f32 = 0.45;
 
 /// Like [`emerging_topics`], but clusters by the sentence embeddings of the texts (one unit
 /// vector per text, in order, e.g. from the model route's encoder), so comments that say the
