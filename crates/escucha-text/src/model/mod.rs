@@ -31,8 +31,9 @@ mod topics;
 
 use std::path::PathBuf;
 
-pub use encoder::{DEFAULT_CACHED_IDS, DIM, Encoder, MAX_TEXT_BYTES, MAX_TOKENS, TOKEN_BUDGET};
+pub use encoder::{DEFAULT_CACHED_IDS, DIM, Encoder, INT8_KERNEL_ENV, MAX_TEXT_BYTES, MAX_TOKENS, TOKEN_BUDGET};
 pub use install::{InstalledModel, Manifest, ManifestFile, install, model_dir};
+pub use int8::Int8Kernel;
 pub use route::{ModelAnalysis, ModelRoute};
 pub use sentiment::{
     HYBRID_EXTRA_FEATURES, HybridSentimentHead, ModelSentiment, SENTIMENT_ANALYZER, SentimentTrainingExample,
