@@ -129,14 +129,15 @@ fn main() {
     });
     println!("- one short comment per call (no batching): {:.0} texts per CPU-second", reps as f64 / one_s);
 
-    // Size of the per-id cache (precomputed rows of the most probable pieces).
+    // Size of the per-id cache (precomputed rows of the most probable pieces), with the kernel in use.
     println!("\n| cached ids | extra memory | load (CPU s) | texts per CPU-second |");
     println!("| --- | --- | --- | --- |");
     let sp = std::fs::read(dir.join(model::SP_MODEL_FILE)).expect("sp.model");
     let npz = std::fs::read(dir.join(model::WEIGHTS_FILE)).expect("weights");
     for k in [0usize, 1024, 4096, 16384] {
-        let (e, _, load_cpu) =
-            timed(|| Encoder::from_bytes(&sp, &npz).expect("loads").with_cached_ids(k).with_int8(true));
+        let (e, _, load_cpu) = timed(|| {
+            Encoder::from_bytes(&sp, &npz).expect("loads").with_cached_ids(k).with_int8_kernel(enc.int8_kernel())
+        });
         let sample = &corpus[..6000.min(corpus.len())];
         let (_, _, cpu) = timed(|| e.embed(sample));
         println!("| {k} | {:.0} MB | {load_cpu:.2} | {:.0} |", k as f64 * 13312.0 / 1e6, sample.len() as f64 / cpu);

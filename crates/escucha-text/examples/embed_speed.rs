@@ -30,7 +30,9 @@ fn main() {
     let exact = base.embed(&refs);
     let mut enc = Some(base);
     for kernel in modes {
+        let c0 = thread_cpu_s();
         let e = enc.take().expect("encoder").with_int8_kernel(kernel);
+        let pack_ms = (thread_cpu_s() - c0) * 1e3;
         let name = e.int8_kernel().map_or("off (f32)", Int8Kernel::name);
         let _ = e.embed(&refs[..200]);
         let c0 = thread_cpu_s();
@@ -45,7 +47,7 @@ fn main() {
         }
         println!(
             "{name}: {:.0} texts per CPU-second ({n} texts); vs exact: max abs difference {worst_d:.2e}, min cosine \
-             {worst_cos:.5}",
+             {worst_cos:.5}; weights quantised and packed in {pack_ms:.0} ms",
             n as f64 / cpu
         );
         enc = Some(e);

@@ -26,7 +26,7 @@
 //! token sums the rows of its window — and the per-id rows of cache misses are 8-bit products
 //! too (`super::int8`: per-column weight scales, per-row activation scales, exact i32
 //! accumulation; [`Int8Kernel::best`] picks the kernel at run time: VNNI `vpdpbusd` with 8-bit
-//! activations, ≈ 2.2× faster, else AVX2 `vpmaddubsw` with 7-bit activations, ≈ 1.55× faster;
+//! activations, ≈ 2.1× faster, else AVX2 `vpmaddubsw` with 7-bit activations, ≈ 1.5× faster;
 //! vectors within 1e-2 of the exact ones, cosine ≥ 0.999). [`Encoder::with_int8_kernel`] or
 //! [`INT8_KERNEL_ENV`] forces a kernel (to measure the AVX2 one on a VNNI CPU). Elsewhere, and
 //! with `with_int8(false)`, an im2col buffer and f32 `matrixmultiply::sgemm` products give the
@@ -282,8 +282,8 @@ impl Encoder {
     }
 
     /// Runs the second convolution (≈ 70 % of the work) and the per-id rows of cache misses in
-    /// 8 bits with the fastest kernel this CPU has ([`Int8Kernel::best`]: AVX-512 VNNI ≈ 2.2× the
-    /// texts per second, AVX2 ≈ 1.55×; vectors within ≈ 1e-2 of the exact ones, cosine > 0.999;
+    /// 8 bits with the fastest kernel this CPU has ([`Int8Kernel::best`]: AVX-512 VNNI ≈ 2.1× the
+    /// texts per second, AVX2 ≈ 1.5×; vectors within ≈ 1e-2 of the exact ones, cosine > 0.999;
     /// measured in `bench/text/MODEL.md`). `false`, or a CPU with neither, keeps the exact f32
     /// pass, which matches the numpy reference to < 1e-6. [`Encoder::load`] turns it on.
     pub fn with_int8(self, on: bool) -> Encoder {

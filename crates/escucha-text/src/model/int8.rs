@@ -16,7 +16,7 @@
 //!   error, up to half a step, doubles): against the numpy reference min cosine 0.99941 and max
 //!   abs difference 9.8e-3 on the 16 test texts (VNNI: 0.99976, 8.2e-3); see
 //!   `bench/text/MODEL.md` ("AVX2 kernel"). ≈ 2× the f32 FMA rate per core in the kernel itself
-//!   (85–95 against ≈ 48 G multiply-adds per CPU-second here; VNNI 135–170), ≈ 1.55× for whole
+//!   (85–95 against ≈ 48 G multiply-adds per CPU-second here; VNNI 133–170), ≈ 1.5× for whole
 //!   embeddings.
 //!
 //!   Measured and dropped: i16 activations (15 bits, no saturation question) × the same weights
@@ -26,8 +26,9 @@
 //!   needs a multiply and an add per 16 products where `vpmaddubsw` + `vpmaddwd` + add do 32,
 //!   twice the broadcasts, and twice the weight bytes.
 //!
-//! Products accumulate exactly in i32 (at most 512 · 255 · 127 per output), so the only error is
-//! rounding the two inputs. Measured effect on the final sentence vectors: see `tests/model.rs`
+//! Products accumulate exactly in i32 (at most 512 · 255 · 127 per output, under 2^24, so the
+//! conversion to f32 for dequantising is exact too), so the only error is rounding the two
+//! inputs. Measured effect on the final sentence vectors: see `tests/model.rs`
 //! (`int8_embeddings_stay_close_to_the_reference`, `avx2_int8_embeddings_stay_close_to_the_reference`).
 //!
 //! Dispatch is at run time ([`Int8Kernel::best`]): VNNI where the CPU has `avx512f`,
@@ -48,14 +49,15 @@ const MR_AVX2: usize = 4;
 
 /// Which instructions the encoder's 8-bit matrix products use (weights quantised per column at
 /// load, activations per row at run time, exact i32 sums; figures in `bench/text/MODEL.md`).
-/// Chosen at run time by [`Int8Kernel::best`]; `Encoder::with_int8_kernel` forces one.
+/// Chosen at run time by [`Int8Kernel::best`];
+/// [`Encoder::with_int8_kernel`](crate::model::Encoder::with_int8_kernel) forces one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Int8Kernel {
-    /// AVX-512 VNNI (`vpdpbusd`), 8-bit activations: the fastest and most accurate (≈ 2.2× the
+    /// AVX-512 VNNI (`vpdpbusd`), 8-bit activations: the fastest and most accurate (≈ 2.1× the
     /// f32 pass's texts per CPU-second, min cosine 0.9997 against it).
     Vnni,
     /// AVX2 (`vpmaddubsw` + `vpmaddwd`), 7-bit activations so the i16 pair sums never saturate:
-    /// for CPUs without AVX-512 VNNI (most laptops, older servers); ≈ 1.55× the f32 pass's texts
+    /// for CPUs without AVX-512 VNNI (most laptops, older servers); ≈ 1.5× the f32 pass's texts
     /// per CPU-second, min cosine 0.999 against it.
     Avx2,
 }

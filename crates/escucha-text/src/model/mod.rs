@@ -12,7 +12,9 @@
 //!   ort) would cost minutes of build time and system dependencies for nothing; the port is
 //!   verified against vectors computed by the package's numpy reference
 //!   (`tests/data/use_v3_reference.json`). Matrix products use `matrixmultiply` (pure Rust,
-//!   runtime SIMD detection); zip/npy are read by a small reader over `miniz_oxide`.
+//!   runtime SIMD detection), except the convolutions' and cache misses' products, which run in
+//!   8 bits on an AVX-512 VNNI or AVX2 kernel chosen at run time ([`Int8Kernel`]; exact f32 on
+//!   CPUs with neither); zip/npy are read by a small reader over `miniz_oxide`.
 //! - **Heads are tiny and shipped in the source**: a 3-class logistic regression trained only on
 //!   the MIT-licensed VADER sets ([`ModelSentiment`]), and topic prototypes embedded from short
 //!   Spanish and English descriptions and examples ([`ModelTopics`]).
