@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use escucha_text::eval::{Confusion, airline_topic, auc, data_dir, load_jsonl, peak_rss_kib};
-use escucha_text::model::{self, DIM, Encoder, ModelSentiment, ModelTopics, default_prototypes};
+use escucha_text::model::{self, DIM, Encoder, Int8Kernel, ModelSentiment, ModelTopics, default_prototypes};
 use escucha_text::sentiment::SentimentLabel;
 use serde_json::Value;
 
@@ -78,22 +78,33 @@ fn main() {
     let _ = enc.embed(&corpus[..256.min(corpus.len())]); // warm-up
     let (vecs, emb_wall, emb_s) = timed(|| enc.embed(&corpus));
     {
-        // The exact f32 pass, for comparison (what CPUs without AVX-512 VNNI run).
-        let exact = Encoder::load(&dir).expect("model loads").with_int8(false);
+        // The exact f32 pass (what CPUs without an 8-bit kernel run) and every 8-bit kernel this
+        // CPU has (the AVX2 one forced even where VNNI is the default), on the same sample.
         let sample = &corpus[..6000.min(corpus.len())];
-        let (ev, _, cpu) = timed(|| exact.embed(sample));
-        let (mut worst, mut worst_cos) = (0f32, 1f32);
-        for (a, b) in ev.iter().zip(&vecs) {
-            worst = worst.max(a.iter().zip(b.iter()).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max));
-            worst_cos = worst_cos.min(a.iter().zip(b.iter()).map(|(x, y)| x * y).sum());
-        }
+        let mut e = Encoder::load(&dir).expect("model loads").with_int8(false);
+        let (ev, _, cpu) = timed(|| e.embed(sample));
         println!(
-            "- 8-bit convolutions in use: {}; the exact f32 pass: {:.0} texts per CPU-second; 8-bit vs exact over {} \
-             texts: max abs difference {worst:.1e}, min cosine {worst_cos:.5}",
-            enc.int8(),
+            "- 8-bit kernel in use: {}; the exact f32 pass: {:.0} texts per CPU-second ({} texts)",
+            enc.int8_kernel().map_or("none (exact f32 pass)", Int8Kernel::name),
             sample.len() as f64 / cpu,
             sample.len()
         );
+        for kernel in Int8Kernel::ALL.into_iter().filter(|k| k.supported()) {
+            e = e.with_int8_kernel(Some(kernel));
+            let _ = e.embed(&sample[..256.min(sample.len())]); // warm-up
+            let (v, _, cpu) = timed(|| e.embed(sample));
+            let (mut worst, mut worst_cos) = (0f32, 1f32);
+            for (a, b) in ev.iter().zip(&v) {
+                worst = worst.max(a.iter().zip(b.iter()).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max));
+                worst_cos = worst_cos.min(a.iter().zip(b.iter()).map(|(x, y)| x * y).sum());
+            }
+            println!(
+                "- 8-bit kernel {}: {:.0} texts per CPU-second; vs the exact pass over the same texts: max abs \
+                 difference {worst:.1e}, min cosine {worst_cos:.5}",
+                kernel.name(),
+                sample.len() as f64 / cpu
+            );
+        }
     }
     let n = corpus.len() as f64;
     println!(
@@ -118,14 +129,15 @@ fn main() {
     });
     println!("- one short comment per call (no batching): {:.0} texts per CPU-second", reps as f64 / one_s);
 
-    // Size of the per-id cache (precomputed rows of the most probable pieces).
+    // Size of the per-id cache (precomputed rows of the most probable pieces), with the kernel in use.
     println!("\n| cached ids | extra memory | load (CPU s) | texts per CPU-second |");
     println!("| --- | --- | --- | --- |");
     let sp = std::fs::read(dir.join(model::SP_MODEL_FILE)).expect("sp.model");
     let npz = std::fs::read(dir.join(model::WEIGHTS_FILE)).expect("weights");
     for k in [0usize, 1024, 4096, 16384] {
-        let (e, _, load_cpu) =
-            timed(|| Encoder::from_bytes(&sp, &npz).expect("loads").with_cached_ids(k).with_int8(true));
+        let (e, _, load_cpu) = timed(|| {
+            Encoder::from_bytes(&sp, &npz).expect("loads").with_cached_ids(k).with_int8_kernel(enc.int8_kernel())
+        });
         let sample = &corpus[..6000.min(corpus.len())];
         let (_, _, cpu) = timed(|| e.embed(sample));
         println!("| {k} | {:.0} MB | {load_cpu:.2} | {:.0} |", k as f64 * 13312.0 / 1e6, sample.len() as f64 / cpu);

@@ -114,7 +114,11 @@ pub fn open_pipeline(options: &AnalyzeOptions) -> (Pipeline, String) {
                 "engine {}: multilingual sentence encoder from {}{}",
                 crate::model::ENGINE_MODEL,
                 dir.display(),
-                if route.encoder().int8() { " (8-bit convolutions)" } else { "" }
+                route
+                    .encoder()
+                    .int8_kernel()
+                    .map(|k| format!(" (8-bit products, {} kernel)", k.name()))
+                    .unwrap_or_default()
             );
             (fallback.with_model(route), note)
         }

@@ -12,20 +12,24 @@
 //!    by √len;
 //! 5. a small feed-forward head (512→320→320→512, with skip projections), `tanh`, L2-normalised.
 //!
-//! Speed (≈ 2,400–3,000 texts of ~30 pieces per CPU-second on an AVX-512 VNNI CPU; ≈ 1,150–1,250
-//! with the exact f32 pass; the numpy reference on OpenBLAS: 479): texts are packed into
+//! Speed (≈ 2,400–3,000 texts of ~30 pieces per CPU-second with the AVX-512 VNNI kernel,
+//! ≈ 1,900–2,100 with the AVX2 kernel, ≈ 1,150–1,280 with the exact f32 pass; the numpy reference
+//! on OpenBLAS: 479): texts are packed into
 //! micro-batches of ~[`TOKEN_BUDGET`] pieces so each weight matrix is streamed once per batch.
 //! Everything up to the first convolution depends on the piece id alone (embedding, projection,
 //! layer norm, and the id's contribution to each window position of the first convolution), so
 //! it is read in place from a table precomputed at load for the [`DEFAULT_CACHED_IDS`] most
 //! probable pieces, or computed once per *distinct* id of the batch, then summed per token. On
-//! CPUs with AVX-512 VNNI ([`Encoder::with_int8`], on by default in [`Encoder::load`]) the
-//! second convolution is computed the same way round — one 8-bit product of every token's
-//! first-convolution output with the window blocks side by side, then each token sums the
-//! rows of its window — and the per-id rows of cache misses are 8-bit products too
-//! (`super::int8`: per-column weight scales, per-row activation scales, exact i32
-//! accumulation): ≈ 2× faster, vectors within 1e-2 of the exact ones. Elsewhere, and with
-//! `with_int8(false)`, an im2col buffer and f32 `matrixmultiply::sgemm` products give the
+//! CPUs with AVX-512 VNNI or AVX2 + FMA ([`Encoder::with_int8`], on by default in
+//! [`Encoder::load`]) the second convolution is computed the same way round — one 8-bit product
+//! of every token's first-convolution output with the window blocks side by side, then each
+//! token sums the rows of its window — and the per-id rows of cache misses are 8-bit products
+//! too (`super::int8`: per-column weight scales, per-row activation scales, exact i32
+//! accumulation; [`Int8Kernel::best`] picks the kernel at run time: VNNI `vpdpbusd` with 8-bit
+//! activations, ≈ 2.1× faster, else AVX2 `vpmaddubsw` with 7-bit activations, ≈ 1.5× faster;
+//! vectors within 1e-2 of the exact ones, cosine ≥ 0.999). [`Encoder::with_int8_kernel`] or
+//! [`INT8_KERNEL_ENV`] forces a kernel (to measure the AVX2 one on a VNNI CPU). Elsewhere, and
+//! with `with_int8(false)`, an im2col buffer and f32 `matrixmultiply::sgemm` products give the
 //! reference's vectors to < 1e-6. The sentence-level stages (projection, feed-forward head) run over 256
 //! texts at a time, so their weights are packed once per 256 texts. Callers should pass
 //! batches: one text per call streams every weight matrix for that one text (≈ 3× slower).
@@ -39,7 +43,7 @@ use std::path::Path;
 
 use super::ModelError;
 use super::archive::{Npy, Zip};
-use super::int8::{self, QMatrix};
+use super::int8::{self, Int8Kernel, QMatrix, QRows};
 use super::spm::{EOS_ID, Scratch, Tokenizer};
 
 /// Dimension of the sentence vectors.
@@ -48,6 +52,11 @@ pub const DIM: usize = 512;
 pub const MAX_TEXT_BYTES: usize = 16 * 1024;
 /// At most this many pieces (including `<s>` and `</s>`) are embedded per text.
 pub const MAX_TOKENS: usize = 1024;
+/// Environment variable read by [`Encoder::load`] to choose the 8-bit kernel: `vnni`, `avx2`
+/// (for instance to measure the AVX2 kernel on a VNNI CPU), `off` (the exact f32 pass); unset or
+/// any other value means the fastest kernel the CPU has. A kernel the CPU lacks gives the f32
+/// pass (see [`Encoder::with_int8_kernel`]).
+pub const INT8_KERNEL_ENV: &str = "ESCUCHA_INT8_KERNEL";
 /// Tokens per micro-batch: enough rows for efficient matrix products, small enough to stay in cache.
 pub const TOKEN_BUDGET: usize = 1024;
 /// Texts whose projection and feed-forward head run together (weights packed once per batch).
@@ -89,7 +98,7 @@ struct Conv {
     w2: Vec<f32>,
     b2: Vec<f32>,
     /// The second convolution's blocks side by side (`256 × n·256`, like `w1cat`), quantised to
-    /// 8 bits for the VNNI kernel; `None` where the CPU lacks it.
+    /// 8 bits for the encoder's [`Int8Kernel`]; `None` on the f32 path.
     w2q: Option<QMatrix>,
     /// `w1cat` quantised (for ids missing from the cache, in 8-bit mode).
     w1q: Option<QMatrix>,
@@ -122,8 +131,9 @@ pub struct Encoder {
     d3: Vec<f32>,
     eps: f32,
     cache: IdCache,
-    /// Run the second convolution with 8-bit weights and activations (see [`Encoder::with_int8`]).
-    int8: bool,
+    /// The kernel of the 8-bit products, `None` for the exact f32 pass (see
+    /// [`Encoder::with_int8_kernel`]).
+    int8: Option<Int8Kernel>,
 }
 
 /// The arrays of an `.npz`, read lazily by name.
@@ -148,6 +158,15 @@ impl Arrays<'_> {
     }
 }
 
+/// The kernel [`Encoder::load`] asks for, given the value of [`INT8_KERNEL_ENV`] (`None`: unset).
+fn kernel_for(setting: Option<&str>) -> Option<Int8Kernel> {
+    match setting.map(str::trim) {
+        Some(v) if v.eq_ignore_ascii_case("off") => None,
+        Some(v) => Int8Kernel::from_name(v).or_else(Int8Kernel::best),
+        None => Int8Kernel::best(),
+    }
+}
+
 /// Concatenates row-major matrices with equal row counts side by side.
 fn hcat(parts: &[&[f32]], rows: usize) -> Vec<f32> {
     let mut out = Vec::with_capacity(parts.iter().map(|p| p.len()).sum());
@@ -162,13 +181,15 @@ fn hcat(parts: &[&[f32]], rows: usize) -> Vec<f32> {
 
 impl Encoder {
     /// Loads the model installed in `dir` (`sp.model` and `weights.npz`, see [`super::install`]),
-    /// with the per-id cache of the [`DEFAULT_CACHED_IDS`] most probable pieces.
+    /// with the per-id cache of the [`DEFAULT_CACHED_IDS`] most probable pieces and the 8-bit
+    /// products on the fastest kernel this CPU has (or the one [`INT8_KERNEL_ENV`] names).
     pub fn load(dir: &Path) -> Result<Encoder, ModelError> {
         let read =
             |name: &str| std::fs::read(dir.join(name)).map_err(|e| ModelError::Io { path: dir.join(name), source: e });
         let sp = read(super::SP_MODEL_FILE)?;
         let npz = read(super::WEIGHTS_FILE)?;
-        Ok(Encoder::from_bytes(&sp, &npz)?.with_cached_ids(DEFAULT_CACHED_IDS).with_int8(true))
+        let kernel = kernel_for(std::env::var(INT8_KERNEL_ENV).ok().as_deref());
+        Ok(Encoder::from_bytes(&sp, &npz)?.with_cached_ids(DEFAULT_CACHED_IDS).with_int8_kernel(kernel))
     }
 
     /// Builds the encoder from the bytes of `sp.model` and `weights.npz` (no per-id cache; see
@@ -219,25 +240,18 @@ impl Encoder {
             ln_b_all.extend(w.f32(&format!("ln_b{n}"), &[CNN])?);
             let w1 = w.f32(&format!("w1_{n}"), &[n * CNN, CNN])?;
             let blocks: Vec<&[f32]> = w1.chunks_exact(CNN * CNN).collect();
-            let w2 = w.f32(&format!("w2_{n}"), &[n * CNN, CNN])?;
-            let w2q = int8::available().then(|| {
-                let blocks: Vec<&[f32]> = w2.chunks_exact(CNN * CNN).collect();
-                QMatrix::new(&hcat(&blocks, CNN), CNN, n * CNN)
-            });
-            let w1cat = hcat(&blocks, CNN);
             convs.push(Conv {
                 n,
                 left,
-                w1q: int8::available().then(|| QMatrix::new(&w1cat, CNN, n * CNN)),
-                w1cat,
+                w1cat: hcat(&blocks, CNN),
                 b1: w.f32(&format!("b1_{n}"), &[CNN])?,
-                w2,
+                w2: w.f32(&format!("w2_{n}"), &[n * CNN, CNN])?,
                 b2: w.f32(&format!("b2_{n}"), &[CNN])?,
-                w2q,
+                w2q: None,
+                w1q: None,
             });
         }
         let proj_w = hcat(&[&projs[0], &projs[1], &projs[2]], DIM);
-        let proj_q = int8::available().then(|| QMatrix::new(&proj_w, DIM, PROJ));
         let eps = w.npy("eps")?.to_f32()?.first().copied().unwrap_or(1e-12);
         Ok(Encoder {
             tokenizer,
@@ -246,7 +260,7 @@ impl Encoder {
             scale,
             lo,
             proj_w,
-            proj_q,
+            proj_q: None,
             proj_b,
             ln_g_all,
             ln_b_all,
@@ -263,21 +277,46 @@ impl Encoder {
             d3: w.f32("d3", &[DIM, DIM])?,
             eps,
             cache: IdCache::default(),
-            int8: false,
+            int8: None,
         })
     }
 
-    /// Runs the second convolution (≈ 70 % of the work) in 8 bits on CPUs with AVX-512 VNNI:
-    /// ≈ 1.8× the texts per second, vectors within ≈ 1e-2 of the exact ones (cosine > 0.999;
-    /// measured in `bench/text/MODEL.md`). `false`, or a CPU without VNNI, keeps the exact f32
+    /// Runs the second convolution (≈ 70 % of the work) and the per-id rows of cache misses in
+    /// 8 bits with the fastest kernel this CPU has ([`Int8Kernel::best`]: AVX-512 VNNI ≈ 2.1× the
+    /// texts per second, AVX2 ≈ 1.5×; vectors within ≈ 1e-2 of the exact ones, cosine > 0.999;
+    /// measured in `bench/text/MODEL.md`). `false`, or a CPU with neither, keeps the exact f32
     /// pass, which matches the numpy reference to < 1e-6. [`Encoder::load`] turns it on.
-    pub fn with_int8(mut self, on: bool) -> Encoder {
-        self.int8 = on && self.proj_q.is_some() && self.convs.iter().all(|c| c.w2q.is_some() && c.w1q.is_some());
+    pub fn with_int8(self, on: bool) -> Encoder {
+        self.with_int8_kernel(if on { Int8Kernel::best() } else { None })
+    }
+
+    /// Like [`Encoder::with_int8`], naming the kernel: `None` is the exact f32 pass, and a kernel
+    /// this CPU cannot run ([`Int8Kernel::supported`]) gives the f32 pass too. Quantises and
+    /// packs the weights for that kernel (a few milliseconds). Mainly for tests and benchmarks:
+    /// it lets a VNNI machine measure the AVX2 kernel; [`Encoder::load`] reads the same choice
+    /// from [`INT8_KERNEL_ENV`].
+    pub fn with_int8_kernel(mut self, kernel: Option<Int8Kernel>) -> Encoder {
+        let kernel = kernel.filter(|k| k.supported());
+        self.proj_q = kernel.map(|k| QMatrix::new(&self.proj_w, DIM, PROJ, k));
+        for conv in &mut self.convs {
+            let k = conv.n * CNN;
+            conv.w1q = kernel.map(|kern| QMatrix::new(&conv.w1cat, CNN, k, kern));
+            conv.w2q = kernel.map(|kern| {
+                let blocks: Vec<&[f32]> = conv.w2.chunks_exact(CNN * CNN).collect();
+                QMatrix::new(&hcat(&blocks, CNN), CNN, k, kern)
+            });
+        }
+        self.int8 = kernel;
         self
     }
 
-    /// True when the 8-bit second convolution is in use.
+    /// True when the 8-bit products are in use.
     pub fn int8(&self) -> bool {
+        self.int8.is_some()
+    }
+
+    /// The kernel of the 8-bit products, `None` on the exact f32 pass.
+    pub fn int8_kernel(&self) -> Option<Int8Kernel> {
         self.int8
     }
 
@@ -336,10 +375,10 @@ impl Encoder {
         }
         resize(x, m * PROJ);
         resize(q, m * QW);
-        if let (true, Some(pq)) = (self.int8, &self.proj_q) {
-            let (mut aq, mut sa) = (Vec::new(), Vec::new());
-            int8::quantize_rows(emb, DIM, &mut aq, &mut sa);
-            int8::gemm(m, &aq, &sa, pq, x, PROJ);
+        if let Some(pq) = &self.proj_q {
+            let mut aq = QRows::default();
+            int8::quantize_rows(pq.kernel(), emb, DIM, &mut aq);
+            int8::gemm(m, &aq, pq, x, PROJ);
             for row in x.chunks_exact_mut(PROJ) {
                 for (v, &b) in row.iter_mut().zip(&self.proj_b) {
                     *v += b;
@@ -352,9 +391,9 @@ impl Encoder {
                 for (d, r) in xi.chunks_exact_mut(CNN).zip(x.chunks_exact(PROJ)) {
                     d.copy_from_slice(&r[i * CNN..(i + 1) * CNN]);
                 }
-                int8::quantize_rows(&xi, CNN, &mut aq, &mut sa);
                 if let Some(wq) = &conv.w1q {
-                    int8::gemm(m, &aq, &sa, wq, &mut q[qoff..], QW);
+                    int8::quantize_rows(wq.kernel(), &xi, CNN, &mut aq);
+                    int8::gemm(m, &aq, wq, &mut q[qoff..], QW);
                 }
                 qoff += conv.n * CNN;
             }
@@ -516,13 +555,13 @@ impl Encoder {
             }
             qoff += k;
             // 3b. Second convolution over the (context-dependent) first one.
-            match conv.w2q.as_ref().filter(|_| self.int8) {
+            match &conv.w2q {
                 Some(wq) => {
                     // g[p, j·256..] = h[p] · w2[j] for every window position j, then each token
                     // sums the rows of its window (the same trick as the first convolution).
-                    int8::quantize_rows(&b.h, CNN, &mut b.hq, &mut b.hs);
+                    int8::quantize_rows(wq.kernel(), &b.h, CNN, &mut b.hq);
                     resize(&mut b.g, t * wq.cols());
-                    int8::gemm(t, &b.hq, &b.hs, wq, &mut b.g, k);
+                    int8::gemm(t, &b.hq, wq, &mut b.g, k);
                     for (t_i, (cr, &(s0, s1))) in b.c2.chunks_exact_mut(CNN).zip(&b.bounds).enumerate() {
                         cr.copy_from_slice(&conv.b2);
                         for j in 0..conv.n {
@@ -636,8 +675,7 @@ struct Buffers {
     mq: Vec<f32>,
     feats: Vec<f32>,
     cols: Vec<f32>,
-    hq: Vec<u8>,
-    hs: Vec<f32>,
+    hq: QRows,
     g: Vec<f32>,
     h: Vec<f32>,
     c2: Vec<f32>,
@@ -754,4 +792,19 @@ pub(crate) fn dot8(a: &[f32], b: &[f32]) -> f32 {
         }
     }
     acc.iter().sum::<f32>() + rest
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_kernel_setting_is_read_leniently() {
+        assert_eq!(kernel_for(Some("avx2")), Some(Int8Kernel::Avx2));
+        assert_eq!(kernel_for(Some(" VNNI\n")), Some(Int8Kernel::Vnni));
+        assert_eq!(kernel_for(Some("Off")), None);
+        for auto in [None, Some("auto"), Some(""), Some("sse9")] {
+            assert_eq!(kernel_for(auto), Int8Kernel::best(), "{auto:?}");
+        }
+    }
 }

@@ -12,7 +12,9 @@
 //!   ort) would cost minutes of build time and system dependencies for nothing; the port is
 //!   verified against vectors computed by the package's numpy reference
 //!   (`tests/data/use_v3_reference.json`). Matrix products use `matrixmultiply` (pure Rust,
-//!   runtime SIMD detection); zip/npy are read by a small reader over `miniz_oxide`.
+//!   runtime SIMD detection), except the convolutions' and cache misses' products, which run in
+//!   8 bits on an AVX-512 VNNI or AVX2 kernel chosen at run time ([`Int8Kernel`]; exact f32 on
+//!   CPUs with neither); zip/npy are read by a small reader over `miniz_oxide`.
 //! - **Heads are tiny and shipped in the source**: a 3-class logistic regression trained only on
 //!   the MIT-licensed VADER sets ([`ModelSentiment`]), and topic prototypes embedded from short
 //!   Spanish and English descriptions and examples ([`ModelTopics`]).
@@ -32,8 +34,9 @@ mod topics;
 
 use std::path::PathBuf;
 
-pub use encoder::{DEFAULT_CACHED_IDS, DIM, Encoder, MAX_TEXT_BYTES, MAX_TOKENS, TOKEN_BUDGET};
+pub use encoder::{DEFAULT_CACHED_IDS, DIM, Encoder, INT8_KERNEL_ENV, MAX_TEXT_BYTES, MAX_TOKENS, TOKEN_BUDGET};
 pub use install::{InstalledModel, Manifest, ManifestFile, install, model_dir};
+pub use int8::Int8Kernel;
 pub use route::{ModelAnalysis, ModelRoute};
 pub use sentiment::{
     HYBRID_EXTRA_FEATURES, HybridSentimentHead, ModelSentiment, SENTIMENT_ANALYZER, SentimentTrainingExample,
