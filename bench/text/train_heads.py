@@ -38,7 +38,8 @@ Protocol, fixed before any candidate was run:
 Input: the output of
   EMBEDDINGS=emb.f32 ESCUCHA_MODEL_DIR=... cargo run --release -p escucha-text --example dump_features > feats.jsonl
 Run:   python3 bench/text/train_heads.py cv feats.jsonl emb.f32
-       python3 bench/text/train_heads.py train feats.jsonl emb.f32 SENT_ROWW SENT_C TOPIC_C TOPIC_BALANCED rule|rule+sim
+       python3 bench/text/train_heads.py train feats.jsonl emb.f32 SENT_ROWW SENT_C TOPIC_C TOPIC_BALANCED rule|rule+sim r1|all
+Shipped (round 5): train ... 10 1 3 0 rule+sim r1
 Needs numpy and scikit-learn.
 """
 import copy
@@ -57,11 +58,13 @@ TOPICS = ["billing", "price", "wait_time", "staff", "resolution", "product_quali
           "communication"]
 SEED = 0
 # When no topic reaches its threshold, the most probable one is reported at or above this. Chosen
-# by the topic criterion over {none, 0.2, 0.3, 0.4, 0.5, 0.6} for the shipped head (rule+sim, C=3,
-# balanced): 0.715 / 0.712 / 0.715 / 0.717 / 0.717 / 0.717 (first best). Disclosure: the rule was
-# considered because the airline evaluation showed many tweets with no topic; the value was chosen
-# on the permitted data only, where it is worth +0.002 (noise level), and airline measured once after.
-TOP_TOPIC_THRESHOLD = 0.4
+# by the topic criterion over {none, 0.2, 0.3, 0.4, 0.5, 0.6} for the shipped head: round 4
+# (rule+sim, C=3, balanced; corpus round 1) 0.715 / 0.712 / 0.715 / 0.717 / 0.717 / 0.717 -> 0.4;
+# round 5 (rule+sim, C=3, unweighted; corpus rounds 1+2) 0.7178 / 0.7175 / 0.7184 / 0.7181 /
+# 0.7178 / 0.7178 -> 0.3 (first best; all within 0.001, i.e. noise). Disclosure: the rule was
+# considered because the airline evaluation showed many tweets with no topic; the value is chosen
+# on the permitted data only, and airline measured once after.
+TOP_TOPIC_THRESHOLD = 0.3
 
 mode, feats_path, emb_path = sys.argv[1], sys.argv[2], sys.argv[3]
 all_rows = [json.loads(line) for line in open(feats_path)]
@@ -228,12 +231,16 @@ if mode == "cv":
 elif mode == "train":
     roww, sC, tC, tbal = float(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6]), sys.argv[7] == "1"
     tfeatures = sys.argv[8]
+    # Which corpus rounds the sentiment head trains on ("r1": cx_train_* without r2; "all").
+    sentiment_corpus = sys.argv[9] if len(sys.argv) > 9 else "all"
     XT = XT_BY_FEATURES[tfeatures]
-    sidx = np.where((is_vader | is_corpus | is_dev) & (ys >= 0))[0]
+    sent_corpus = is_corpus & (np.array(["_r2_" not in s for s in sets]) if sentiment_corpus == "r1" else True)
+    sidx = np.where((is_vader | sent_corpus | is_dev) & (ys >= 0))[0]
     m = fit_sentiment(sidx, roww, sC)
     with open("crates/escucha-text/src/model/hybrid_weights.json", "w") as f:
         json.dump({
             "trained_on": f"VADER tweets, movie reviews, NYT editorials (MIT) + team-written corpus bench/text/train "
+                          f"({'round 1' if sentiment_corpus == 'r1' else 'rounds 1-2'}) "
                           f"+ es_cx_dev (ours; feedback rows x{roww:g}); {len(sidx)} texts; logistic regression "
                           f"C={sC:g}, classes unweighted; Spanish lexicon features x {SPANISH_LEXICON_WEIGHT} "
                           "(bench/text/train_heads.py)",
