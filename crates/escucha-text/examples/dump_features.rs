@@ -36,13 +36,7 @@ fn main() {
         "lid_es_en_fortunes",
     ];
     // The team-written training corpus (bench/text/train/*.jsonl), one set per file.
-    let train_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/text/train");
-    let mut train_files: Vec<PathBuf> = std::fs::read_dir(&train_dir)
-        .map(|d| {
-            d.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "jsonl")).collect()
-        })
-        .unwrap_or_default();
-    train_files.sort();
+    let train_files = escucha_text::eval::training_corpus_files();
     let mut inputs: Vec<(String, PathBuf)> =
         sets.iter().map(|s| (s.to_string(), data.join(format!("{s}.jsonl")))).collect();
     for f in train_files {

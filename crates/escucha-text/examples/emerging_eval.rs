@@ -13,7 +13,7 @@ use escucha_text::eval::load_jsonl;
 use escucha_text::model::Encoder;
 use escucha_text::{EmergingOptions, EmergingTopic, emerging_topics, emerging_topics_embedded};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn report(name: &str, threshold: f32, clusters: &[EmergingTopic], gold: &[&str], langs: &[&str]) {
     let clustered: usize = clusters.iter().map(|c| c.members.len()).sum();
@@ -43,13 +43,7 @@ fn report(name: &str, threshold: f32, clusters: &[EmergingTopic], gold: &[&str],
 
 fn main() {
     let dir = PathBuf::from(std::env::var("ESCUCHA_MODEL_DIR").expect("set ESCUCHA_MODEL_DIR"));
-    let train = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/text/train");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&train)
-        .expect("bench/text/train")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
-        .collect();
-    files.sort();
+    let files = escucha_text::eval::training_corpus_files();
     let mut rows = Vec::new();
     for f in files {
         rows.extend(load_jsonl(&f).expect("corpus file"));

@@ -16,7 +16,6 @@ use escucha_text::eval::{self, Confusion, load_jsonl};
 use escucha_text::topics::DEFAULT_TOPIC_IDS;
 use escucha_text::{Analysis, Pipeline};
 use serde_json::Value;
-use std::path::Path;
 
 struct Row {
     text: String,
@@ -27,13 +26,8 @@ struct Row {
 }
 
 fn load_corpus() -> Vec<Row> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/text/train");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
-        .collect();
-    files.sort();
+    let files = escucha_text::eval::training_corpus_files();
+    assert!(!files.is_empty(), "bench/text/train/*.jsonl not found");
     let mut rows = Vec::new();
     for f in files {
         for v in load_jsonl(&f).expect("corpus file readable") {

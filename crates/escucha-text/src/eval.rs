@@ -37,6 +37,19 @@ pub fn data_dir() -> Option<PathBuf> {
     p.is_dir().then_some(p)
 }
 
+/// The team-written training corpus (`bench/text/train/*.jsonl` in the repository), sorted by
+/// name; empty when the folder is absent (an installed crate).
+pub fn training_corpus_files() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/text/train");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "jsonl")).collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
 /// The fake-data redaction test set shipped with the crate.
 pub fn redaction_set_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/redaction_fake.jsonl")
