@@ -2,11 +2,11 @@
 //! work itself lives in the library crates.
 
 use std::collections::HashMap;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{anyhow, bail};
+use anyhow::{Context, anyhow, bail};
 use clap::{Args, Parser, Subcommand};
 
 use escucha_core::org::Role;
@@ -223,7 +223,36 @@ enum TextCommand {
         /// The installed model's folder itself (overrides --data).
         #[arg(long)]
         model_dir: Option<PathBuf>,
+        /// An organisation's taxonomy file (JSON), merged over the default topics: new ids add
+        /// topics, existing ids extend them; its examples teach the model route.
+        #[arg(long)]
+        taxonomy: Option<PathBuf>,
     },
+    /// Read JSON lines {"text": …} of comments that fit no topic; write one JSON line per
+    /// cluster of similar comments: label, key phrases, size and the input line numbers.
+    Emerging {
+        /// Smallest cluster reported.
+        #[arg(long, default_value_t = 3)]
+        min_size: usize,
+        /// Engine: auto (sentence embeddings when the model is installed, else word stems) or lexicon.
+        #[arg(long, default_value = "auto")]
+        engine: String,
+        /// Data folder whose installed model is used (`escucha models install`).
+        #[arg(long, default_value = "./escucha-data")]
+        data: PathBuf,
+        /// The installed model's folder itself (overrides --data).
+        #[arg(long)]
+        model_dir: Option<PathBuf>,
+    },
+}
+
+/// The model folder `escucha text` uses for `--engine`, `--data` and `--model-dir`.
+fn text_model_dir(engine: &str, data: &std::path::Path, model_dir: Option<PathBuf>) -> anyhow::Result<Option<PathBuf>> {
+    match engine {
+        "auto" => Ok(Some(model_dir.unwrap_or_else(|| escucha_text::model::model_dir(data)))),
+        "lexicon" => Ok(None),
+        other => Err(anyhow!("unknown engine {other:?} (expected auto or lexicon)")),
+    }
 }
 
 fn main() -> ExitCode {
@@ -393,15 +422,23 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let installed = escucha_text::model::install(from.as_deref(), &data)?;
             println!("{}", installed.dir.display());
         }
-        Command::Text { command: TextCommand::Analyze { lang, engine, data, model_dir } } => {
-            let model_dir = match engine.as_str() {
-                "auto" => Some(model_dir.unwrap_or_else(|| escucha_text::model::model_dir(&data))),
-                "lexicon" => None,
-                other => return Err(anyhow!("unknown engine {other:?} (expected auto or lexicon)")),
+        Command::Text { command: TextCommand::Analyze { lang, engine, data, model_dir, taxonomy } } => {
+            let model_dir = text_model_dir(&engine, &data, model_dir)?;
+            let taxonomy = match taxonomy {
+                Some(path) => {
+                    let json = std::fs::read_to_string(&path).with_context(|| format!("{}", path.display()))?;
+                    let org = escucha_text::topics::Taxonomy::from_json(&json)
+                        .map_err(|e| anyhow!("{}: {e}", path.display()))?;
+                    let mut merged = escucha_text::topics::Taxonomy::default_cx();
+                    merged.merge(org);
+                    Some(merged)
+                }
+                None => None,
             };
             let options = escucha_text::AnalyzeOptions {
                 lang: lang.parse().map_err(|e| anyhow!("{e}"))?,
                 model_dir,
+                taxonomy,
                 ..Default::default()
             };
             let (pipeline, note) = escucha_text::open_pipeline(&options);
@@ -414,8 +451,66 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::from(1));
             }
         }
+        Command::Text { command: TextCommand::Emerging { min_size, engine, data, model_dir } } => {
+            let options = escucha_text::AnalyzeOptions {
+                model_dir: text_model_dir(&engine, &data, model_dir)?,
+                ..Default::default()
+            };
+            let (pipeline, note) = escucha_text::open_pipeline(&options);
+            eprintln!("{note}");
+            let (texts, failed) = read_text_lines(std::io::stdin().lock())?;
+            let refs: Vec<&str> = texts.iter().map(|(_, t)| t.as_str()).collect();
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            for cluster in pipeline.emerging_topics(&refs, min_size.max(2), 3) {
+                let lines: Vec<usize> = cluster.members.iter().map(|&i| texts[i].0).collect();
+                let line = serde_json::json!({
+                    "label": cluster.label,
+                    "key_phrases": cluster.key_phrases,
+                    "size": lines.len(),
+                    "lines": lines,
+                    "engine": pipeline.engine,
+                });
+                writeln!(out, "{line}")?;
+            }
+            out.flush()?;
+            if failed > 0 {
+                eprintln!("{failed} of {} lines failed", texts.len() + failed);
+                return Ok(ExitCode::from(1));
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Reads JSON lines `{"text": …}`: the texts with their 1-based line numbers, and how many
+/// lines failed (each reported on stderr with its number and reason; blank lines are skipped).
+fn read_text_lines(input: impl std::io::BufRead) -> anyhow::Result<(Vec<(usize, String)>, usize)> {
+    let mut texts = Vec::new();
+    let mut failed = 0;
+    for (i, line) in input.split(b'\n').enumerate() {
+        let line = line?;
+        let number = i + 1;
+        let parsed = std::str::from_utf8(&line)
+            .map_err(|_| "not valid UTF-8".to_string())
+            .and_then(|l| if l.trim().is_empty() { Ok(None) } else { Ok(Some(l)) })
+            .and_then(|l| match l {
+                None => Ok(None),
+                Some(l) => {
+                    serde_json::from_str::<serde_json::Value>(l).map_err(|e| format!("not JSON: {e}")).and_then(|v| {
+                        v["text"].as_str().map(|t| Some(t.to_string())).ok_or_else(|| "no \"text\" string".into())
+                    })
+                }
+            });
+        match parsed {
+            Ok(Some(text)) => texts.push((number, text)),
+            Ok(None) => {}
+            Err(reason) => {
+                failed += 1;
+                eprintln!("line {number}: {reason}");
+            }
+        }
+    }
+    Ok((texts, failed))
 }
 
 async fn shutdown_signal() {

@@ -455,3 +455,94 @@ async fn keys_rotate_reseals_customers_under_a_new_key() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("lacks"), "{}", String::from_utf8_lossy(&refused.stderr));
 }
+
+/// Runs `escucha ARGS` with `input` on stdin; returns the exit code, stdout lines as JSON and
+/// stderr.
+fn escucha_with_input(args: &[&str], input: &str) -> (Option<i32>, Vec<Value>, String) {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_escucha"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let lines = String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    (out.status.code(), lines, String::from_utf8(out.stderr).unwrap())
+}
+
+#[test]
+fn text_analyze_merges_an_organisation_taxonomy_and_refuses_a_bad_one() {
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/../escucha-text/data/example_org_taxonomy.json");
+    let input = "{\"text\": \"Nunca hay estacionamiento libre los sábados\"}\n{\"text\": \"Me cobraron dos veces\"}\n";
+    let (code, lines, stderr) =
+        escucha_with_input(&["text", "analyze", "--engine", "lexicon", "--taxonomy", file], input);
+    assert_eq!(code, Some(0), "{stderr}");
+    let ids = |v: &Value| -> Vec<String> {
+        v["topics"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_string()).collect()
+    };
+    assert!(ids(&lines[0]).contains(&"parking".to_string()), "{}", lines[0]);
+    assert!(ids(&lines[1]).contains(&"billing".to_string()), "default topics stay: {}", lines[1]);
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\"topics\": 3}").unwrap();
+    let (code, lines, stderr) =
+        escucha_with_input(&["text", "analyze", "--engine", "lexicon", "--taxonomy", bad.to_str().unwrap()], input);
+    assert_ne!(code, Some(0));
+    assert!(lines.is_empty() && stderr.contains("bad.json"), "{stderr}");
+}
+
+#[test]
+fn text_emerging_clusters_comments_and_reports_bad_lines() {
+    let input = [
+        "{\"text\": \"el estacionamiento del local siempre está lleno\"}",
+        "{\"text\": \"no hay lugar en el estacionamiento los sábados\"}",
+        "not json",
+        "{\"text\": \"estacionamiento lleno otra vez, imposible aparcar\"}",
+        "",
+        "{\"text\": \"la música del local está altísima\"}",
+        "{\"other\": 1}",
+    ]
+    .join("\n");
+    let (code, lines, stderr) = escucha_with_input(&["text", "emerging", "--engine", "lexicon"], &input);
+    assert_eq!(code, Some(1), "two lines failed: {stderr}");
+    assert!(stderr.contains("line 3: not JSON") && stderr.contains("line 7: no \"text\""), "{stderr}");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["lines"], json!([1, 2, 4]), "input line numbers: {}", lines[0]);
+    assert_eq!(lines[0]["size"], 3);
+    assert!(lines[0]["label"].as_str().unwrap().contains("estacionamiento"), "{}", lines[0]);
+    assert_eq!(lines[0]["engine"], "lexicon-v1");
+}
+
+#[test]
+fn text_emerging_with_the_model_joins_both_languages() {
+    let Some(model_dir) = std::env::var_os("ESCUCHA_MODEL_DIR") else {
+        assert!(
+            std::env::var("ESCUCHA_TEST_REQUIRE_SERVICES").as_deref() != Ok("1"),
+            "ESCUCHA_MODEL_DIR is required in CI (the text model route)"
+        );
+        eprintln!(
+            "SKIPPED: text model not installed (set ESCUCHA_MODEL_DIR); model route of `text emerging` not tested"
+        );
+        return;
+    };
+    let input = [
+        "El parking del centro comercial siempre está lleno",
+        "Nunca encuentro sitio en el parking del centro comercial",
+        "The mall car park is always full",
+        "I can never find a space in the mall car park",
+    ]
+    .iter()
+    .map(|t| json!({ "text": t }).to_string())
+    .collect::<Vec<_>>()
+    .join("\n");
+    let (code, lines, stderr) =
+        escucha_with_input(&["text", "emerging", "--model-dir", model_dir.to_str().unwrap()], &input);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("engine use-v3"), "{stderr}");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["lines"], json!([1, 2, 3, 4]), "Spanish and English together: {}", lines[0]);
+    assert_eq!(lines[0]["engine"], "use-v3");
+}
