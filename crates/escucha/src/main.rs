@@ -214,15 +214,8 @@ enum TextCommand {
         /// Language: auto, es or en.
         #[arg(long, default_value = "auto")]
         lang: String,
-        /// Engine: auto (the model when installed, else lexicons) or lexicon.
-        #[arg(long, default_value = "auto")]
-        engine: String,
-        /// Data folder whose installed model is used (`escucha models install`).
-        #[arg(long, default_value = "./escucha-data")]
-        data: PathBuf,
-        /// The installed model's folder itself (overrides --data).
-        #[arg(long)]
-        model_dir: Option<PathBuf>,
+        #[command(flatten)]
+        model: TextModelArgs,
         /// An organisation's taxonomy file (JSON), merged over the default topics: new ids add
         /// topics, existing ids extend them; its examples teach the model route.
         #[arg(long)]
@@ -234,24 +227,33 @@ enum TextCommand {
         /// Smallest cluster reported.
         #[arg(long, default_value_t = 3)]
         min_size: usize,
-        /// Engine: auto (sentence embeddings when the model is installed, else word stems) or lexicon.
-        #[arg(long, default_value = "auto")]
-        engine: String,
-        /// Data folder whose installed model is used (`escucha models install`).
-        #[arg(long, default_value = "./escucha-data")]
-        data: PathBuf,
-        /// The installed model's folder itself (overrides --data).
-        #[arg(long)]
-        model_dir: Option<PathBuf>,
+        #[command(flatten)]
+        model: TextModelArgs,
     },
 }
 
-/// The model folder `escucha text` uses for `--engine`, `--data` and `--model-dir`.
-fn text_model_dir(engine: &str, data: &std::path::Path, model_dir: Option<PathBuf>) -> anyhow::Result<Option<PathBuf>> {
-    match engine {
-        "auto" => Ok(Some(model_dir.unwrap_or_else(|| escucha_text::model::model_dir(data)))),
-        "lexicon" => Ok(None),
-        other => Err(anyhow!("unknown engine {other:?} (expected auto or lexicon)")),
+/// Which text engine `escucha text` runs, and where its model is installed.
+#[derive(Args)]
+struct TextModelArgs {
+    /// Engine: auto (the model when installed, else lexicons and word stems) or lexicon.
+    #[arg(long, default_value = "auto")]
+    engine: String,
+    /// Data folder whose installed model is used (`escucha models install`).
+    #[arg(long, default_value = "./escucha-data")]
+    data: PathBuf,
+    /// The installed model's folder itself (overrides --data).
+    #[arg(long)]
+    model_dir: Option<PathBuf>,
+}
+
+impl TextModelArgs {
+    /// The model folder to try (`None`: lexicons forced).
+    fn model_dir(self) -> anyhow::Result<Option<PathBuf>> {
+        match self.engine.as_str() {
+            "auto" => Ok(Some(self.model_dir.unwrap_or_else(|| escucha_text::model::model_dir(&self.data)))),
+            "lexicon" => Ok(None),
+            other => Err(anyhow!("unknown engine {other:?} (expected auto or lexicon)")),
+        }
     }
 }
 
@@ -422,8 +424,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let installed = escucha_text::model::install(from.as_deref(), &data)?;
             println!("{}", installed.dir.display());
         }
-        Command::Text { command: TextCommand::Analyze { lang, engine, data, model_dir, taxonomy } } => {
-            let model_dir = text_model_dir(&engine, &data, model_dir)?;
+        Command::Text { command: TextCommand::Analyze { lang, model, taxonomy } } => {
+            let model_dir = model.model_dir()?;
             let taxonomy = match taxonomy {
                 Some(path) => {
                     let json = std::fs::read_to_string(&path).with_context(|| format!("{}", path.display()))?;
@@ -451,11 +453,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::from(1));
             }
         }
-        Command::Text { command: TextCommand::Emerging { min_size, engine, data, model_dir } } => {
-            let options = escucha_text::AnalyzeOptions {
-                model_dir: text_model_dir(&engine, &data, model_dir)?,
-                ..Default::default()
-            };
+        Command::Text { command: TextCommand::Emerging { min_size, model } } => {
+            let options = escucha_text::AnalyzeOptions { model_dir: model.model_dir()?, ..Default::default() };
             let (pipeline, note) = escucha_text::open_pipeline(&options);
             eprintln!("{note}");
             let (texts, failed) = read_text_lines(std::io::stdin().lock())?;

@@ -345,19 +345,24 @@ async fn retention_run_prints_counts_per_rule_and_a_dry_run_changes_nothing() {
     assert!(!out.status.success() && out.stdout.is_empty());
 }
 
-#[test]
-fn text_analyze_uses_the_installed_model_and_says_so() {
-    use std::io::Write;
-    let Some(model_dir) = std::env::var_os("ESCUCHA_MODEL_DIR") else {
+/// The installed text model's folder (`ESCUCHA_MODEL_DIR`), or `None` after saying loudly that
+/// `what` is not tested; in CI (`ESCUCHA_TEST_REQUIRE_SERVICES=1`) a missing model fails.
+fn model_dir_or_skip(what: &str) -> Option<std::ffi::OsString> {
+    let dir = std::env::var_os("ESCUCHA_MODEL_DIR");
+    if dir.is_none() {
         assert!(
             std::env::var("ESCUCHA_TEST_REQUIRE_SERVICES").as_deref() != Ok("1"),
             "ESCUCHA_MODEL_DIR is required in CI (the text model route)"
         );
-        eprintln!(
-            "SKIPPED: text model not installed (set ESCUCHA_MODEL_DIR); model route of `text analyze` not tested"
-        );
-        return;
-    };
+        eprintln!("SKIPPED: text model not installed (set ESCUCHA_MODEL_DIR); {what} not tested");
+    }
+    dir
+}
+
+#[test]
+fn text_analyze_uses_the_installed_model_and_says_so() {
+    use std::io::Write;
+    let Some(model_dir) = model_dir_or_skip("model route of `text analyze`") else { return };
     let run = |extra: &[&str]| {
         let mut child = Command::new(env!("CARGO_BIN_EXE_escucha"))
             .args(["text", "analyze", "--model-dir"])
@@ -518,16 +523,7 @@ fn text_emerging_clusters_comments_and_reports_bad_lines() {
 
 #[test]
 fn text_emerging_with_the_model_joins_both_languages() {
-    let Some(model_dir) = std::env::var_os("ESCUCHA_MODEL_DIR") else {
-        assert!(
-            std::env::var("ESCUCHA_TEST_REQUIRE_SERVICES").as_deref() != Ok("1"),
-            "ESCUCHA_MODEL_DIR is required in CI (the text model route)"
-        );
-        eprintln!(
-            "SKIPPED: text model not installed (set ESCUCHA_MODEL_DIR); model route of `text emerging` not tested"
-        );
-        return;
-    };
+    let Some(model_dir) = model_dir_or_skip("model route of `text emerging`") else { return };
     let input = [
         "El parking del centro comercial siempre está lleno",
         "Nunca encuentro sitio en el parking del centro comercial",
