@@ -12,7 +12,8 @@ Heads:
   an organisation's added examples move the default topics), with a threshold per topic.
 
 Data that may be read (licences in ../shared/data/text/README.md):
-- the VADER sets (MIT): en_vader_tweets, en_vader_movie_reviews, en_vader_nyt_editorials;
+- the VADER sets (MIT): en_vader_tweets, en_vader_movie_reviews, en_vader_nyt_editorials, and since
+  round 6 en_vader_amazon_reviews (same sdist, not in ../shared/data/text: bench/text/vader_amazon.py);
 - es_cx_dev (written for the project; development);
 - the team-written corpus bench/text/train/cx_train_*.jsonl (written for this project, see its
   README; set names start with "cx_train").
@@ -36,10 +37,14 @@ Protocol, fixed before any candidate was run:
   included) and thresholds from 5-fold out-of-fold predictions over those rows.
 
 Input: the output of
-  EMBEDDINGS=emb.f32 ESCUCHA_MODEL_DIR=... cargo run --release -p escucha-text --example dump_features > feats.jsonl
+  python3 bench/text/vader_amazon.py amazon.jsonl
+  EXTRA_SETS=en_vader_amazon_reviews=amazon.jsonl EMBEDDINGS=emb.f32 ESCUCHA_MODEL_DIR=... \
+    cargo run --release -p escucha-text --example dump_features > feats.jsonl
 Run:   python3 bench/text/train_heads.py cv feats.jsonl emb.f32
-       python3 bench/text/train_heads.py train feats.jsonl emb.f32 SENT_ROWW SENT_C TOPIC_C TOPIC_BALANCED rule|rule+sim r1|all
-Shipped (round 5): train ... 10 1 3 0 rule+sim r1
+       python3 bench/text/train_heads.py cv feats.jsonl emb.f32 sentiment6   (round 6 protocol)
+       python3 bench/text/train_heads.py train feats.jsonl emb.f32 SENT_ROWW SENT_C TOPIC_C TOPIC_BALANCED rule|rule+sim r1|all [AMAZON_W f3|f5]
+Shipped (round 6): train ... 10 1 3 0 rule+sim r1 1 f5 (the topic head file is round 5's: same settings, which this
+  reproduces up to another machine's rounding)
 Needs numpy and scikit-learn.
 """
 import copy
@@ -52,6 +57,9 @@ from sklearn.metrics import f1_score, roc_auc_score
 from sklearn.model_selection import KFold, StratifiedKFold
 
 VADER = ["en_vader_tweets", "en_vader_movie_reviews", "en_vader_nyt_editorials"]
+# Round 6: VADER's fourth set, Amazon product-review snippets (same MIT package; not in
+# ../shared/data/text, written by bench/text/vader_amazon.py and dumped through EXTRA_SETS).
+AMAZON = "en_vader_amazon_reviews"
 FORBIDDEN = {"en_airline_tweets", "es_evomsa_tweets"}
 LABELS = {"negative": 0, "neutral": 1, "positive": 2, "none": 1}
 TOPICS = ["billing", "price", "wait_time", "staff", "resolution", "product_quality", "delivery", "digital",
@@ -86,51 +94,77 @@ sets = np.array([r["set"] for r in rows])
 is_corpus = np.array([s.startswith("cx_train") for s in sets])
 is_dev = sets == "es_cx_dev"
 is_vader = np.isin(sets, VADER)
+is_amazon = sets == AMAZON
 is_es = np.array([r["lang"] == "es" for r in rows])
-print(f"rows: corpus {is_corpus.sum()}, es_cx_dev {is_dev.sum()}, VADER {is_vader.sum()}; "
+print(f"rows: corpus {is_corpus.sum()}, es_cx_dev {is_dev.sum()}, VADER {is_vader.sum()}, Amazon {is_amazon.sum()}; "
       f"Spanish lexicon weight {SPANISH_LEXICON_WEIGHT}", file=sys.stderr)
 
 # ---------------------------------------------------------------- sentiment
 lex = np.array([r["lex"] for r in rows]) * np.where(is_es, SPANISH_LEXICON_WEIGHT, 1.0)
 q = np.array([float(r["q"]) for r in rows])
-XS = np.hstack([E, np.c_[lex, np.abs(lex), q]])
+XS_BY_FEATURES = {"f3": np.hstack([E, np.c_[lex, np.abs(lex), q]])}
+if "lexpos" in rows[0]:
+    # Round 6 candidate: the lexicon's positive and negative evidence apart (each in [0, 1]),
+    # Spanish rows weighted like the score.
+    lw = np.where(is_es, SPANISH_LEXICON_WEIGHT, 1.0)
+    lexpos = np.array([r["lexpos"] for r in rows]) * lw
+    lexneg = np.array([r["lexneg"] for r in rows]) * lw
+    XS_BY_FEATURES["f5"] = np.hstack([XS_BY_FEATURES["f3"], np.c_[lexpos, lexneg]])
+XS = XS_BY_FEATURES["f3"]
 ys = np.array([LABELS.get(r["gold"], -1) for r in rows])
 
 
-def fit_sentiment(idx, roww, C, start=None):
+def fit_sentiment(idx, roww, C, start=None, amazon_w=1.0):
     """Fits the head on rows `idx`; `start` (a fitted head) warm-starts the solver, which only
     speeds convergence to the same optimum (used for the folds of a cross-validation)."""
-    w = np.where(is_corpus[idx] | is_dev[idx], roww, 1.0)
+    w = np.where(is_corpus[idx] | is_dev[idx], roww, np.where(is_amazon[idx], amazon_w, 1.0))
     m = copy.deepcopy(start) if start is not None else LogisticRegression(C=C, max_iter=600)
     m.set_params(warm_start=start is not None)
     return m.fit(XS[idx], ys[idx], sample_weight=w)
 
 
-def sentiment_candidate(train_mask, roww, C):
-    """Held-out macro-F1s (a) es_cx_dev, (b) corpus CV, (c) vader tweets CV, + es_cx_dev es AUC."""
+def heldout_sentiment(train_mask, roww, C, amazon_w, targets):
+    """Held-out macro-F1 of es_cx_dev (left out of training; + its Spanish pos/neg AUC) and of each
+    (name, mask) in `targets`: by 5-fold CV when the candidate trains on those rows, else all of
+    them are held out already."""
     out = {}
-    full = fit_sentiment(np.where(train_mask & (ys >= 0))[0], roww, C)
-    tr = np.where(train_mask & ~is_dev & (ys >= 0))[0]
-    m = fit_sentiment(tr, roww, C, start=full)
+    fit = lambda idx, start=None: fit_sentiment(idx, roww, C, start=start, amazon_w=amazon_w)
+    full = fit(np.where(train_mask & (ys >= 0))[0])
+    m = fit(np.where(train_mask & ~is_dev & (ys >= 0))[0], start=full)
     dev = np.where(is_dev)[0]
-    p = m.predict_proba(XS[dev])
-    out["dev"] = f1_score(ys[dev], p.argmax(1), average="macro")
+    out["dev"] = f1_score(ys[dev], m.predict(XS[dev]), average="macro")
     es_pn = dev[is_es[dev] & (ys[dev] != 1)]
     pp = m.predict_proba(XS[es_pn])
     out["dev_es_auc"] = roc_auc_score(ys[es_pn] == 2, pp[:, 2] - pp[:, 0])
-    for name, target in [("corpus", is_corpus), ("vtweets", sets == "en_vader_tweets")]:
+    for name, target in targets:
         tgt = np.where(target)[0]
         if not (train_mask & target).any():
-            # Not a training set of this candidate: all of it is held out already.
             out[name] = f1_score(ys[tgt], full.predict(XS[tgt]), average="macro")
             continue
         pred = np.zeros(len(tgt), int)
         for a, b in StratifiedKFold(5, shuffle=True, random_state=SEED).split(tgt, ys[tgt]):
             others = np.where(train_mask & ~target & (ys >= 0))[0]
-            m = fit_sentiment(np.concatenate([others, tgt[a]]), roww, C, start=full)
-            pred[b] = m.predict(XS[tgt[b]])
+            pred[b] = fit(np.concatenate([others, tgt[a]]), start=full).predict(XS[tgt[b]])
         out[name] = f1_score(ys[tgt], pred, average="macro")
+    return out
+
+
+def sentiment_candidate(train_mask, roww, C):
+    """Held-out macro-F1s (a) es_cx_dev, (b) corpus CV, (c) vader tweets CV, + es_cx_dev es AUC."""
+    out = heldout_sentiment(train_mask, roww, C, 1.0,
+                            [("corpus", is_corpus), ("vtweets", sets == "en_vader_tweets")])
     out["criterion"] = float(np.mean([out["dev"], out["corpus"], out["vtweets"]]))
+    return out
+
+
+def sentiment_candidate6(train_mask, roww, amazon_w):
+    """Round 6: `sentiment_candidate`'s three held-out macro-F1s (the corpus term on the corpus rows
+    trained on) plus (d) Amazon reviews; criterion6 = mean of the four. C = 1."""
+    out = heldout_sentiment(train_mask, roww, 1.0, amazon_w,
+                            [("corpus", is_corpus & train_mask), ("vtweets", sets == "en_vader_tweets"),
+                             ("amazon", is_amazon)])
+    out["criterion3"] = float(np.mean([out["dev"], out["corpus"], out["vtweets"]]))
+    out["criterion6"] = float(np.mean([out["dev"], out["corpus"], out["vtweets"], out["amazon"]]))
     return out
 
 
@@ -218,6 +252,20 @@ if mode == "cv":
         cands.append(("corpus alone, C=1", is_corpus | is_dev, 1.0, 1.0))
         for name, mask, roww, C in cands:
             print(f"{name}: {fmt(sentiment_candidate(mask, roww, C))}", flush=True)
+    if what == "sentiment6":
+        # Round 6 protocol (fixed before any candidate ran; see MODEL.md "Round 6"): the shipped
+        # recipe (VADER + corpus round 1 + es_cx_dev, feedback rows x10, C = 1) against the same
+        # with VADER's Amazon reviews (weight 1, or x10 like the other customer feedback), each
+        # with the three lexicon features (f3) or with the positive and negative evidence apart
+        # (f5). Chosen: the best criterion6.
+        r1 = is_corpus & np.array(["_r2_" not in s for s in sets])
+        print("## sentiment, round 6", flush=True)
+        for feats in ("f3", "f5"):
+            XS = XS_BY_FEATURES[feats]
+            for name, mask, aw in [("shipped recipe", is_vader | r1 | is_dev, 1.0),
+                                   ("+ Amazon x1", is_vader | is_amazon | r1 | is_dev, 1.0),
+                                   ("+ Amazon x10", is_vader | is_amazon | r1 | is_dev, 10.0)]:
+                print(f"{feats} {name}: {fmt(sentiment_candidate6(mask, 10.0, aw))}", flush=True)
     if what in ("both", "topics"):
         print("## topics", flush=True)
         print(f"baseline rule+similarity hybrid: corpus={hybrid_baseline(np.where(is_corpus)[0]):.3f} "
@@ -233,18 +281,24 @@ elif mode == "train":
     tfeatures = sys.argv[8]
     # Which corpus rounds the sentiment head trains on ("r1": cx_train_* without r2; "all").
     sentiment_corpus = sys.argv[9] if len(sys.argv) > 9 else "all"
+    # Round 6: the Amazon reviews' weight (0 = not trained on) and the sentiment features.
+    amazon_w = float(sys.argv[10]) if len(sys.argv) > 10 else 0.0
+    sfeatures = sys.argv[11] if len(sys.argv) > 11 else "f3"
     XT = XT_BY_FEATURES[tfeatures]
+    XS = XS_BY_FEATURES[sfeatures]
     sent_corpus = is_corpus & (np.array(["_r2_" not in s for s in sets]) if sentiment_corpus == "r1" else True)
-    sidx = np.where((is_vader | sent_corpus | is_dev) & (ys >= 0))[0]
-    m = fit_sentiment(sidx, roww, sC)
+    sidx = np.where((is_vader | sent_corpus | is_dev | (is_amazon & (amazon_w > 0))) & (ys >= 0))[0]
+    m = fit_sentiment(sidx, roww, sC, amazon_w=amazon_w)
     with open("crates/escucha-text/src/model/hybrid_weights.json", "w") as f:
         json.dump({
-            "trained_on": f"VADER tweets, movie reviews, NYT editorials (MIT) + team-written corpus bench/text/train "
+            "trained_on": f"VADER tweets, movie reviews, NYT editorials"
+                          f"{f', Amazon reviews x{amazon_w:g}' if amazon_w > 0 else ''} (MIT) + team-written corpus bench/text/train "
                           f"({'round 1' if sentiment_corpus == 'r1' else 'rounds 1-2'}) "
                           f"+ es_cx_dev (ours; feedback rows x{roww:g}); {len(sidx)} texts; logistic regression "
                           f"C={sC:g}, classes unweighted; Spanish lexicon features x {SPANISH_LEXICON_WEIGHT} "
                           "(bench/text/train_heads.py)",
-            "features": ["embedding[512]", "lexicon_score", "abs_lexicon_score", "has_question_mark"],
+            "features": ["embedding[512]", "lexicon_score", "abs_lexicon_score", "has_question_mark"]
+            + (["lexicon_positive", "lexicon_negative"] if sfeatures == "f5" else []),
             "weights": [round(float(v), 6) for v in m.coef_.reshape(-1)],
             "bias": [round(float(v), 6) for v in m.intercept_],
             "spanish_lexicon_weight": SPANISH_LEXICON_WEIGHT,

@@ -123,13 +123,13 @@ impl Config {
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("escucha.db").display()));
         let public_url = pick(None, "ESCUCHA_PUBLIC_URL", file.public_url).map(|u| u.trim_end_matches('/').to_string());
         let smtp_url = pick(None, "ESCUCHA_SMTP_URL", file.smtp_url);
-        if let Some(url) = &smtp_url {
-            if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
-                return Err(ConfigError::Invalid {
-                    key: "smtp_url",
-                    reason: "use smtp://host:port or smtps://user:pass@host:port".into(),
-                });
-            }
+        if let Some(url) = &smtp_url
+            && !(url.starts_with("smtp://") || url.starts_with("smtps://"))
+        {
+            return Err(ConfigError::Invalid {
+                key: "smtp_url",
+                reason: "use smtp://host:port or smtps://user:pass@host:port".into(),
+            });
         }
         let mail_from = pick(None, "ESCUCHA_MAIL_FROM", file.mail_from).unwrap_or_else(|| "escucha@localhost".into());
         Ok(Config {

@@ -37,11 +37,17 @@ fn main() {
     ];
     // The team-written training corpus (bench/text/train/*.jsonl), one set per file.
     let train_files = escucha_text::eval::training_corpus_files();
+    // EXTRA_SETS="name=path;name=path" adds labelled sets from outside ../shared/data/text
+    // (e.g. bench/text/vader_amazon.py's output).
     let mut inputs: Vec<(String, PathBuf)> =
         sets.iter().map(|s| (s.to_string(), data.join(format!("{s}.jsonl")))).collect();
     for f in train_files {
         let stem = f.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         inputs.push((stem, f));
+    }
+    for pair in std::env::var("EXTRA_SETS").unwrap_or_default().split(';').filter(|p| !p.is_empty()) {
+        let (name, path) = pair.split_once('=').expect("EXTRA_SETS entries are name=path");
+        inputs.push((name.to_string(), PathBuf::from(path)));
     }
     eprintln!("topic ids (rule and sim order): {:?} / {:?}", escucha_text::topics::DEFAULT_TOPIC_IDS, topics.ids());
     for (set, path) in &inputs {
@@ -70,6 +76,8 @@ fn main() {
                 "p": head.probabilities(v),
                 "lex": a.sentiment.score,
                 "lexl": a.sentiment.label.as_str(),
+                "lexpos": a.sentiment.positive_evidence,
+                "lexneg": a.sentiment.negative_evidence,
                 "rule": rule,
                 "sim": topics.similarities(v),
                 "q": t.contains('?'),

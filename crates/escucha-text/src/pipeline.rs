@@ -4,12 +4,13 @@
 //! With the model attached ([`Pipeline::with_model`], engine [`ENGINE_MODEL`]) a batch is
 //! embedded once and each embedding joins the lexicon analysers:
 //! - **sentiment** ([`HYBRID_SENTIMENT`]): the hybrid head ([`crate::model::HybridSentimentHead`]), a
-//!   logistic regression over the embedding plus the lexicon engine's score, its absolute value
-//!   and whether the text asks a question — so the lexicon's negation, contrast, sarcasm and
-//!   request rules and the model's reading of everything else are weighed together (the
-//!   lexicon's score counts 0.60 for Spanish text, whose lexicon is sparser). Trained
-//!   on the VADER sets, es_cx_dev and the team-written corpus `bench/text/train/` only, chosen
-//!   by cross-validation (never on en_airline_tweets); see `bench/text/MODEL.md`, "Round 4".
+//!   logistic regression over the embedding plus the lexicon engine's score, its absolute value,
+//!   its positive and negative evidence apart, and whether the text asks a question — so the
+//!   lexicon's negation, contrast, sarcasm and request rules and the model's reading of
+//!   everything else are weighed together (the lexicon's numbers count 0.60 for Spanish text,
+//!   whose lexicon is sparser). Trained on the VADER sets (Amazon reviews included),
+//!   es_cx_dev and the team-written corpus `bench/text/train/` only, chosen by
+//!   cross-validation (never on en_airline_tweets); see `bench/text/MODEL.md`, "Round 6".
 //!   Label: the most probable class; score `P(pos) − P(neg)`;
 //! - **topics** ([`HYBRID_TOPICS`]): the nine default topics come from the trained topic head
 //!   ([`crate::model::HybridTopicHead`]: per topic a logistic regression over the embedding, the
@@ -24,7 +25,7 @@ use crate::keyphrases::{
     emerging_topics_embedded,
 };
 use crate::lang::{HeuristicLanguageIdentifier, LanguageIdentifier, LanguageResult};
-use crate::model::{DIM, ENGINE_MODEL, ModelRoute};
+use crate::model::{DIM, ENGINE_MODEL, LexiconFeatures, ModelRoute};
 use crate::model::{HybridTopicHead, PerTopic};
 use crate::redact::{Redaction, Redactor, RuleRedactor};
 use crate::sentiment::SentimentLabel;
@@ -34,7 +35,7 @@ use crate::{AnalyzerInfo, Doc, ENGINE_FALLBACK, Lang, MAX_TEXT_BYTES, truncate_a
 use serde::Serialize;
 
 /// Sentiment of the model route: the lexicon's rules blended with the model's polarity.
-pub const HYBRID_SENTIMENT: AnalyzerInfo = AnalyzerInfo::new("use-v3-lexicon-hybrid-sentiment", "4");
+pub const HYBRID_SENTIMENT: AnalyzerInfo = AnalyzerInfo::new("use-v3-lexicon-hybrid-sentiment", "5");
 /// Topics of the model route: the trained topic head (default topics) and rule matches plus
 /// similarity to the prototypes (an organisation's own topics).
 pub const HYBRID_TOPICS: AnalyzerInfo = AnalyzerInfo::new("use-v3-rule-hybrid-topics", "2");
@@ -195,8 +196,7 @@ impl Pipeline {
         let mut topics = self.topics.classify(&doc);
         if let (Some(m), Some(e)) = (&self.model, embedding) {
             let head = m.hybrid_sentiment();
-            let lexicon = sentiment.score * head.lexicon_weight(doc.lang);
-            let p = head.probabilities(e, lexicon, text.contains('?'));
+            let p = head.probabilities(e, &LexiconFeatures::of(&sentiment, head.lexicon_weight(doc.lang), text));
             sentiment = hybrid_sentiment(sentiment, p);
             topics = head_topics(&topics, m.topic_head(), e, m.topics().ids(), &m.topics().similarities(e));
         }
@@ -256,6 +256,8 @@ pub fn hybrid_sentiment(lexicon: SentimentResult, p: [f32; 3]) -> SentimentResul
         score: (p[2] - p[0]).clamp(-1.0, 1.0),
         mixed: lexicon.mixed,
         confidence: p[best].clamp(0.0, 1.0),
+        positive_evidence: lexicon.positive_evidence,
+        negative_evidence: lexicon.negative_evidence,
         analyzer: HYBRID_SENTIMENT,
     }
 }
@@ -337,6 +339,8 @@ mod tests {
             score: 0.0,
             mixed: true,
             confidence: 0.5,
+            positive_evidence: 0.6,
+            negative_evidence: 0.4,
             analyzer: HYBRID_SENTIMENT,
         };
         let s = hybrid_sentiment(lex, [0.7, 0.2, 0.1]);

@@ -62,6 +62,11 @@ pub struct SentimentResult {
     pub mixed: bool,
     /// Confidence in [0, 1].
     pub confidence: f32,
+    /// How much positive feeling the lexicon found, in [0, 1], apart from the negative (the
+    /// score nets the two out); the model route's head reads both. 0 where not measured.
+    pub positive_evidence: f32,
+    /// How much negative feeling the lexicon found, in [0, 1] (a magnitude). 0 where not measured.
+    pub negative_evidence: f32,
     /// Which analyser produced it.
     pub analyzer: AnalyzerInfo,
 }
@@ -800,9 +805,13 @@ impl LexiconSentiment {
                 sum += sum.signum() * (q.min(3) as f32) * 0.18;
             }
         }
-        let compound = sum / (sum * sum + 15.0).sqrt();
-        (sum, compound, positive, negative)
+        (sum, squash(sum), positive, negative)
     }
+}
+
+/// VADER's normalisation of a valence sum into (−1, 1): `x / sqrt(x² + 15)`.
+fn squash(x: f32) -> f32 {
+    x / (x * x + 15.0).sqrt()
 }
 
 impl SentimentAnalyzer for LexiconSentiment {
@@ -829,6 +838,8 @@ impl SentimentAnalyzer for LexiconSentiment {
             score: compound.clamp(-1.0, 1.0),
             mixed: positive >= self.mixed_threshold && -negative >= self.mixed_threshold,
             confidence,
+            positive_evidence: squash(positive),
+            negative_evidence: squash(-negative),
             analyzer: self.info(),
         }
     }

@@ -491,7 +491,7 @@ fn read_text_lines(input: impl std::io::BufRead) -> anyhow::Result<(Vec<(usize, 
         let number = i + 1;
         let parsed = std::str::from_utf8(&line)
             .map_err(|_| "not valid UTF-8".to_string())
-            .and_then(|l| if l.trim().is_empty() { Ok(None) } else { Ok(Some(l)) })
+            .map(|l| if l.trim().is_empty() { None } else { Some(l) })
             .and_then(|l| match l {
                 None => Ok(None),
                 Some(l) => {

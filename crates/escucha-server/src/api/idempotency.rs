@@ -88,10 +88,10 @@ pub async fn replay_after_conflict(
     idem: &Idempotency,
     error: StoreError,
 ) -> Result<IdempotentResult, ApiError> {
-    if let (Idempotency::Fresh(record), StoreError::Conflict(_)) = (idem, &error) {
-        if let Some(earlier) = store.idempotent_result(org, &record.key).await? {
-            return same_request(earlier, &record.request_hash, &record.resource);
-        }
+    if let (Idempotency::Fresh(record), StoreError::Conflict(_)) = (idem, &error)
+        && let Some(earlier) = store.idempotent_result(org, &record.key).await?
+    {
+        return same_request(earlier, &record.request_hash, &record.resource);
     }
     Err(error.into())
 }

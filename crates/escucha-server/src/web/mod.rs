@@ -95,12 +95,11 @@ impl FromRequestParts<AppState> for WebUser {
 
 /// Sets the language cookie when the page was asked for in a given language.
 pub(crate) fn with_lang_cookie(lang: Lang, query: &PageQuery, mut response: Response) -> Response {
-    if query.lang.is_some() {
-        if let Ok(v) =
+    if query.lang.is_some()
+        && let Ok(v) =
             HeaderValue::from_str(&format!("{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.tag()))
-        {
-            response.headers_mut().append(header::SET_COOKIE, v);
-        }
+    {
+        response.headers_mut().append(header::SET_COOKIE, v);
     }
     response
 }
@@ -234,10 +233,10 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap, Form(form): F
     if !security::csrf_ok(&headers, &form.csrf) {
         return (StatusCode::FORBIDDEN, "CSRF").into_response();
     }
-    if let Some(secret) = cookie(&headers, SESSION_COOKIE) {
-        if let Err(e) = state.store.delete_session(&hash_secret(&secret)).await {
-            tracing::warn!(error = %e, "could not delete a session");
-        }
+    if let Some(secret) = cookie(&headers, SESSION_COOKIE)
+        && let Err(e) = state.store.delete_session(&hash_secret(&secret)).await
+    {
+        tracing::warn!(error = %e, "could not delete a session");
     }
     let mut response = Redirect::to("/login").into_response();
     *response.status_mut() = StatusCode::SEE_OTHER;

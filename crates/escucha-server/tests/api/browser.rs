@@ -13,8 +13,18 @@ use crate::helpers::TestApp;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
+/// The chromedriver process, killed and reaped when dropped (also when starting a session fails).
+struct DriverProcess(Child);
+
+impl Drop for DriverProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 struct Driver {
-    child: Child,
+    _process: DriverProcess,
     base: String,
     session: String,
     http: reqwest::Client,
@@ -34,20 +44,22 @@ impl Driver {
             return None;
         }
         let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
-        let child = Command::new(chromedriver?)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver starts");
+        let process = DriverProcess(
+            Command::new(chromedriver?)
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("chromedriver starts"),
+        );
         let base = format!("http://127.0.0.1:{port}");
         let http = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            if let Ok(r) = http.get(format!("{base}/status")).send().await {
-                if r.json::<Value>().await.is_ok_and(|v| v["value"]["ready"] == true) {
-                    break;
-                }
+            if let Ok(r) = http.get(format!("{base}/status")).send().await
+                && r.json::<Value>().await.is_ok_and(|v| v["value"]["ready"] == true)
+            {
+                break;
             }
             assert!(Instant::now() < deadline, "chromedriver did not become ready");
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -61,9 +73,18 @@ impl Driver {
                 "--window-size=1280,1000", format!("--user-data-dir={}", profile.path().display())
             ]}
         }}});
-        let resp: Value = http.post(format!("{base}/session")).json(&caps).send().await.ok()?.json().await.ok()?;
+        // Installed but unable to open a session is a failure, not a skip.
+        let resp: Value = http
+            .post(format!("{base}/session"))
+            .json(&caps)
+            .send()
+            .await
+            .expect("webdriver session request")
+            .json()
+            .await
+            .expect("webdriver session JSON");
         let session = resp["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {resp}")).to_string();
-        Some(Driver { child, base, session, http, _profile: profile })
+        Some(Driver { _process: process, base, session, http, _profile: profile })
     }
 
     async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
@@ -95,12 +116,11 @@ impl Driver {
                 .json()
                 .await
                 .unwrap();
-            if let Some(obj) = v["value"].as_object() {
-                if let Some(id) = obj.values().next().and_then(Value::as_str) {
-                    if !obj.contains_key("error") {
-                        return id.to_string();
-                    }
-                }
+            if let Some(obj) = v["value"].as_object()
+                && let Some(id) = obj.values().next().and_then(Value::as_str)
+                && !obj.contains_key("error")
+            {
+                return id.to_string();
             }
             assert!(Instant::now() < deadline, "element {css} never appeared");
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -131,13 +151,6 @@ impl Driver {
                 let _ = std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), bytes);
             }
         }
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -12,11 +12,14 @@ fn ci(v: &Value) -> (f64, f64) {
     (v["ci95"][0].as_f64().unwrap(), v["ci95"][1].as_f64().unwrap())
 }
 
+/// One seeded response: region, product, submitted at, NPS, CSAT, CES.
+type SeedRow = (&'static str, &'static str, &'static str, i64, Option<i64>, Option<i64>);
+
 /// Norte (January): NPS 10, 10, 9, 8, 7; CSAT 5, 4, 3; CES 7, 6, 5.
 /// Sur (15 February, late evening UTC): NPS 6, 3, 0, 10, 5; CSAT 2, 1; CES 2.
 async fn seed(app: &TestApp) -> i64 {
     let survey = app.create_survey().await;
-    let rows: Vec<(&str, &str, &str, i64, Option<i64>, Option<i64>)> = vec![
+    let rows: Vec<SeedRow> = vec![
         ("Norte", "Fibra", "2026-01-10T10:00:00Z", 10, Some(5), Some(7)),
         ("Norte", "Fibra", "2026-01-11T10:00:00Z", 10, Some(4), Some(6)),
         ("Norte", "Movil", "2026-01-12T10:00:00Z", 9, Some(3), Some(5)),

@@ -39,8 +39,7 @@ pub use install::{InstalledModel, Manifest, ManifestFile, install, model_dir};
 pub use int8::Int8Kernel;
 pub use route::{ModelAnalysis, ModelRoute};
 pub use sentiment::{
-    HYBRID_EXTRA_FEATURES, HybridSentimentHead, ModelSentiment, SENTIMENT_ANALYZER, SentimentTrainingExample,
-    train_sentiment,
+    HybridSentimentHead, LexiconFeatures, ModelSentiment, SENTIMENT_ANALYZER, SentimentTrainingExample, train_sentiment,
 };
 pub use spm::{BOS_ID, EOS_ID, Tokenizer, UNK_ID};
 pub use topic_head::{HybridTopicHead, PerTopic, TOPIC_HEAD_RULE_FEATURES};

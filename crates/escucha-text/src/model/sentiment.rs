@@ -114,11 +114,71 @@ impl ModelSentiment {
 
 /// The weights of the hybrid head shipped with the crate.
 const HYBRID_BUILTIN: &str = include_str!("hybrid_weights.json");
-/// Lexicon and text features the hybrid head adds to the embedding.
-pub const HYBRID_EXTRA_FEATURES: usize = 3;
+/// What the lexicon engine and the raw text tell the hybrid head beside the embedding.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct LexiconFeatures {
+    /// The lexicon's score in [−1, 1], already multiplied by the language's weight.
+    pub score: f32,
+    /// The lexicon's positive evidence in [0, 1], weighted the same way.
+    pub positive: f32,
+    /// The lexicon's negative evidence in [0, 1], weighted the same way.
+    pub negative: f32,
+    /// Whether the text holds a question mark.
+    pub question: bool,
+}
+
+impl LexiconFeatures {
+    /// The features of `text` from the lexicon engine's result on it, with the lexicon's
+    /// numbers multiplied by `weight` ([`HybridSentimentHead::lexicon_weight`] of its language).
+    pub fn of(lexicon: &crate::SentimentResult, weight: f32, text: &str) -> LexiconFeatures {
+        LexiconFeatures {
+            score: lexicon.score * weight,
+            positive: lexicon.positive_evidence * weight,
+            negative: lexicon.negative_evidence * weight,
+            question: text.contains('?'),
+        }
+    }
+}
+
+/// One feature the hybrid head reads after the embedding, by its name in the weights file.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum ExtraFeature {
+    Score,
+    AbsScore,
+    Question,
+    Positive,
+    Negative,
+}
+
+impl ExtraFeature {
+    fn parse(name: &str) -> Option<ExtraFeature> {
+        Some(match name {
+            "lexicon_score" => ExtraFeature::Score,
+            "abs_lexicon_score" => ExtraFeature::AbsScore,
+            "has_question_mark" => ExtraFeature::Question,
+            "lexicon_positive" => ExtraFeature::Positive,
+            "lexicon_negative" => ExtraFeature::Negative,
+            _ => return None,
+        })
+    }
+
+    fn value(self, f: &LexiconFeatures) -> f32 {
+        match self {
+            ExtraFeature::Score => f.score,
+            ExtraFeature::AbsScore => f.score.abs(),
+            ExtraFeature::Question => f32::from(u8::from(f.question)),
+            ExtraFeature::Positive => f.positive,
+            ExtraFeature::Negative => f.negative,
+        }
+    }
+}
+
+/// The extra features of heads written before the file named them.
+const LEGACY_EXTRA_FEATURES: [&str; 3] = ["lexicon_score", "abs_lexicon_score", "has_question_mark"];
 
 /// The model route's sentiment head: a 3-class logistic regression over the embedding plus
-/// the lexicon engine's score, its absolute value and whether the text asks a question.
+/// the lexicon engine's evidence (its score, the score's magnitude, its positive and negative
+/// evidence apart) and whether the text asks a question — the features its file names.
 ///
 /// Trained only on permissively licensed data (the VADER sets, es_cx_dev and the team-written
 /// corpus `bench/text/train/`) by `bench/text/train_heads.py`; chosen by cross-validation on
@@ -128,10 +188,10 @@ pub const HYBRID_EXTRA_FEATURES: usize = 3;
 pub struct HybridSentimentHead {
     /// What the weights were trained on.
     pub trained_on: String,
-    /// Feature names, in weight order.
+    /// Feature names, in weight order: `embedding[512]`, then the extra features.
     #[serde(default)]
     pub features: Vec<String>,
-    /// 3 × (512 + 3) weights, row-major (negative, neutral, positive).
+    /// 3 × (512 + extra features) weights, row-major (negative, neutral, positive).
     pub weights: Vec<f32>,
     /// 3 biases.
     pub bias: Vec<f32>,
@@ -141,6 +201,9 @@ pub struct HybridSentimentHead {
     /// with the same factor.
     #[serde(default = "unit_weight")]
     pub spanish_lexicon_weight: f32,
+    /// The extra features, parsed from `features` when the head is read.
+    #[serde(skip)]
+    extra: Vec<ExtraFeature>,
 }
 
 /// Default lexicon weight of heads written before the weight existed.
@@ -159,34 +222,41 @@ impl HybridSentimentHead {
         HybridSentimentHead::from_json(HYBRID_BUILTIN)
     }
 
-    /// Parses and checks a head written by `train_hybrid_head.py`.
+    /// Parses and checks a head written by `bench/text/train_heads.py`.
     pub fn from_json(json: &str) -> Result<HybridSentimentHead, ModelError> {
-        let h: HybridSentimentHead =
-            serde_json::from_str(json).map_err(|e| ModelError::Format(format!("hybrid sentiment weights: {e}")))?;
-        if h.weights.len() != 3 * (DIM + HYBRID_EXTRA_FEATURES) || h.bias.len() != 3 {
-            return Err(ModelError::Format("hybrid sentiment weights: wrong shape".into()));
+        let bad = |what: String| ModelError::Format(format!("hybrid sentiment weights: {what}"));
+        let mut h: HybridSentimentHead = serde_json::from_str(json).map_err(|e| bad(e.to_string()))?;
+        let names: Vec<&str> = match h.features.split_first() {
+            None => LEGACY_EXTRA_FEATURES.to_vec(),
+            Some((first, rest)) if first == "embedding[512]" => rest.iter().map(String::as_str).collect(),
+            Some((first, _)) => return Err(bad(format!("the first feature must be embedding[512], not {first}"))),
+        };
+        h.extra = names
+            .iter()
+            .map(|n| ExtraFeature::parse(n).ok_or_else(|| bad(format!("unknown feature {n}"))))
+            .collect::<Result<_, _>>()?;
+        if h.weights.len() != 3 * (DIM + h.extra.len()) || h.bias.len() != 3 {
+            return Err(bad("wrong shape".into()));
         }
         if h.weights.iter().chain(&h.bias).any(|v| !v.is_finite()) || !(0.0..=1.0).contains(&h.spanish_lexicon_weight) {
-            return Err(ModelError::Format("hybrid sentiment weights: not finite".into()));
+            return Err(bad("not finite".into()));
         }
         Ok(h)
     }
 
-    /// Class probabilities `[negative, neutral, positive]` from an embedding, the lexicon's
-    /// score in [−1, 1] (already weighted by [`HybridSentimentHead::lexicon_weight`]) and
-    /// whether the text holds a question mark.
-    pub fn probabilities(&self, embedding: &[f32; DIM], lexicon_score: f32, question: bool) -> [f32; 3] {
-        let width = DIM + HYBRID_EXTRA_FEATURES;
+    /// Class probabilities `[negative, neutral, positive]` from an embedding and the lexicon
+    /// features of the same text.
+    pub fn probabilities(&self, embedding: &[f32; DIM], lexicon: &LexiconFeatures) -> [f32; 3] {
+        let width = DIM + self.extra.len();
         if self.weights.len() != 3 * width || self.bias.len() != 3 {
             return [1.0 / 3.0; 3];
         }
-        let extra = [lexicon_score, lexicon_score.abs(), if question { 1.0 } else { 0.0 }];
         let mut z = [0f32; 3];
         for (c, zc) in z.iter_mut().enumerate() {
             let w = &self.weights[c * width..(c + 1) * width];
             *zc = self.bias[c]
                 + super::encoder::dot8(&w[..DIM], embedding)
-                + w[DIM..].iter().zip(&extra).map(|(a, b)| a * b).sum::<f32>();
+                + w[DIM..].iter().zip(&self.extra).map(|(a, f)| a * f.value(lexicon)).sum::<f32>();
         }
         softmax(z)
     }
@@ -303,13 +373,41 @@ mod tests {
     fn hybrid_head_parses_and_reads_the_lexicon_features() {
         let h = HybridSentimentHead::builtin().expect("shipped hybrid weights parse");
         let e = [0f32; DIM];
-        let neg = h.probabilities(&e, -0.9, false);
-        let pos = h.probabilities(&e, 0.9, false);
+        let neg = h.probabilities(&e, &LexiconFeatures { score: -0.9, negative: 0.9, ..Default::default() });
+        let pos = h.probabilities(&e, &LexiconFeatures { score: 0.9, positive: 0.9, ..Default::default() });
         assert!(neg[0] > pos[0] && pos[2] > neg[2], "{neg:?} {pos:?}");
         assert!((neg.iter().sum::<f32>() - 1.0).abs() < 1e-5);
         assert!(HybridSentimentHead::from_json(r#"{"trained_on":"x","weights":[1.0],"bias":[0,0,0]}"#).is_err());
+        assert!(h.features.iter().any(|f| f == "lexicon_negative"), "{:?}", h.features);
         assert!(h.lexicon_weight(crate::Lang::Es) > 0.0 && h.lexicon_weight(crate::Lang::Es) < 1.0);
         assert_eq!(h.lexicon_weight(crate::Lang::En), 1.0);
+    }
+
+    /// Hand-made heads: the legacy three features when the file names none, each named
+    /// feature read from its own slot, unknown names and shapes refused.
+    #[test]
+    fn hybrid_head_reads_the_features_its_file_names() {
+        let head = |features: &str, extra: &[f32]| {
+            let mut w = vec![0f32; 3 * (DIM + extra.len())];
+            w[2 * (DIM + extra.len()) + DIM..].copy_from_slice(extra);
+            let w: Vec<String> = w.iter().map(|v| v.to_string()).collect();
+            HybridSentimentHead::from_json(&format!(
+                r#"{{"trained_on":"t",{features}"weights":[{}],"bias":[0,0,0]}}"#,
+                w.join(",")
+            ))
+        };
+        let e = [0f32; DIM];
+        let f = LexiconFeatures { score: -0.5, positive: 0.25, negative: 0.75, question: true };
+        // Positive logit = the sum of the named features' weights times their values.
+        let logit = |p: [f32; 3]| (p[2] / p[0]).ln();
+        let legacy = head("", &[1.0, 2.0, 4.0]).expect("legacy head");
+        assert!((logit(legacy.probabilities(&e, &f)) - (-0.5 + 2.0 * 0.5 + 4.0)).abs() < 1e-5);
+        let named = head(r#""features":["embedding[512]","lexicon_negative","lexicon_positive"],"#, &[1.0, 3.0])
+            .expect("named head");
+        assert!((logit(named.probabilities(&e, &f)) - (0.75 + 3.0 * 0.25)).abs() < 1e-5);
+        assert!(head(r#""features":["embedding[512]","colour"],"#, &[1.0]).is_err());
+        assert!(head(r#""features":["lexicon_score"],"#, &[1.0]).is_err());
+        assert!(head(r#""features":["embedding[512]","lexicon_score"],"#, &[1.0, 2.0]).is_err());
     }
 
     #[test]
