@@ -869,6 +869,24 @@ mod tests {
         assert_eq!(label("😡😡", Lang::Unknown), Negative);
     }
 
+    /// The evidence apart: praise and complaint in one text score on both sides (the score nets
+    /// them out); a plain complaint or plain praise only on its own side; nothing on neither.
+    #[test]
+    fn positive_and_negative_evidence_are_kept_apart() {
+        let r = |text: &str| LexiconSentiment::new().sentiment(&Doc::new(text, Lang::Es));
+        let mixed = r("la app bien pero el cobro fatal");
+        assert!(mixed.positive_evidence > 0.0 && mixed.negative_evidence > 0.0, "{mixed:?}");
+        let complaint = r("pésimo servicio, nadie responde");
+        assert!(complaint.negative_evidence > 0.0 && complaint.positive_evidence == 0.0, "{complaint:?}");
+        let praise = r("Excelente atención, muy amables");
+        assert!(praise.positive_evidence > 0.0 && praise.negative_evidence == 0.0, "{praise:?}");
+        let plain = r("el pedido llegó el martes");
+        assert_eq!((plain.positive_evidence, plain.negative_evidence), (0.0, 0.0));
+        for e in [mixed, complaint, praise] {
+            assert!(e.positive_evidence < 1.0 && e.negative_evidence < 1.0, "{e:?}");
+        }
+    }
+
     #[test]
     fn english_cases() {
         use SentimentLabel::*;
