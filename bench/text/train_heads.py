@@ -56,6 +56,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, roc_auc_score
 from sklearn.model_selection import KFold, StratifiedKFold
 
+from heads_common import best_thresholds, decide
+
 VADER = ["en_vader_tweets", "en_vader_movie_reviews", "en_vader_nyt_editorials"]
 # Round 6: VADER's fourth set, Amazon product-review snippets (same MIT package; not in
 # ../shared/data/text, written by bench/text/vader_amazon.py and dumped through EXTRA_SETS).
@@ -190,26 +192,6 @@ def predict_topics(models, idx):
     return np.stack([m.predict_proba(XT[idx])[:, 1] for m in models], axis=1)
 
 
-def best_thresholds(P, Y):
-    """Per topic, the probability threshold with the best F1 on (P, Y)."""
-    grid = np.arange(0.05, 0.96, 0.01)
-    out = []
-    for k in range(Y.shape[1]):
-        f = [f1_score(Y[:, k], P[:, k] >= t, zero_division=0) for t in grid]
-        out.append(float(grid[int(np.argmax(f))]))
-    return np.array(out)
-
-
-def decide(P, th, max_topics=3):
-    D = P >= th
-    for i in range(len(P)):
-        on = np.where(D[i])[0]
-        if len(on) > max_topics:
-            D[i] = False
-            D[i, on[np.argsort(-P[i, on])[:max_topics]]] = True
-    return D
-
-
 def oof_topics(idx, C, balanced):
     P = np.zeros((len(idx), len(TOPICS)))
     for a, b in KFold(5, shuffle=True, random_state=SEED).split(idx):
@@ -221,11 +203,11 @@ def topic_candidate(C, balanced):
     corpus = np.where(is_corpus)[0]
     P = oof_topics(corpus, C, balanced)
     th = best_thresholds(P, YT[corpus])
-    out = {"corpus": f1_score(YT[corpus], decide(P, th), average="macro", zero_division=0)}
+    out = {"corpus": f1_score(YT[corpus], decide(P, th, 3), average="macro", zero_division=0)}
     dev = np.where(is_dev)[0]
     Pd = predict_topics(fit_topics(corpus, C, balanced), dev)
-    out["dev"] = f1_score(YT[dev], decide(Pd, th), average="macro", zero_division=0)
-    out["dev_per_topic"] = dict(zip(TOPICS, np.round(f1_score(YT[dev], decide(Pd, th), average=None,
+    out["dev"] = f1_score(YT[dev], decide(Pd, th, 3), average="macro", zero_division=0)
+    out["dev_per_topic"] = dict(zip(TOPICS, np.round(f1_score(YT[dev], decide(Pd, th, 3), average=None,
                                                                 zero_division=0), 3).tolist()))
     out["criterion"] = (out["corpus"] + out["dev"]) / 2
     return out

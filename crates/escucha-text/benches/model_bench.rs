@@ -470,6 +470,8 @@ fn pipeline_with_model(dir: &std::path::Path, data: &std::path::Path, corpus: &[
             println!("\n{}\n", e.confusion.to_markdown());
         }
     }
+    println!("\n- emotions on the team-written emotion sets (bench/text/emotions/), model route:\n");
+    print!("{}", eval::emotion_report(&pipeline, &["a", "b"]));
     let cx = eval::eval_topics_multilabel(&pipeline, &load("es_cx_dev"));
     println!(
         "\n- topics, es_cx_dev multi-label (development): macro-F1 **{:.3}** ({})",

@@ -155,6 +155,9 @@ fn main() {
     }
     all_texts.extend(redaction_rows.iter().filter_map(|r| r["text"].as_str().map(str::to_string)));
 
+    println!("\n## Emotions on the team-written emotion sets (bench/text/emotions/)\n");
+    print!("{}", eval::emotion_report(&pipeline, &["a", "b"]));
+
     println!("\n## Throughput\n");
     let n = all_texts.len();
     let bytes: usize = all_texts.iter().map(String::len).sum();

@@ -123,6 +123,7 @@ pub trait EmotionDetector: Send + Sync {
     fn detect(&self, doc: &Doc, sentiment: &SentimentResult) -> Vec<EmotionResult>;
 }
 
+/// Cue phrases per emotion and language (`"es"`, `"en"`, or `"any"`: matched in both).
 const CUES: &[(Emotion, &str, &[&str])] = &[
     (
         Emotion::Pleased,
@@ -144,6 +145,12 @@ const CUES: &[(Emotion, &str, &[&str])] = &[
             "estupend*",
             "fantastic*",
             "espectacular*",
+            "asi da gusto",
+            "da gusto",
+            "asi si",
+            "asi si pe",
+            "sin quejas",
+            "nada que objetar",
         ],
     ),
     (
@@ -163,6 +170,13 @@ const CUES: &[(Emotion, &str, &[&str])] = &[
             "recommend",
             "impressed",
             "enjoyed",
+            "cant fault",
+            "can't fault",
+            "spot on",
+            "no complaints",
+            "sorted",
+            "top notch",
+            "well done",
         ],
     ),
     (
@@ -179,6 +193,17 @@ const CUES: &[(Emotion, &str, &[&str])] = &[
             "honest*",
             "serios",
             "seriedad",
+            "nunca me han fallado",
+            "nunca fallan",
+            "nunca me fallan",
+            "tal como me dijeron",
+            "tal como dijeron",
+            "como prometieron",
+            "lo que prometieron",
+            "en el plazo",
+            "sin letra pequena",
+            "sin sorpresas",
+            "palabra",
         ],
     ),
     (
@@ -194,6 +219,18 @@ const CUES: &[(Emotion, &str, &[&str])] = &[
             "dependable",
             "consistent*",
             "always deliver*",
+            "never once",
+            "never let me down",
+            "never let us down",
+            "as promised",
+            "no surprises",
+            "exactly what it says",
+            "straight with me",
+            "straight with us",
+            "kept their word",
+            "as quoted",
+            "within the timeframe",
+            "no small print",
         ],
     ),
     (
@@ -215,6 +252,17 @@ const CUES: &[(Emotion, &str, &[&str])] = &[
             "un detalle",
             "me avisaron de un descuento",
             "se acordaron",
+            "me reconocieron",
+            "por mi nombre",
+            "por ser cliente",
+            "cliente antiguo",
+            "clientes antiguos",
+            "se acuerdan",
+            "se acordaba",
+            "me felicitaron",
+            "mi cumpleanos",
+            "me hicieron pasar",
+            "de toda la vida",
         ],
     ),
     (
@@ -235,6 +283,18 @@ const CUES: &[(Emotion, &str, &[&str])] = &[
             "vip",
             "remembered",
             "personal touch",
+            "my name",
+            "remembered my",
+            "long-standing",
+            "longstanding",
+            "loyal customer",
+            "as a customer",
+            "thank-you card",
+            "thank you card",
+            "my birthday",
+            "dedicated manager",
+            "like a person",
+            "treated me like",
         ],
     ),
     (
@@ -262,6 +322,20 @@ const CUES: &[(Emotion, &str, &[&str])] = &[
             "me ayudo",
             "me ayudaron",
             "servicial*",
+            "para ver como estaba",
+            "para ver como iba",
+            "ver como estaba",
+            "como iba",
+            "me tranquiliz*",
+            "nos tranquiliz*",
+            "alivio",
+            "sin que tuviera que pedir",
+            "sin que lo pidiera",
+            "sin que yo lo pidiera",
+            "se ocuparon",
+            "se encargaron de todo",
+            "paso a paso",
+            "me llamaron para preguntar",
         ],
     ),
     (
@@ -285,21 +359,100 @@ const CUES: &[(Emotion, &str, &[&str])] = &[
             "above and beyond",
             "helpful",
             "thoughtful",
+            "check how",
+            "checked in",
+            "checking in",
+            "to see how",
+            "step by step",
+            "gently",
+            "handled everything",
+            "walked me through",
+            "walked through",
+            "no judgement",
+            "no judgment",
+            "sorted everything",
+            "made sure",
         ],
     ),
     (Emotion::Pleased, "es", &["gracias", "agradec*", "agradecid*", "mil gracias", "muchas gracias", "eternamente"]),
     (Emotion::Pleased, "en", &["thank*", "grateful", "gratitude", "appreciate", "cheers", "thx"]),
-    (Emotion::Happy, "es", &["feliz", "felices", "alegr*", "encantad*", "me encanto", "me encanta", "ilusion*"]),
-    (Emotion::Happy, "en", &["happy", "love", "loved", "delighted", "thrilled", "joy*", "overjoyed", "glad"]),
+    (
+        Emotion::Happy,
+        "es",
+        &[
+            "feliz",
+            "felices",
+            "alegr*",
+            "encantad*",
+            "me encanto",
+            "me encanta",
+            "ilusion*",
+            "detallazo",
+            "la amo",
+            "lo amo",
+            "me alegro el dia",
+            "emocionad*",
+            "de lujo",
+            "barbaro",
+            "me hizo el dia",
+            "contentisim*",
+        ],
+    ),
+    (
+        Emotion::Happy,
+        "en",
+        &[
+            "happy",
+            "love",
+            "loved",
+            "delighted",
+            "thrilled",
+            "joy*",
+            "overjoyed",
+            "glad",
+            "over the moon",
+            "made my day",
+            "best ever",
+            "cant wait",
+            "can't wait",
+            "ecstatic",
+        ],
+    ),
     (
         Emotion::Safe,
         "es",
-        &["segur*", "tranquil*", "protegid*", "a salvo", "sin preocupaciones", "respaldad*", "en buenas manos"],
+        &[
+            "segur*",
+            "tranquil*",
+            "protegid*",
+            "a salvo",
+            "sin preocupaciones",
+            "respaldad*",
+            "en buenas manos",
+            "sin peligro",
+            "me siento segur*",
+            "proteccion",
+            "protegen",
+        ],
     ),
     (
         Emotion::Safe,
         "en",
-        &["safe", "secure", "peace of mind", "reassur*", "protected", "in good hands", "at ease", "relieved"],
+        &[
+            "safe",
+            "secure",
+            "peace of mind",
+            "reassur*",
+            "protected",
+            "in good hands",
+            "at ease",
+            "relieved",
+            "felt safe",
+            "feel safe",
+            "no danger",
+            "protect*",
+            "safely",
+        ],
     ),
     (
         Emotion::Hurried,
@@ -316,12 +469,57 @@ const CUES: &[(Emotion, &str, &[&str])] = &[
             "presion*",
             "sin tiempo para",
             "no me dejaron terminar",
+            "firme aqui",
+            "firmara ya",
+            "firmar ya",
+            "en ese momento",
+            "ni leer",
+            "sin leer",
+            "no me dejo leer",
+            "no me dejaron leer",
+            "se acaba la promo",
+            "solo por hoy",
+            "hoy mismo",
+            "en el acto",
+            "me insisti*",
+            "insistio",
+            "insistieron",
+            "para decidir",
+            "ni chance",
+            "antes de que cierre",
+            "vence hoy",
+            "vencia en",
         ],
     ),
     (
         Emotion::Hurried,
         "en",
-        &["rushed", "hurried", "in a hurry", "rush*", "pressured", "pressure", "pushy", "hard sell", "cut me off"],
+        &[
+            "rushed",
+            "hurried",
+            "in a hurry",
+            "rush*",
+            "pressured",
+            "pressure",
+            "pushy",
+            "hard sell",
+            "cut me off",
+            "only good today",
+            "today only",
+            "on the spot",
+            "before id read",
+            "before i'd read",
+            "before i read",
+            "before i understood",
+            "no time to",
+            "sign now",
+            "expires at midnight",
+            "expires today",
+            "kept pushing",
+            "pushed me",
+            "hung up on me so",
+            "no time",
+        ],
     ),
     (
         Emotion::Frustrated,
@@ -355,6 +553,21 @@ const CUES: &[(Emotion, &str, &[&str])] = &[
             "perdi el tiempo",
             "perdida de tiempo",
             "ya no se que hacer",
+            "cada vez",
+            "vuelta a empezar",
+            "de un lado a otro",
+            "me mandan de",
+            "me pasan de",
+            "por cuarta vez",
+            "por tercera vez",
+            "dos veces",
+            "cuatro veces",
+            "mamera",
+            "no hay forma",
+            "ni forma",
+            "el mismo documento",
+            "repetir",
+            "repitiendo",
         ],
     ),
     (
@@ -380,6 +593,21 @@ const CUES: &[(Emotion, &str, &[&str])] = &[
             "not working",
             "still not",
             "annoy*",
+            "from scratch",
+            "round in circles",
+            "going round",
+            "runaround",
+            "run around",
+            "fourth",
+            "third time",
+            "yet again",
+            "chase",
+            "chasing",
+            "start over",
+            "repeat myself",
+            "four different",
+            "five times",
+            "twice",
         ],
     ),
     (
@@ -404,6 +632,15 @@ const CUES: &[(Emotion, &str, &[&str])] = &[
             "cada vez peor",
             "mediocre*",
             "triste*",
+            "esperaba",
+            "pense que eran",
+            "mucha promesa",
+            "no es lo mismo",
+            "no vale lo que",
+            "para lo que cuesta",
+            "para lo que pague",
+            "no cumple",
+            "no cumplio",
         ],
     ),
     (
@@ -422,6 +659,14 @@ const CUES: &[(Emotion, &str, &[&str])] = &[
             "sad",
             "underwhelm*",
             "worse",
+            "expected",
+            "not impressed",
+            "meh",
+            "gutted",
+            "for the price",
+            "still treated like",
+            "regret",
+            "not worth",
         ],
     ),
     (
@@ -445,6 +690,22 @@ const CUES: &[(Emotion, &str, &[&str])] = &[
             "dar la cara",
             "me colgaron",
             "ni un vaso",
+            "nadie me",
+            "sin avisar",
+            "nadie aviso",
+            "ni un mensaje",
+            "ni un aviso",
+            "no acudio",
+            "no vino",
+            "no se presento",
+            "sin noticias",
+            "sin novedades",
+            "ni siquiera",
+            "no me devuelven",
+            "nadie me devuelve",
+            "me devuelva la llamada",
+            "devuelto la llamada",
+            "estamos a",
         ],
     ),
     (
@@ -468,6 +729,20 @@ const CUES: &[(Emotion, &str, &[&str])] = &[
             "don't care",
             "dont care",
             "doesnt care",
+            "no update",
+            "nobody even",
+            "no one even",
+            "never showed",
+            "didnt show",
+            "didn't show",
+            "no-show",
+            "not a word",
+            "heard nothing",
+            "no callback",
+            "never heard back",
+            "nobody has called",
+            "no one has called",
+            "still open",
         ],
     ),
     (
@@ -492,6 +767,16 @@ const CUES: &[(Emotion, &str, &[&str])] = &[
             "mis hijos",
             "fiebre",
             "emergencia",
+            "no pego ojo",
+            "no puedo dormir",
+            "no voy a poder ni dormir",
+            "que voy a hacer",
+            "no se que hacer",
+            "de los nervios",
+            "en vilo",
+            "panico",
+            "me da miedo",
+            "acorralad*",
         ],
     ),
     (
@@ -513,6 +798,15 @@ const CUES: &[(Emotion, &str, &[&str])] = &[
             "emergency",
             "couldnt pay",
             "stranded",
+            "cant sleep",
+            "can't sleep",
+            "terrified",
+            "losing sleep",
+            "dont know what",
+            "don't know what",
+            "freaking out",
+            "cornered",
+            "on edge",
         ],
     ),
     (
@@ -543,6 +837,21 @@ const CUES: &[(Emotion, &str, &[&str])] = &[
             "burla*",
             "asco",
             "mierda",
+            "vergonzos*",
+            "ridicul*",
+            "que manera de",
+            "una broma",
+            "de risa",
+            "es un chiste",
+            "nunca mas",
+            "no hay derecho",
+            "caradura*",
+            "sinverguenza*",
+            "indignant*",
+            "pesim*",
+            "no hay palabras",
+            "harta de",
+            "harto de",
         ],
     ),
     (
@@ -567,8 +876,23 @@ const CUES: &[(Emotion, &str, &[&str])] = &[
             "wtf",
             "hate",
             "worst",
+            "a joke",
+            "outrageous",
+            "appalling",
+            "never again",
+            "how dare",
+            "unbelievable",
+            "absurd",
+            "utterly fed up",
+            "terrible",
+            "awful",
+            "your system",
         ],
     ),
+    // Emojis, read in any language.
+    (Emotion::Happy, "any", &["😍", "🥹", "😀", "😁", "🙌", "🎉"]),
+    (Emotion::Stressed, "any", &["😰", "😱", "😟"]),
+    (Emotion::Angry, "any", &["😡", "🤬", "😤", "🙃", "🙄"]),
 ];
 
 /// The default emotion detector: cue phrases and sentiment-based inference.
@@ -598,20 +922,21 @@ impl LexiconEmotions {
         let mut en = PhraseMatcher::new();
         for (e, lang, cues) in CUES {
             for c in *cues {
-                if *lang == "es" {
+                if *lang != "en" {
                     es.add(c, *e);
-                } else {
+                }
+                if *lang != "es" {
                     en.add(c, *e);
                 }
             }
         }
-        LexiconEmotions { es, en, threshold: 0.4 }
+        LexiconEmotions { es, en, threshold: 0.35 }
     }
 }
 
 impl EmotionDetector for LexiconEmotions {
     fn info(&self) -> AnalyzerInfo {
-        AnalyzerInfo::new("lexicon-emotions", "2")
+        AnalyzerInfo::new("lexicon-emotions", "3")
     }
 
     fn detect(&self, doc: &Doc, sentiment: &SentimentResult) -> Vec<EmotionResult> {
@@ -680,13 +1005,22 @@ pub fn net_emotional_value<'a, I>(comments: I) -> Option<f64>
 where
     I: IntoIterator<Item = &'a [EmotionResult]>,
 {
+    nev_of_counts(comments.into_iter().map(|c| {
+        let pos = c.iter().filter(|e| e.emotion.is_positive()).count();
+        (pos, c.len() - pos)
+    }))
+}
+
+/// [`net_emotional_value`] from each comment's (positive, negative) emotion counts.
+pub fn nev_of_counts<I>(comments: I) -> Option<f64>
+where
+    I: IntoIterator<Item = (usize, usize)>,
+{
     let (mut n, mut sum) = (0usize, 0f64);
-    for c in comments {
-        let pos = c.iter().filter(|e| e.emotion.is_positive()).count() as f64;
-        let neg = c.len() as f64 - pos;
-        if pos + neg > 0.0 {
+    for (pos, neg) in comments {
+        if pos + neg > 0 {
             n += 1;
-            sum += 100.0 * (pos - neg) / (pos + neg);
+            sum += 100.0 * (pos as f64 - neg as f64) / (pos + neg) as f64;
         }
     }
     (n > 0).then(|| sum / n as f64)

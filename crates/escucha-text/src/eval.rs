@@ -6,6 +6,7 @@
 //! `en_airline_tweets` is CC BY-NC-SA and used **for evaluation only**: nothing shipped is
 //! trained or tuned on it.
 
+use crate::emotions::{Emotion, nev_of_counts};
 use crate::pipeline::Pipeline;
 use crate::redact::PiiKind;
 use crate::sentiment::SentimentLabel;
@@ -351,6 +352,181 @@ pub fn eval_topics_multilabel(pipeline: &Pipeline, rows: &[Value]) -> TopicEval 
     TopicEval { n, f1, macro_f1, accuracy: None, confusion: None }
 }
 
+/// The team-written emotion sets (`bench/text/emotions/cx_emotions_<part><n>.jsonl` in the
+/// repository) of one part, `"a"` (development: cues may be edited while reading its errors) or
+/// `"b"` (held out: only measured), sorted by name; empty when the folder is absent.
+pub fn emotion_set_files(part: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/text/emotions");
+    let prefix = format!("cx_emotions_{part}");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.extension().is_some_and(|x| x == "jsonl")
+                        && p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&prefix))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+/// All rows of one part of the emotion sets ([`emotion_set_files`]); empty when absent.
+pub fn emotion_rows(part: &str) -> std::io::Result<Vec<Value>> {
+    let mut rows = Vec::new();
+    for f in emotion_set_files(part) {
+        rows.extend(load_jsonl(&f).map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", f.display())))?);
+    }
+    Ok(rows)
+}
+
+/// Emotion figures on rows labelled with `emotions` (ids of the NEV catalogue, possibly none).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmotionEval {
+    /// Rows evaluated.
+    pub n: usize,
+    /// Per emotion id: (true positives, false positives, false negatives).
+    pub counts: BTreeMap<String, (usize, usize, usize)>,
+    /// Mean F1 over the emotions that occur in the gold labels.
+    pub macro_f1: f64,
+    /// F1 over all (row, emotion) decisions pooled.
+    pub micro_f1: f64,
+    /// Rows without any gold emotion that got none detected, over rows without any gold emotion.
+    pub none_accuracy: f64,
+    /// Rows with gold emotions of one polarity only (all positive or all negative) whose detected
+    /// emotions are non-empty and all of that polarity, over those rows.
+    pub polarity_accuracy: f64,
+    /// Net Emotional Value of the set from the gold labels and from the detected emotions (the
+    /// figure a dashboard would show), with the survey formula.
+    pub nev_gold: Option<f64>,
+    /// See `nev_gold`.
+    pub nev_detected: Option<f64>,
+}
+
+impl EmotionEval {
+    /// F1 of one emotion id (0 when it never occurs and is never predicted).
+    pub fn f1(&self, id: &str) -> f64 {
+        self.counts.get(id).map_or(0.0, |&(tp, fp, fn_)| f1_of(tp, fp, fn_))
+    }
+}
+
+/// Scores detected emotions against gold ones: `items` pairs each row's gold ids with the ids
+/// detected on it. Pure, so the figures can be checked by hand.
+pub fn score_emotions(items: &[(Vec<Emotion>, Vec<Emotion>)]) -> EmotionEval {
+    let mut counts: BTreeMap<String, (usize, usize, usize)> =
+        Emotion::ALL.iter().map(|e| (e.id().to_string(), (0, 0, 0))).collect();
+    let (mut none_rows, mut none_ok, mut polar_rows, mut polar_ok) = (0usize, 0usize, 0usize, 0usize);
+    for (gold, pred) in items {
+        for e in Emotion::ALL {
+            let c = counts.get_mut(e.id()).expect("every id");
+            match (gold.contains(&e), pred.contains(&e)) {
+                (true, true) => c.0 += 1,
+                (false, true) => c.1 += 1,
+                (true, false) => c.2 += 1,
+                _ => {}
+            }
+        }
+        if gold.is_empty() {
+            none_rows += 1;
+            none_ok += usize::from(pred.is_empty());
+        } else if gold.iter().all(|e| e.is_positive()) || gold.iter().all(|e| !e.is_positive()) {
+            polar_rows += 1;
+            let positive = gold[0].is_positive();
+            polar_ok += usize::from(!pred.is_empty() && pred.iter().all(|e| e.is_positive() == positive));
+        }
+    }
+    let occurring: Vec<f64> =
+        counts.values().filter(|c| c.0 + c.2 > 0).map(|&(tp, fp, fn_)| f1_of(tp, fp, fn_)).collect();
+    let pooled = counts.values().fold((0, 0, 0), |a, c| (a.0 + c.0, a.1 + c.1, a.2 + c.2));
+    let ratio = |ok: usize, n: usize| if n == 0 { 0.0 } else { ok as f64 / n as f64 };
+    let counts_of = |set: &Vec<Emotion>| {
+        let pos = set.iter().filter(|e| e.is_positive()).count();
+        (pos, set.len() - pos)
+    };
+    EmotionEval {
+        n: items.len(),
+        macro_f1: if occurring.is_empty() { 0.0 } else { occurring.iter().sum::<f64>() / occurring.len() as f64 },
+        micro_f1: f1_of(pooled.0, pooled.1, pooled.2),
+        counts,
+        none_accuracy: ratio(none_ok, none_rows),
+        polarity_accuracy: ratio(polar_ok, polar_rows),
+        nev_gold: nev_of_counts(items.iter().map(|i| counts_of(&i.0))),
+        nev_detected: nev_of_counts(items.iter().map(|i| counts_of(&i.1))),
+    }
+}
+
+/// Runs the pipeline over rows with `text` and `emotions` (ids; unknown ids are an error in the
+/// set, reported by row number) and scores what it detects with [`score_emotions`].
+pub fn eval_emotions(pipeline: &Pipeline, rows: &[Value]) -> Result<EmotionEval, String> {
+    let mut items = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        let (Some(text), Some(gold)) = (r["text"].as_str(), r["emotions"].as_array()) else {
+            return Err(format!("row {}: needs text and emotions", i + 1));
+        };
+        let gold = gold
+            .iter()
+            .map(|g| g.as_str().and_then(Emotion::parse).ok_or_else(|| format!("row {}: unknown emotion {g}", i + 1)))
+            .collect::<Result<Vec<Emotion>, String>>()?;
+        items.push((gold, text));
+    }
+    let scored: Vec<(Vec<Emotion>, Vec<Emotion>)> = batched(pipeline, items, None)
+        .into_iter()
+        .map(|(gold, a)| (gold, a.emotions.iter().map(|e| e.emotion).collect()))
+        .collect();
+    Ok(score_emotions(&scored))
+}
+
+/// A markdown table of [`eval_emotions`] on parts of the team-written emotion sets (`"a"`:
+/// development, `"b"`: held out, `"c"`: training), or a line saying they are absent; errors in
+/// a set are reported in the table's place.
+pub fn emotion_report(pipeline: &Pipeline, parts: &[&str]) -> String {
+    let mut out = String::from(
+        "| part | rows | macro-F1 | micro-F1 | no-emotion rows right | one-polarity rows right | NEV gold / detected |\n\
+         |---|---:|---:|---:|---:|---:|---|\n",
+    );
+    let mut per_emotion = String::new();
+    for &part in parts {
+        let name = match part {
+            "a" => "a (development)",
+            "b" => "b (held out)",
+            "c" => "c (training)",
+            other => other,
+        };
+        let rows = match emotion_rows(part) {
+            Ok(rows) if rows.is_empty() => return "emotion sets not found (bench/text/emotions/)\n".into(),
+            Ok(rows) => rows,
+            Err(e) => return format!("part {part}: {e}\n"),
+        };
+        let e = match eval_emotions(pipeline, &rows) {
+            Ok(e) => e,
+            Err(msg) => return format!("part {part}: {msg}\n"),
+        };
+        let nev = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:+.1}"));
+        let _ = writeln!(
+            out,
+            "| {name} | {} | **{:.3}** | {:.3} | {:.3} | {:.3} | {} / {} |",
+            e.n,
+            e.macro_f1,
+            e.micro_f1,
+            e.none_accuracy,
+            e.polarity_accuracy,
+            nev(e.nev_gold),
+            nev(e.nev_detected)
+        );
+        let _ = writeln!(
+            per_emotion,
+            "- part {part}, F1 per emotion (tp/fp/fn): {}",
+            e.counts
+                .iter()
+                .map(|(id, &(tp, fp, fn_))| format!("{id} {:.2} ({tp}/{fp}/{fn_})", f1_of(tp, fp, fn_)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    out + "\n" + &per_emotion
+}
+
 /// Single-label evaluation on the airline complaint reasons mapped with [`airline_topic`]:
 /// the prediction is the most confident of the mapped ids, or `none`.
 pub fn eval_topics_airline(pipeline: &Pipeline, rows: &[Value]) -> TopicEval {
@@ -477,6 +653,36 @@ pub fn peak_rss_kib() -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Four rows scored by hand (P = pleased, A = angry, F = frustrated):
+    /// 1. gold [P], detected [P]: P tp; polar row, right.
+    /// 2. gold [A, F], detected [A]: A tp, F fn; polar row, right.
+    /// 3. gold [], detected [F]: F fp; none row, wrong.
+    /// 4. gold [], detected []: none row, right.
+    ///
+    /// P: F1 1; A: F1 1; F: tp 0, F1 0; macro over the three gold emotions = 2/3. Pooled: tp 2,
+    /// fp 1, fn 1, so P = R = 2/3 and micro-F1 2/3. NEV gold: +100, −100 → 0; detected: +100,
+    /// −100, −100 → −100/3.
+    #[test]
+    fn emotion_scores_by_hand() {
+        use Emotion::{Angry as A, Frustrated as F, Pleased as P};
+        let items = vec![(vec![P], vec![P]), (vec![A, F], vec![A]), (vec![], vec![F]), (vec![], vec![])];
+        let e = score_emotions(&items);
+        assert_eq!(e.n, 4);
+        assert_eq!(e.counts["pleased"], (1, 0, 0));
+        assert_eq!(e.counts["angry"], (1, 0, 0));
+        assert_eq!(e.counts["frustrated"], (0, 1, 1));
+        assert!((e.macro_f1 - 2.0 / 3.0).abs() < 1e-12, "{}", e.macro_f1);
+        assert!((e.micro_f1 - 2.0 / 3.0).abs() < 1e-12, "{}", e.micro_f1);
+        assert_eq!((e.none_accuracy, e.polarity_accuracy), (0.5, 1.0));
+        assert_eq!(e.nev_gold, Some(0.0));
+        assert!((e.nev_detected.unwrap() + 100.0 / 3.0).abs() < 1e-12);
+        assert_eq!(e.f1("pleased"), 1.0);
+        // A mixed gold row (one positive, one negative) counts for neither polarity figure.
+        let mixed = score_emotions(&[(vec![P, A], vec![A])]);
+        assert_eq!(mixed.polarity_accuracy, 0.0);
+        assert_eq!((mixed.nev_gold, mixed.nev_detected), (Some(0.0), Some(-100.0)));
+    }
 
     #[test]
     fn confusion_metrics_hand_checked() {

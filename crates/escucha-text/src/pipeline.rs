@@ -12,6 +12,10 @@
 //!   es_cx_dev and the team-written corpus `bench/text/train/` only, chosen by
 //!   cross-validation (never on en_airline_tweets); see `bench/text/MODEL.md`, "Round 6".
 //!   Label: the most probable class; score `P(pos) − P(neg)`;
+//! - **emotions** ([`HYBRID_EMOTIONS`]): the trained emotion head ([`crate::model::EmotionHead`]:
+//!   per emotion a logistic regression over the embedding, the cue detector's confidences and
+//!   the sentiment score, with a threshold per emotion, at most two), trained on the
+//!   team-written emotion sets `bench/text/emotions/` (parts a and c; part b is held out);
 //! - **topics** ([`HYBRID_TOPICS`]): the nine default topics come from the trained topic head
 //!   ([`crate::model::HybridTopicHead`]: per topic a logistic regression over the embedding, the
 //!   rule engine's confidences and the prototype similarities, with a threshold per topic);
@@ -25,7 +29,7 @@ use crate::keyphrases::{
     emerging_topics_embedded,
 };
 use crate::lang::{HeuristicLanguageIdentifier, LanguageIdentifier, LanguageResult};
-use crate::model::{DIM, ENGINE_MODEL, LexiconFeatures, ModelRoute};
+use crate::model::{DIM, ENGINE_MODEL, EmotionHead, LexiconFeatures, ModelRoute, PerEmotion};
 use crate::model::{HybridTopicHead, PerTopic};
 use crate::redact::{Redaction, Redactor, RuleRedactor};
 use crate::sentiment::SentimentLabel;
@@ -36,6 +40,9 @@ use serde::Serialize;
 
 /// Sentiment of the model route: the lexicon's rules blended with the model's polarity.
 pub const HYBRID_SENTIMENT: AnalyzerInfo = AnalyzerInfo::new("use-v3-lexicon-hybrid-sentiment", "5");
+/// Emotions of the model route: the trained emotion head over the embedding, the cue
+/// detector's confidences and the sentiment score.
+pub const HYBRID_EMOTIONS: AnalyzerInfo = AnalyzerInfo::new("use-v3-cue-hybrid-emotions", "1");
 /// Topics of the model route: the trained topic head (default topics) and rule matches plus
 /// similarity to the prototypes (an organisation's own topics).
 pub const HYBRID_TOPICS: AnalyzerInfo = AnalyzerInfo::new("use-v3-rule-hybrid-topics", "2");
@@ -159,7 +166,7 @@ impl Pipeline {
             self.language.info(),
             self.redactor.info(),
             if hybrid { HYBRID_SENTIMENT } else { self.sentiment.info() },
-            self.emotions.info(),
+            if hybrid { HYBRID_EMOTIONS } else { self.emotions.info() },
             if hybrid { HYBRID_TOPICS } else { self.topics.info() },
             self.key_phrases.info(),
         ]
@@ -200,7 +207,10 @@ impl Pipeline {
             sentiment = hybrid_sentiment(sentiment, p);
             topics = head_topics(&topics, m.topic_head(), e, m.topics().ids(), &m.topics().similarities(e));
         }
-        let emotions = self.emotions.detect(&doc, &sentiment);
+        let mut emotions = self.emotions.detect(&doc, &sentiment);
+        if let (Some(m), Some(e)) = (&self.model, embedding) {
+            emotions = head_emotions(&emotions, m.emotion_head(), e, sentiment.score);
+        }
         let key_phrases = self.key_phrases.extract(&doc, self.max_key_phrases);
         Analysis {
             language,
@@ -243,6 +253,24 @@ impl Pipeline {
             None => emerging_topics(texts, &EmergingOptions { min_size, max_phrases, ..EmergingOptions::default() }),
         }
     }
+}
+
+/// The model route's emotions: the emotion head's, reading the cue detector's results `cues`
+/// (its confidence per emotion, 0 where it found none), the embedding and the sentiment score.
+pub fn head_emotions(
+    cues: &[EmotionResult],
+    head: &EmotionHead,
+    embedding: &[f32; DIM],
+    score: f32,
+) -> Vec<EmotionResult> {
+    let mut confidences: PerEmotion = [0.0; crate::emotions::Emotion::ALL.len()];
+    for c in cues {
+        confidences[c.emotion as usize] = c.confidence;
+    }
+    head.detect(embedding, &confidences, score)
+        .into_iter()
+        .map(|(emotion, p)| EmotionResult { emotion, confidence: p, analyzer: HYBRID_EMOTIONS })
+        .collect()
 }
 
 /// The model route's sentiment from the hybrid head's probabilities `[negative, neutral,

@@ -567,3 +567,23 @@ fn model_route_accuracy_floors() {
         assert!(got >= floor, "{what} {got:.3} < floor {floor}");
     }
 }
+
+/// Emotions of the model route (the trained emotion head) on the held-out part b of the
+/// team-written emotion sets (measured 0.600 macro-F1; bench/text/MODEL.md, "Emotion head"),
+/// and the head's results name their analyser.
+#[test]
+fn model_route_emotion_floor_on_the_held_out_part() {
+    let Some(dir) = model_path() else { return };
+    let options = escucha_text::AnalyzeOptions { model_dir: Some(dir), ..Default::default() };
+    let (pipeline, note) = escucha_text::open_pipeline(&options);
+    assert!(pipeline.model.is_some(), "{note}");
+    let rows = escucha_text::eval::emotion_rows("b").expect("emotion sets readable");
+    assert_eq!(rows.len(), 320);
+    let e = escucha_text::eval::eval_emotions(&pipeline, &rows).expect("valid labels");
+    eprintln!("emotion head, part b: macro-F1 {:.3}", e.macro_f1);
+    assert!(e.macro_f1 >= 0.57, "emotion macro-F1 on part b {:.3} < 0.57", e.macro_f1);
+    let a = pipeline.analyze_batch(&["Llevo tres semanas llamando y nadie me devuelve la llamada"], None);
+    assert!(a[0].emotions.iter().any(|x| x.emotion == escucha_text::Emotion::Neglected), "{:?}", a[0].emotions);
+    assert!(a[0].emotions.iter().all(|x| x.analyzer == escucha_text::pipeline::HYBRID_EMOTIONS));
+    assert!(pipeline.analyzers().contains(&escucha_text::pipeline::HYBRID_EMOTIONS));
+}

@@ -23,6 +23,7 @@
 //!   both sentiment and topics; [`ModelError::NotInstalled`] tells the caller to fall back.
 
 mod archive;
+mod emotion_head;
 mod encoder;
 mod install;
 mod int8;
@@ -34,6 +35,7 @@ mod topics;
 
 use std::path::PathBuf;
 
+pub use emotion_head::{EMOTION_HEAD_EXTRA_FEATURES, EmotionHead, PerEmotion};
 pub use encoder::{DEFAULT_CACHED_IDS, DIM, Encoder, INT8_KERNEL_ENV, MAX_TEXT_BYTES, MAX_TOKENS, TOKEN_BUDGET};
 pub use install::{InstalledModel, Manifest, ManifestFile, install, model_dir};
 pub use int8::Int8Kernel;

@@ -8,8 +8,8 @@
 use std::path::Path;
 
 use super::{
-    DIM, ENGINE_MODEL, Encoder, HybridSentimentHead, HybridTopicHead, InstalledModel, MANIFEST_FILE, ModelError,
-    ModelSentiment, ModelTopics, TopicMatch, TopicPrototype, model_dir,
+    DIM, ENGINE_MODEL, EmotionHead, Encoder, HybridSentimentHead, HybridTopicHead, InstalledModel, MANIFEST_FILE,
+    ModelError, ModelSentiment, ModelTopics, TopicMatch, TopicPrototype, model_dir,
 };
 use crate::sentiment::SentimentLabel;
 
@@ -33,6 +33,7 @@ pub struct ModelRoute {
     sentiment: ModelSentiment,
     hybrid: HybridSentimentHead,
     topic_head: HybridTopicHead,
+    emotion_head: EmotionHead,
     topics: ModelTopics,
     installed: InstalledModel,
 }
@@ -54,8 +55,9 @@ impl ModelRoute {
         let sentiment = ModelSentiment::builtin()?;
         let hybrid = HybridSentimentHead::builtin()?;
         let topic_head = HybridTopicHead::builtin()?;
+        let emotion_head = EmotionHead::builtin()?;
         let topics = ModelTopics::new(&encoder, prototypes);
-        Ok(ModelRoute { encoder, sentiment, hybrid, topic_head, topics, installed })
+        Ok(ModelRoute { encoder, sentiment, hybrid, topic_head, emotion_head, topics, installed })
     }
 
     /// Engine name for outputs.
@@ -87,6 +89,12 @@ impl ModelRoute {
     /// the default topics.
     pub fn topic_head(&self) -> &HybridTopicHead {
         &self.topic_head
+    }
+
+    /// The trained emotion head (embedding, cue confidences and sentiment score) the pipeline
+    /// uses for emotions.
+    pub fn emotion_head(&self) -> &EmotionHead {
+        &self.emotion_head
     }
 
     /// The topic classifier (mutable: add few-shot examples, change the threshold).
