@@ -20,7 +20,7 @@
 //! [−100, 100].
 
 use crate::sentiment::{SentimentLabel, SentimentResult};
-use crate::text::PhraseMatcher;
+use crate::text::{PhraseMatcher, normalise_pattern};
 use crate::{AnalyzerInfo, Doc, Lang};
 use serde::Serialize;
 
@@ -915,11 +915,15 @@ impl LexiconEmotions {
         let mut en = PhraseMatcher::new();
         for (e, lang, cues) in CUES {
             for c in *cues {
+                // Emojis are their own token; words are normalised like text.
+                let pattern =
+                    if c.chars().any(char::is_alphanumeric) { normalise_pattern(c) } else { Some(c.to_string()) };
+                let Some(pattern) = pattern else { continue };
                 if *lang != "en" {
-                    es.add(c, *e);
+                    es.add(&pattern, *e);
                 }
                 if *lang != "es" {
-                    en.add(c, *e);
+                    en.add(&pattern, *e);
                 }
             }
         }

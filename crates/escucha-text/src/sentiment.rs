@@ -10,7 +10,7 @@
 //! (a positive interjection at the start of a clause, followed by a complaint, counts negative:
 //! "genial, otra vez sin luz").
 
-use crate::text::{PhraseMatcher, Token, TokenKind, collapse_runs, parse_weighted_list};
+use crate::text::{PhraseMatcher, Token, TokenKind, collapse_runs, normalise_pattern, parse_weighted_list};
 use crate::{AnalyzerInfo, Doc, Lang};
 use rust_stemmers::{Algorithm, Stemmer};
 use serde::{Deserialize, Serialize};
@@ -363,9 +363,13 @@ impl Lexicon {
         let mut stem_sum: HashMap<String, (f32, f32)> = HashMap::new();
         for &(term, v) in entries {
             if term.contains('_') || (term.contains(' ') && term.len() > 1) {
-                phrases.add(term, v);
+                if let Some(p) = normalise_pattern(term) {
+                    phrases.add(&p, v);
+                }
             } else if term.ends_with('*') {
-                prefixes.add(term, v);
+                if let Some(p) = normalise_pattern(term) {
+                    prefixes.add(&p, v);
+                }
             } else {
                 let t = crate::text::fold(term);
                 if t.chars().all(|c| c.is_alphabetic()) && t.len() >= 4 {
@@ -486,9 +490,12 @@ impl LexiconSentiment {
             let Ok(v) = v.trim().parse::<f32>() else {
                 continue;
             };
+            let Some(phrase) = normalise_pattern(phrase) else {
+                continue;
+            };
             match lang {
-                "es" => es_phrases.add(phrase, v),
-                "en" => en_phrases.add(phrase, v),
+                "es" => es_phrases.add(&phrase, v),
+                "en" => en_phrases.add(&phrase, v),
                 _ => {}
             }
         }
@@ -848,6 +855,30 @@ impl SentimentAnalyzer for LexiconSentiment {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every phrase and prefix of the lexicons (cx_phrases.tsv, and the es/en lexicons') with a
+    /// letter in it survives normalisation, so none is dropped at load.
+    #[test]
+    fn every_lexicon_phrase_with_words_loads() {
+        let mut phrases: Vec<&str> = include_str!("../data/cx_phrases.tsv")
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.split('\t').nth(1))
+            .collect();
+        for list in [include_str!("../data/es_lexicon.tsv"), include_str!("../data/en_vader_lexicon.tsv")] {
+            phrases.extend(
+                crate::text::parse_weighted_list(list)
+                    .into_iter()
+                    .map(|(t, _)| t)
+                    .filter(|t| t.contains('_') || (t.contains(' ') && t.len() > 1) || t.ends_with('*')),
+            );
+        }
+        let dropped: Vec<&str> = phrases
+            .into_iter()
+            .filter(|p| p.chars().filter(|c| c.is_alphabetic()).count() > 1 && normalise_pattern(p).is_none())
+            .collect();
+        assert!(dropped.is_empty(), "phrases dropped at load: {dropped:?}");
+    }
 
     fn label(text: &str, lang: Lang) -> SentimentLabel {
         let doc = Doc::new(text, lang);

@@ -159,6 +159,29 @@ fn has_long_run(s: &str) -> bool {
     false
 }
 
+/// A lexicon pattern (`"doesn't work"`, `"hassle-free"`, `"sin novedad*"`) in the form the
+/// tokenizer gives text — each term's norms (folded, apostrophes dropped, hyphens split, chat
+/// spelling expanded), `*` kept on a prefix term — so a pattern matches whatever way it was
+/// written. `None` when a term holds anything but letters, digits, apostrophes and hyphens
+/// (emoticons such as VADER's `*\0/*` are matched elsewhere, and must not turn into a prefix
+/// of every number).
+pub fn normalise_pattern(pattern: &str) -> Option<String> {
+    let mut out = Vec::new();
+    for term in pattern.split([' ', '_']).filter(|w| !w.is_empty()) {
+        let (body, prefix) = term.strip_suffix('*').map_or((term, false), |b| (b, true));
+        if !body.chars().all(|c| c.is_alphanumeric() || matches!(c, '\'' | '’' | '-')) {
+            return None;
+        }
+        let toks = tokenize(body);
+        if toks.is_empty() || toks.iter().any(|t| !matches!(t.kind, TokenKind::Word | TokenKind::Number)) {
+            return None;
+        }
+        let last = toks.len() - 1;
+        out.extend(toks.into_iter().enumerate().map(|(k, t)| if prefix && k == last { t.norm + "*" } else { t.norm }));
+    }
+    (!out.is_empty()).then(|| out.join(" "))
+}
+
 /// Splits a text into tokens (words, numbers, emojis, punctuation), with chat expansion.
 ///
 /// URLs, `@mentions` and hashtags' `#` are skipped; a hashtag's word is kept.
@@ -446,6 +469,26 @@ pub fn parse_weighted_list(src: &str) -> Vec<(&str, f32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn patterns_are_normalised_like_text() {
+        assert_eq!(normalise_pattern("doesn't work").as_deref(), Some("doesnt work"));
+        assert_eq!(normalise_pattern("hassle-free").as_deref(), Some("hassle free"));
+        assert_eq!(normalise_pattern("sin novedad*").as_deref(), Some("sin novedad*"));
+        assert_eq!(normalise_pattern("Atención_pésima").as_deref(), Some("atencion pesima"));
+        assert_eq!(normalise_pattern("5 estrellas").as_deref(), Some("5 estrellas"));
+        assert_eq!(normalise_pattern("q mal").as_deref(), Some("que mal"));
+        assert_eq!(normalise_pattern(":-*"), None);
+        assert_eq!(normalise_pattern("*\\0/*"), None);
+        assert_eq!(normalise_pattern("( '}{' )"), None);
+        assert_eq!(normalise_pattern("   "), None);
+        // A normalised pattern matches the text it names.
+        let mut m = PhraseMatcher::new();
+        m.add(&normalise_pattern("won't let me").unwrap(), 1);
+        let text = tokenize("The app WON'T let me pay");
+        let norms: Vec<&str> = text.iter().map(|t| t.norm.as_str()).collect();
+        assert_eq!(m.find_all(&norms).len(), 1);
+    }
 
     #[test]
     fn folds_accents_and_case() {
