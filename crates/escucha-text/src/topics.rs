@@ -12,7 +12,7 @@
 //! bonus for similarity to the topic's examples (taxonomy examples plus those taught with
 //! [`TopicClassifier::learn`]), and turns the sum into a confidence `1 − e^(−score)`.
 
-use crate::text::{PhraseMatcher, TokenKind, fold};
+use crate::text::{PhraseMatcher, TokenKind, fold, normalise_pattern};
 use crate::{AnalyzerInfo, Doc, Lang, TextError};
 use rust_stemmers::{Algorithm, Stemmer};
 use serde::{Deserialize, Serialize};
@@ -281,7 +281,8 @@ impl RuleTopicClassifier {
                 };
                 for term in terms {
                     let (p, w) = parse_term(term);
-                    let p = fold(p).replace('-', " ");
+                    // Written any way ("can't log in", "log-in", "Log in"), matched like text.
+                    let p = normalise_pattern(p).unwrap_or_else(|| fold(p).replace('-', " "));
                     m.add(&p, TermRef { topic: ti, weight: w, pattern: c.patterns });
                     c.patterns += 1;
                 }
@@ -460,6 +461,23 @@ mod tests {
         let c = RuleTopicClassifier::new(t);
         let r = c.classify(&Doc::new("o estacionamento estava lotado", Lang::Unknown));
         assert_eq!(r[0].id, "parking");
+    }
+
+    /// An organisation's terms match however they are written: apostrophes, hyphens, capitals.
+    #[test]
+    fn organisation_terms_are_matched_like_text() {
+        let mut t = Taxonomy::default_cx();
+        let org = Taxonomy::from_json(
+            r#"{"topics":[{"id":"access","name":{"en":"Access"},
+                "terms":{"en":["can't log in","Sign-On"]}}]}"#,
+        )
+        .unwrap();
+        t.merge(org);
+        let c = RuleTopicClassifier::new(t);
+        for text in ["I can't log in since Monday", "single sign on keeps failing", "CANT LOG IN"] {
+            let r = c.classify(&Doc::new(text, Lang::En));
+            assert!(r.iter().any(|x| x.id == "access"), "{text}: {r:?}");
+        }
     }
 
     #[test]
