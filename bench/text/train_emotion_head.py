@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Chooses (by cross-validation) and trains the model route's emotion head, on parts a and c of
-the team-written emotion sets only (bench/text/emotions/; part b is held out and dropped right
-after loading: the Rust benches measure it).
+"""Chooses (by cross-validation) and trains the model route's emotion head, on every part of the
+team-written emotion sets but b (bench/text/emotions/: a, c and, since its second round, d; part b
+is held out and dropped right after loading: the Rust benches measure it).
 
 Head (crates/escucha-text/src/model/emotion_head_weights.json): per emotion of the NEV catalogue
 a binary logistic regression over [USE v3 embedding (512), the cue detector's confidence for each
@@ -14,8 +14,12 @@ Protocol, fixed before any candidate ran:
   flatters every candidate equally). The cue detector alone (its confidences >= 0.35, as the
   fallback reports them) is printed as the baseline.
 - Candidates: C in {0.1, 0.3, 1, 3} x classes {unweighted, balanced}. Ship the best criterion.
-- The shipped head is fitted on all a + c rows with the chosen settings; thresholds from the
+- The shipped head is fitted on all training rows with the chosen settings; thresholds from the
   5-fold out-of-fold predictions.
+- Second round (fixed before part d was written): part d (four more writers, same brief, new
+  industries) joins the training rows; the same candidates and criterion choose the settings; the
+  head trained on a + c + d ships whatever part b then says (b decides nothing), and b is
+  measured once.
 
 Input: ESCUCHA_MODEL_DIR=... cargo run --release -p escucha-text --example dump_emotion_features > emo.jsonl
 Run:   python3 bench/text/train_emotion_head.py cv emo.jsonl
@@ -45,8 +49,8 @@ Y = np.zeros((len(rows), len(EMOTIONS)), int)
 for i, r in enumerate(rows):
     for g in r["gold"]:
         Y[i, EMOTIONS.index(g)] = 1
-print(f"rows: {len(rows)} (a {sum(r['part'] == 'a' for r in rows)}, c {sum(r['part'] == 'c' for r in rows)}); "
-      f"positives per emotion {dict(zip(EMOTIONS, Y.sum(0).tolist()))}", file=sys.stderr)
+per_part = {p: sum(r["part"] == p for r in rows) for p in "acd"}
+print(f"rows: {len(rows)} {per_part}; positives per emotion {dict(zip(EMOTIONS, Y.sum(0).tolist()))}", file=sys.stderr)
 
 
 def fit(idx, C, balanced):

@@ -1,5 +1,5 @@
 //! Development tool: writes, per row of the team-written emotion sets (`bench/text/emotions/`,
-//! parts a, b and c), the features the emotion head reads — the sentence embedding, the cue
+//! parts a to d), the features the emotion head reads — the sentence embedding, the cue
 //! detector's confidence per emotion (given the model route's sentiment, as the pipeline runs
 //! it) and the sentiment score — with the gold emotions, as JSON lines for
 //! `bench/text/train_emotion_head.py`.
@@ -19,7 +19,7 @@ fn main() {
     let cues = LexiconEmotions::new();
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::new(out.lock());
-    for part in ["a", "b", "c"] {
+    for part in ["a", "b", "c", "d"] {
         for file in emotion_set_files(part) {
             let rows = load_jsonl(&file).expect("emotion set");
             let texts: Vec<&str> = rows.iter().map(|r| r["text"].as_str().unwrap_or("")).collect();

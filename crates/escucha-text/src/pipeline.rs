@@ -15,7 +15,7 @@
 //! - **emotions** ([`HYBRID_EMOTIONS`]): the trained emotion head ([`crate::model::EmotionHead`]:
 //!   per emotion a logistic regression over the embedding, the cue detector's confidences and
 //!   the sentiment score, with a threshold per emotion, at most two), trained on the
-//!   team-written emotion sets `bench/text/emotions/` (parts a and c; part b is held out);
+//!   team-written emotion sets `bench/text/emotions/` (parts a, c and d; part b is held out);
 //! - **topics** ([`HYBRID_TOPICS`]): the nine default topics come from the trained topic head
 //!   ([`crate::model::HybridTopicHead`]: per topic a logistic regression over the embedding, the
 //!   rule engine's confidences and the prototype similarities, with a threshold per topic);

@@ -5,7 +5,7 @@
 //! cues keep what they name precisely.
 //!
 //! Weights are trained offline by `bench/text/train_emotion_head.py` on the team-written
-//! emotion sets (`bench/text/emotions/`, parts a and c; part b is held out for measuring) and
+//! emotion sets (`bench/text/emotions/`, parts a, c and d; part b is held out for measuring) and
 //! shipped in the source (`emotion_head_weights.json`). An emotion is reported when its
 //! probability reaches its threshold (chosen per emotion by cross-validation on the training
 //! rows), at most [`EmotionHead::max_emotions`] per text, most probable first.
