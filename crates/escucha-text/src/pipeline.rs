@@ -30,7 +30,7 @@ use crate::keyphrases::{
 };
 use crate::lang::{HeuristicLanguageIdentifier, LanguageIdentifier, LanguageResult};
 use crate::model::{DIM, ENGINE_MODEL, EmotionHead, LexiconFeatures, ModelRoute, PerEmotion};
-use crate::model::{HybridTopicHead, PerTopic};
+use crate::model::{FewShotTopics, HybridTopicHead, PerTopic};
 use crate::redact::{Redaction, Redactor, RuleRedactor};
 use crate::sentiment::SentimentLabel;
 use crate::sentiment::{LexiconSentiment, SentimentAnalyzer, SentimentResult};
@@ -151,6 +151,35 @@ impl Pipeline {
         protos
     }
 
+    /// The examples a taxonomy adds beyond the default one, as `(text, topic id)`: what an
+    /// organisation's taxonomy file teaches (the model route fits its few-shot regressions on them).
+    pub fn organisation_examples(taxonomy: &Taxonomy) -> Vec<(String, String)> {
+        let default = Taxonomy::default_cx();
+        let known: std::collections::HashSet<&String> =
+            default.topics.iter().flat_map(|t| t.examples.values().flatten()).collect();
+        taxonomy
+            .topics
+            .iter()
+            .flat_map(|t| {
+                t.examples.values().flatten().filter(|e| !known.contains(e)).map(|e| (e.clone(), t.id.clone()))
+            })
+            .collect()
+    }
+
+    /// Learns labelled examples an organisation adds (few-shot): the rule engine's example
+    /// similarity and, with the model attached, its prototypes and few-shot regressions. Unknown
+    /// topic ids are an error and nothing is learned; returns how many examples were used.
+    pub fn learn_topics(&mut self, examples: &[crate::topics::LabelledExample]) -> Result<usize, crate::TextError> {
+        let used = self.topics.learn(examples)?;
+        if let Some(m) = &mut self.model {
+            let pairs: Vec<(&str, Vec<&str>)> =
+                examples.iter().map(|e| (e.text.as_str(), e.topics.iter().map(String::as_str).collect())).collect();
+            let refs: Vec<(&str, &[&str])> = pairs.iter().map(|(t, ids)| (*t, ids.as_slice())).collect();
+            m.learn_topics(&refs);
+        }
+        Ok(used)
+    }
+
     /// Attaches the model route: batches are embedded once and sentiment and topics become
     /// the hybrids described in the module docs; outputs say engine [`ENGINE_MODEL`].
     pub fn with_model(mut self, route: ModelRoute) -> Self {
@@ -205,7 +234,8 @@ impl Pipeline {
             let head = m.hybrid_sentiment();
             let p = head.probabilities(e, &LexiconFeatures::of(&sentiment, head.lexicon_weight(doc.lang), text));
             sentiment = hybrid_sentiment(sentiment, p);
-            topics = head_topics(&topics, m.topic_head(), e, m.topics().ids(), &m.topics().similarities(e));
+            let sims = m.topics().similarities(e);
+            topics = head_topics(&topics, m.topic_head(), e, m.topics().ids(), &sims, m.few_shot());
         }
         let mut emotions = self.emotions.detect(&doc, &sentiment);
         if let (Some(m), Some(e)) = (&self.model, embedding) {
@@ -293,25 +323,42 @@ pub fn hybrid_sentiment(lexicon: SentimentResult, p: [f32; 3]) -> SentimentResul
 /// The model route's topics: the default topics the head reports (confidence = its
 /// probability), then any other topic (an organisation's own) scored by [`hybrid_topics`];
 /// most confident first. `rule` is the rule engine's result, `ids` and `sims` the prototype
-/// similarities of every topic.
+/// similarities of every topic. Where an organisation's examples taught a topic (`few_shot`,
+/// indexed like `ids`), its score and its reporting threshold are blended with what the
+/// examples say ([`FewShotTopics::blend`]; a regression's natural threshold is 0.5).
 pub fn head_topics(
     rule: &[TopicResult],
     head: &HybridTopicHead,
     embedding: &[f32; DIM],
     ids: &[String],
     sims: &[f32],
+    few_shot: &FewShotTopics,
 ) -> Vec<TopicResult> {
     let per_topic = |value: &dyn Fn(&str) -> Option<f32>| -> PerTopic {
         std::array::from_fn(|k| value(DEFAULT_TOPIC_IDS[k]).unwrap_or(0.0))
     };
     let rule_conf = per_topic(&|id| rule.iter().find(|t| t.id == id).map(|t| t.confidence));
     let default_sims = per_topic(&|id| ids.iter().position(|x| x == id).and_then(|i| sims.get(i).copied()));
+    let mut probabilities = head.probabilities(embedding, &rule_conf, &default_sims);
+    let mut thresholds = head.thresholds.clone();
+    for (k, id) in head.topics.iter().enumerate() {
+        if let Some(i) = ids.iter().position(|x| x == id) {
+            probabilities[k] = few_shot.blend(i, embedding, probabilities[k]);
+            thresholds[k] = few_shot.blend_threshold(i, thresholds[k]);
+        }
+    }
     let mut out: Vec<TopicResult> = head
-        .classify(embedding, &rule_conf, &default_sims)
+        .select(&probabilities, &thresholds)
         .into_iter()
         .map(|(id, p)| TopicResult { id: id.to_string(), confidence: p.min(0.99), analyzer: HYBRID_TOPICS })
         .collect();
-    out.extend(hybrid_topics(rule, ids, sims).into_iter().filter(|t| !DEFAULT_TOPIC_IDS.contains(&t.id.as_str())));
+    let blended = |i: usize, score: f32| few_shot.blend(i, embedding, score);
+    let threshold = |i: usize| few_shot.blend_threshold(i, TOPIC_THRESHOLD);
+    out.extend(
+        scored_topics(rule, ids, sims, &blended, &threshold)
+            .into_iter()
+            .filter(|t| !DEFAULT_TOPIC_IDS.contains(&t.id.as_str())),
+    );
     out.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
     out
 }
@@ -320,24 +367,37 @@ pub fn head_topics(
 /// reported at [`TOPIC_THRESHOLD`] and within [`TOPIC_MARGIN`] of the best; most confident
 /// first. Topics the prototypes do not know keep their rule confidence.
 pub fn hybrid_topics(rule: &[TopicResult], ids: &[String], sims: &[f32]) -> Vec<TopicResult> {
-    let mut scored: Vec<(String, f32)> = ids
+    scored_topics(rule, ids, sims, &|_, score| score, &|_| TOPIC_THRESHOLD)
+}
+
+/// [`hybrid_topics`] with each prototype topic's score passed through `adjust(index in ids,
+/// score)` and reported at `threshold(index in ids)`.
+fn scored_topics(
+    rule: &[TopicResult],
+    ids: &[String],
+    sims: &[f32],
+    adjust: &dyn Fn(usize, f32) -> f32,
+    threshold: &dyn Fn(usize) -> f32,
+) -> Vec<TopicResult> {
+    let mut scored: Vec<(String, f32, f32)> = ids
         .iter()
         .zip(sims)
-        .map(|(id, &s)| {
+        .enumerate()
+        .map(|(i, (id, &s))| {
             let r = rule.iter().find(|t| &t.id == id).map_or(0.0, |t| t.confidence);
-            (id.clone(), r + (s - TOPIC_SIM_FLOOR).max(0.0))
+            (id.clone(), adjust(i, r + (s - TOPIC_SIM_FLOOR).max(0.0)), threshold(i))
         })
         .collect();
     for t in rule {
         if !ids.contains(&t.id) {
-            scored.push((t.id.clone(), t.confidence));
+            scored.push((t.id.clone(), t.confidence, TOPIC_THRESHOLD));
         }
     }
-    let best = scored.iter().map(|(_, s)| *s).fold(0.0f32, f32::max);
+    let best = scored.iter().map(|(_, s, _)| *s).fold(0.0f32, f32::max);
     let mut out: Vec<TopicResult> = scored
         .into_iter()
-        .filter(|(_, s)| *s >= TOPIC_THRESHOLD && *s >= best - TOPIC_MARGIN)
-        .map(|(id, s)| TopicResult { id, confidence: s.min(0.99), analyzer: HYBRID_TOPICS })
+        .filter(|(_, s, th)| *s >= *th && *s >= best - TOPIC_MARGIN)
+        .map(|(id, s, _)| TopicResult { id, confidence: s.min(0.99), analyzer: HYBRID_TOPICS })
         .collect();
     out.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
     out

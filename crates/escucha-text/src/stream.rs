@@ -104,12 +104,16 @@ impl Default for AnalyzeOptions {
 pub fn open_pipeline(options: &AnalyzeOptions) -> (Pipeline, String) {
     let taxonomy = options.taxonomy.clone().unwrap_or_else(Taxonomy::default_cx);
     let prototypes = Pipeline::prototypes_for(&taxonomy);
+    let examples = Pipeline::organisation_examples(&taxonomy);
     let fallback = Pipeline::fallback_with_taxonomy(taxonomy);
     let Some(dir) = &options.model_dir else {
         return (fallback, format!("engine {}: lexicons and rules (no model requested)", crate::ENGINE_FALLBACK));
     };
     match crate::model::ModelRoute::open_dir(dir, &prototypes) {
-        Ok(route) => {
+        Ok(mut route) => {
+            let pairs: Vec<(&str, [&str; 1])> = examples.iter().map(|(t, id)| (t.as_str(), [id.as_str()])).collect();
+            let refs: Vec<(&str, &[&str])> = pairs.iter().map(|(t, id)| (*t, &id[..])).collect();
+            route.fit_examples(&refs);
             let note = format!(
                 "engine {}: multilingual sentence encoder from {}{}",
                 crate::model::ENGINE_MODEL,

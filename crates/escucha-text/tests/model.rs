@@ -587,3 +587,54 @@ fn model_route_emotion_floor_on_the_held_out_part() {
     assert!(a[0].emotions.iter().all(|x| x.analyzer == escucha_text::pipeline::HYBRID_EMOTIONS));
     assert!(pipeline.analyzers().contains(&escucha_text::pipeline::HYBRID_EMOTIONS));
 }
+
+/// Few-shot through the pipeline's API: a handful of an organisation's labelled examples teach
+/// the model route what it means by a default topic (here: unwanted promotional messages count
+/// as `communication`); a close paraphrase moves to that topic, an unrelated comment keeps its
+/// own, and an unknown topic id is refused with nothing learned.
+#[test]
+fn labelled_examples_teach_the_model_route_a_topic() {
+    let Some(dir) = model_path() else { return };
+    let options = escucha_text::AnalyzeOptions { model_dir: Some(dir), ..Default::default() };
+    let (mut pipeline, note) = escucha_text::open_pipeline(&options);
+    assert!(pipeline.model.is_some(), "{note}");
+    let example = |text: &str, topics: &[&str]| escucha_text::LabelledExample {
+        text: text.into(),
+        lang: None,
+        topics: topics.iter().map(|t| t.to_string()).collect(),
+    };
+    let probe = "Cada semana me mandan mensajes promocionales que nunca pedí";
+    let billing = "Me cobraron dos veces la cuota de este mes y no me devuelven el dinero";
+    let communication = |p: &escucha_text::Pipeline, text: &str| {
+        p.analyze_batch(&[text], None)[0].topics.iter().find(|t| t.id == "communication").map_or(0.0, |t| t.confidence)
+    };
+    let before = communication(&pipeline, probe);
+
+    let err = pipeline.learn_topics(&[example("Otra cosa", &["no_such_topic"])]).expect_err("unknown id");
+    assert!(err.to_string().contains("no_such_topic"), "{err}");
+    assert!(pipeline.model.as_ref().expect("model").few_shot().is_empty(), "nothing learned on error");
+
+    let examples = [
+        example("Me llegan cinco correos de publicidad al día", &["communication"]),
+        example("No paran de mandarme SMS con ofertas que no quiero", &["communication"]),
+        example("Quiero dejar de recibir la newsletter y no encuentro cómo", &["communication"]),
+        example("Los mensajes de promociones me llegan a las once de la noche", &["communication"]),
+        example("I keep getting marketing emails I never signed up for", &["communication"]),
+        example("Stop texting me your offers every single day", &["communication"]),
+        example("La factura vino con un cargo que no reconozco", &["billing"]),
+        example("El técnico no vino a la cita de instalación", &["delivery"]),
+        example("Todo perfecto, gracias", &[]),
+    ];
+    assert_eq!(pipeline.learn_topics(&examples).expect("known ids"), examples.len());
+    let model = pipeline.model.as_ref().expect("model");
+    let i = model.topics().ids().iter().position(|x| x == "communication").expect("default topic");
+    assert_eq!(model.few_shot().examples(i), 6);
+    assert!((model.few_shot().weight(i) - 6.0 / 16.0).abs() < 1e-6);
+
+    let after = pipeline.analyze_batch(&[probe], None)[0].topics.clone();
+    assert_eq!(after.first().map(|t| t.id.as_str()), Some("communication"), "{after:?}");
+    assert!(after[0].confidence > before + 0.1, "communication {before:.3} -> {:.3}", after[0].confidence);
+    let other = pipeline.analyze_batch(&[billing], None)[0].topics.clone();
+    assert_eq!(other.first().map(|t| t.id.as_str()), Some("billing"), "{other:?}");
+    assert!(other.iter().all(|t| t.id != "communication"), "{other:?}");
+}

@@ -25,6 +25,7 @@
 mod archive;
 mod emotion_head;
 mod encoder;
+mod few_shot;
 mod install;
 mod int8;
 mod route;
@@ -37,6 +38,7 @@ use std::path::PathBuf;
 
 pub use emotion_head::{EMOTION_HEAD_EXTRA_FEATURES, EmotionHead, PerEmotion};
 pub use encoder::{DEFAULT_CACHED_IDS, DIM, Encoder, INT8_KERNEL_ENV, MAX_TEXT_BYTES, MAX_TOKENS, TOKEN_BUDGET};
+pub use few_shot::{FewShotTopics, LabelledVector, PRIOR_EXAMPLES};
 pub use install::{InstalledModel, Manifest, ManifestFile, install, model_dir};
 pub use int8::Int8Kernel;
 pub use route::{ModelAnalysis, ModelRoute};

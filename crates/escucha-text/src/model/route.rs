@@ -8,8 +8,8 @@
 use std::path::Path;
 
 use super::{
-    DIM, ENGINE_MODEL, EmotionHead, Encoder, HybridSentimentHead, HybridTopicHead, InstalledModel, MANIFEST_FILE,
-    ModelError, ModelSentiment, ModelTopics, TopicMatch, TopicPrototype, model_dir,
+    DIM, ENGINE_MODEL, EmotionHead, Encoder, FewShotTopics, HybridSentimentHead, HybridTopicHead, InstalledModel,
+    MANIFEST_FILE, ModelError, ModelSentiment, ModelTopics, TopicMatch, TopicPrototype, default_prototypes, model_dir,
 };
 use crate::sentiment::SentimentLabel;
 
@@ -36,6 +36,10 @@ pub struct ModelRoute {
     emotion_head: EmotionHead,
     topics: ModelTopics,
     installed: InstalledModel,
+    /// Every organisation example learned so far: its embedding and topic indices.
+    learned: Vec<([f32; DIM], Vec<usize>)>,
+    /// The regressions fitted on `learned` (empty until examples arrive).
+    few_shot: FewShotTopics,
 }
 
 impl ModelRoute {
@@ -57,7 +61,17 @@ impl ModelRoute {
         let topic_head = HybridTopicHead::builtin()?;
         let emotion_head = EmotionHead::builtin()?;
         let topics = ModelTopics::new(&encoder, prototypes);
-        Ok(ModelRoute { encoder, sentiment, hybrid, topic_head, emotion_head, topics, installed })
+        Ok(ModelRoute {
+            encoder,
+            sentiment,
+            hybrid,
+            topic_head,
+            emotion_head,
+            topics,
+            installed,
+            learned: Vec::new(),
+            few_shot: FewShotTopics::default(),
+        })
     }
 
     /// Engine name for outputs.
@@ -105,6 +119,56 @@ impl ModelRoute {
     /// The topic classifier.
     pub fn topics(&self) -> &ModelTopics {
         &self.topics
+    }
+
+    /// What the organisation's examples taught (see [`FewShotTopics`]); empty until
+    /// [`ModelRoute::learn_topics`] runs.
+    pub fn few_shot(&self) -> &FewShotTopics {
+        &self.few_shot
+    }
+
+    /// Learns an organisation's labelled examples `(text, topic ids)`: each becomes a prototype
+    /// of its topics and the few-shot regressions are refitted over every example learned so
+    /// far (an example with no topics is a negative for all). Examples naming a topic this route
+    /// does not know are skipped (the pipeline checks ids first). Returns how many were used.
+    pub fn learn_topics(&mut self, examples: &[(&str, &[&str])]) -> usize {
+        self.topics.add_examples(&self.encoder, examples);
+        self.fit_examples(examples)
+    }
+
+    /// The few-shot half of [`ModelRoute::learn_topics`], for examples that are already among the
+    /// prototypes (an organisation's taxonomy file, whose examples
+    /// [`crate::Pipeline::prototypes_for`] includes): remembers them and refits the regressions.
+    pub fn fit_examples(&mut self, examples: &[(&str, &[&str])]) -> usize {
+        let ids = self.topics.ids().to_vec();
+        let index = |id: &str| ids.iter().position(|x| x == id);
+        let known: Vec<&(&str, &[&str])> =
+            examples.iter().filter(|(_, topics)| topics.iter().all(|t| index(t).is_some())).collect();
+        if known.is_empty() {
+            return 0;
+        }
+        let texts: Vec<&str> = known.iter().map(|(t, _)| *t).collect();
+        for ((_, topics), v) in known.iter().zip(self.encoder.embed(&texts)) {
+            self.learned.push((v, topics.iter().filter_map(|t| index(t)).collect()));
+        }
+        // The built-in prototypes: every topic's own meaning, and negatives for the others.
+        let mut background_labels = Vec::new();
+        let mut background_texts = Vec::new();
+        for p in default_prototypes() {
+            if let Some(i) = index(&p.id) {
+                for phrase in p.phrases {
+                    background_labels.push(vec![i]);
+                    background_texts.push(phrase);
+                }
+            }
+        }
+        let refs: Vec<&str> = background_texts.iter().map(String::as_str).collect();
+        let background_vecs = self.encoder.embed(&refs);
+        let background: Vec<_> =
+            background_vecs.iter().zip(&background_labels).map(|(v, l)| (v, l.as_slice())).collect();
+        let learned: Vec<_> = self.learned.iter().map(|(v, l)| (v, l.as_slice())).collect();
+        self.few_shot = FewShotTopics::fit(&learned, &background, ids.len());
+        known.len()
     }
 
     /// Analyses a batch (sentiment and topics of each text, in order).

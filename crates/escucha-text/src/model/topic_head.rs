@@ -106,12 +106,17 @@ impl HybridTopicHead {
     /// first, at most [`HybridTopicHead::max_topics`]; if none, the most probable topic when it
     /// reaches [`HybridTopicHead::top_topic_threshold`].
     pub fn classify(&self, embedding: &[f32; DIM], rule: &PerTopic, sims: &PerTopic) -> Vec<(&str, f32)> {
-        let probabilities = self.probabilities(embedding, rule, sims);
+        self.select(&self.probabilities(embedding, rule, sims), &self.thresholds)
+    }
+
+    /// [`HybridTopicHead::classify`]'s choice from given probabilities and thresholds (both in
+    /// [`HybridTopicHead::topics`] order), for callers that adjust them first.
+    pub fn select(&self, probabilities: &[f32], thresholds: &[f32]) -> Vec<(&str, f32)> {
         let mut out: Vec<(&str, f32)> = self
             .topics
             .iter()
-            .zip(&probabilities)
-            .zip(&self.thresholds)
+            .zip(probabilities)
+            .zip(thresholds)
             .filter(|((_, p), t)| p >= t)
             .map(|((id, p), _)| (id.as_str(), *p))
             .collect();

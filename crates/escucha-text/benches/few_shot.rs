@@ -1,0 +1,100 @@
+//! Few-shot learning curve on real complaints: how much do an organisation's own labelled
+//! examples improve the default topics? The airline complaint reasons (evaluation only, never
+//! shipped, never trained into shipped weights) are mapped to our ids with
+//! [`eval::airline_topic`]; per id, a fixed pseudo-random pool of up to 100 tweets plays the
+//! organisation's labelled examples and every other mapped tweet is the evaluation set (the same
+//! for every k). For k in {0, 5, 10, 25, 50, 100}, the first k tweets of each pool are added to the
+//! default taxonomy as English examples of their topic, exactly as an organisation's taxonomy
+//! file adds them (`escucha text analyze --taxonomy`), and both routes are measured on the
+//! evaluation set.
+//!
+//! This is not the default-taxonomy figure (k = 0 is, on a slightly smaller set): it
+//! measures the few-shot API. Run: `cargo bench -p escucha-text --bench few_shot` (the model
+//! route needs the installed model, found like `model_bench` finds it; prints SKIPPED without
+//! `../shared/data/text`).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use escucha_text::eval::{self, airline_topic, data_dir, load_jsonl};
+use escucha_text::model;
+use escucha_text::{AnalyzeOptions, Taxonomy, open_pipeline};
+use serde_json::Value;
+
+/// Examples per topic in each organisation's pool.
+const POOL: usize = 100;
+/// Examples per topic given to the engine.
+const SHOTS: [usize; 6] = [0, 5, 10, 25, 50, 100];
+
+fn model_path() -> Option<PathBuf> {
+    let dir = std::env::var_os("ESCUCHA_MODEL_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| model::model_dir(&PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("escucha-data")));
+    dir.join(model::MANIFEST_FILE).is_file().then_some(dir)
+}
+
+/// A fixed pseudo-random order (SplitMix64 of the row index), so the split is reproducible.
+fn shuffle_key(i: usize) -> u64 {
+    let mut z = (i as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+fn main() {
+    let Some(data) = data_dir() else {
+        println!("SKIPPED: ../shared/data/text not found (set ESCUCHA_TEXT_DATA)");
+        return;
+    };
+    let rows = load_jsonl(&data.join("en_airline_tweets.jsonl")).unwrap_or_default();
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by_key(|&i| shuffle_key(i));
+    let mut pools: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    let mut evaluation: Vec<Value> = Vec::new();
+    for i in order {
+        let r = &rows[i];
+        let (Some(text), Some(id)) = (r["text"].as_str(), r["topic"].as_str().and_then(airline_topic)) else {
+            continue;
+        };
+        let pool = pools.entry(id).or_default();
+        if pool.len() < POOL {
+            pool.push(text.to_string());
+        } else {
+            evaluation.push(r.clone());
+        }
+    }
+    println!("## Few-shot learning curve: airline complaint reasons → our ids\n");
+    println!(
+        "Pools of {POOL} tweets per id ({}); evaluation set: {} other tweets, the same for every k.\n",
+        pools.iter().map(|(k, v)| format!("{k} {}", v.len())).collect::<Vec<_>>().join(", "),
+        evaluation.len()
+    );
+    let model_dir = model_path();
+    if model_dir.is_none() {
+        println!("(model route SKIPPED: model not installed; set ESCUCHA_MODEL_DIR)\n");
+    }
+    println!("| examples per topic | route | accuracy | macro-F1 | per topic |\n|---:|---|---:|---:|---|");
+    for k in SHOTS {
+        let mut taxonomy = Taxonomy::default_cx();
+        for topic in taxonomy.topics.iter_mut() {
+            if let Some(pool) = pools.get(topic.id.as_str()) {
+                topic.examples.entry("en".into()).or_default().extend(pool.iter().take(k).cloned());
+            }
+        }
+        let routes = [("fallback", None), ("model", model_dir.clone())];
+        for (route, dir) in routes {
+            if route == "model" && dir.is_none() {
+                continue;
+            }
+            let options = AnalyzeOptions { model_dir: dir, taxonomy: Some(taxonomy.clone()), ..Default::default() };
+            let (pipeline, _) = open_pipeline(&options);
+            let e = eval::eval_topics_airline(&pipeline, &evaluation);
+            println!(
+                "| {k} | {route} | {:.3} | **{:.3}** | {} |",
+                e.accuracy.unwrap_or(0.0),
+                e.macro_f1,
+                e.f1.iter().map(|(id, f)| format!("{id} {f:.2}")).collect::<Vec<_>>().join(", ")
+            );
+        }
+    }
+}
