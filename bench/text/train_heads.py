@@ -69,6 +69,11 @@ VADER = ["en_vader_tweets", "en_vader_movie_reviews", "en_vader_nyt_editorials"]
 # Round 6: VADER's fourth set, Amazon product-review snippets (same MIT package; not in
 # ../shared/data/text, written by bench/text/vader_amazon.py and dumped through EXTRA_SETS).
 AMAZON = "en_vader_amazon_reviews"
+# Round 9: the UCI "Sentiment Labelled Sentences" (Kotzias et al. 2015, CC BY 4.0; positive /
+# negative only), written by bench/text/uci_sentences.py from the npm package `sentiment` 5.0.2
+# and dumped through EXTRA_SETS. amazon and yelp are customer reviews; imdb is film reviews.
+UCI_REVIEWS = ["en_uci_amazon", "en_uci_yelp"]
+UCI = UCI_REVIEWS + ["en_uci_imdb"]
 FORBIDDEN = {"en_airline_tweets", "es_evomsa_tweets"}
 LABELS = {"negative": 0, "neutral": 1, "positive": 2, "none": 1}
 TOPICS = ["billing", "price", "wait_time", "staff", "resolution", "product_quality", "delivery", "digital",
@@ -106,8 +111,11 @@ is_corpus = np.array([s.startswith("cx_train") for s in sets])
 is_dev = sets == "es_cx_dev"
 is_vader = np.isin(sets, VADER)
 is_amazon = sets == AMAZON
+is_uci = np.isin(sets, UCI)
+is_uci_reviews = np.isin(sets, UCI_REVIEWS)
 is_es = np.array([r["lang"] == "es" for r in rows])
-print(f"rows: corpus {is_corpus.sum()}, es_cx_dev {is_dev.sum()}, VADER {is_vader.sum()}, Amazon {is_amazon.sum()}; "
+print(f"rows: corpus {is_corpus.sum()}, es_cx_dev {is_dev.sum()}, VADER {is_vader.sum()}, Amazon {is_amazon.sum()}, "
+      f"UCI {is_uci.sum()}; "
       f"Spanish lexicon weight {SPANISH_LEXICON_WEIGHT}", file=sys.stderr)
 
 # ---------------------------------------------------------------- sentiment
@@ -128,6 +136,8 @@ ys = np.array([LABELS.get(r["gold"], -1) for r in rows])
 # Round 8: when set, the sentiment head is this (hidden units, alpha) one-hidden-layer network
 # instead of the logistic regression (see `make_mlp`).
 SENT_MLP = None
+# Round 9: the row weight of the UCI sentences when a candidate trains on them.
+UCI_WEIGHT = 1.0
 
 
 def make_mlp(hidden, alpha, epochs):
@@ -142,7 +152,8 @@ def make_mlp(hidden, alpha, epochs):
 def fit_sentiment(idx, roww, C, start=None, amazon_w=1.0):
     """Fits the head on rows `idx`; `start` (a fitted head) warm-starts the solver, which only
     speeds convergence to the same optimum (used for the folds of a cross-validation)."""
-    w = np.where(is_corpus[idx] | is_dev[idx], roww, np.where(is_amazon[idx], amazon_w, 1.0))
+    w = np.where(is_corpus[idx] | is_dev[idx], roww,
+                 np.where(is_amazon[idx], amazon_w, np.where(is_uci[idx], UCI_WEIGHT, 1.0)))
     if SENT_MLP is not None:
         return make_mlp(*SENT_MLP, 30).fit(XS[idx], ys[idx], mlpclassifier__sample_weight=w)
     m = copy.deepcopy(start) if start is not None else LogisticRegression(C=C, max_iter=600)
@@ -323,6 +334,28 @@ if mode == "cv":
                 o = topic_candidate(3.0, False)
                 print(f"{name}: {fmt(o)} {o['dev_per_topic']}", flush=True)
             TOPIC_MLP = None
+    if what == "round9":
+        # Round 9 protocol (fixed before any candidate ran; see MODEL.md "Round 9"): does more
+        # real review text, the UCI sentences (positive / negative only), help the shipped
+        # sentiment recipe (VADER + Amazon x1 + corpus round 1 + es_cx_dev, feedback rows x10,
+        # f5 features, C = 1)? Candidates: + UCI amazon and yelp (customer reviews) x1; + all three
+        # UCI sites x1; + UCI amazon and yelp x10 (weighted like the other customer feedback).
+        # Criterion: round 6's criterion6, unchanged (es_cx_dev held out, corpus round 1 CV, VADER
+        # tweets CV, VADER Amazon CV); the UCI rows are never scored, so a candidate cannot win
+        # on its own data. Decision rule: the best candidate ships only if its criterion6 beats
+        # the shipped recipe's by at least 0.002; otherwise nothing ships. The airline and evomsa
+        # figures are measured once, after the decision, with whatever head it leaves.
+        r1 = is_corpus & np.array(["_r2_" not in s for s in sets])
+        XS = XS_BY_FEATURES["f5"]
+        base = is_vader | is_amazon | r1 | is_dev
+        print("## sentiment, round 9", flush=True)
+        for name, mask, uw in [("shipped recipe", base, 1.0),
+                               ("+ UCI amazon, yelp x1", base | is_uci_reviews, 1.0),
+                               ("+ UCI amazon, yelp, imdb x1", base | is_uci, 1.0),
+                               ("+ UCI amazon, yelp x10", base | is_uci_reviews, 10.0)]:
+            UCI_WEIGHT = uw
+            print(f"{name}: {fmt(sentiment_candidate6(mask, 10.0, 1.0))}", flush=True)
+        UCI_WEIGHT = 1.0
     if what in ("both", "topics"):
         print("## topics", flush=True)
         print(f"baseline rule+similarity hybrid: corpus={hybrid_baseline(np.where(is_corpus)[0]):.3f} "
