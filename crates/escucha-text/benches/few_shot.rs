@@ -8,6 +8,12 @@
 //! file adds them (`escucha text analyze --taxonomy`), and both routes are measured on the
 //! evaluation set.
 //!
+//! A second curve does the same for sentiment: the first 1,000 tweets of a fixed pseudo-random
+//! order of the whole set play the comments an organisation labelled (a random sample, so its
+//! class mix is the organisation's), every other tweet is the evaluation set, and for k in
+//! {0, 25, 50, 100, 200, 500, 1000} the model route learns the first k
+//! ([`escucha_text::Pipeline::learn_sentiment`]); the lexicon engine learns nothing from them.
+//!
 //! This is not the issue's default-taxonomy figure (k = 0 is, on a slightly smaller set): it
 //! measures the few-shot API. Run: `cargo bench -p escucha-text --bench few_shot` (the model
 //! route needs the installed model, found like `model_bench` finds it; prints SKIPPED without
@@ -18,13 +24,17 @@ use std::path::PathBuf;
 
 use escucha_text::eval::{self, airline_topic, data_dir, load_jsonl};
 use escucha_text::model;
-use escucha_text::{AnalyzeOptions, Taxonomy, open_pipeline};
+use escucha_text::{AnalyzeOptions, LabelledSentiment, SentimentLabel, Taxonomy, open_pipeline};
 use serde_json::Value;
 
 /// Examples per topic in each organisation's pool.
 const POOL: usize = 100;
 /// Examples per topic given to the engine.
 const SHOTS: [usize; 6] = [0, 5, 10, 25, 50, 100];
+/// Labelled comments in the organisation's sentiment pool.
+const SENTIMENT_POOL: usize = 1000;
+/// Labelled comments (sentiment) given to the engine.
+const SENTIMENT_SHOTS: [usize; 7] = [0, 25, 50, 100, 200, 500, 1000];
 
 fn model_path() -> Option<PathBuf> {
     let dir = std::env::var_os("ESCUCHA_MODEL_DIR")
@@ -96,5 +106,63 @@ fn main() {
                 e.f1.iter().map(|(id, f)| format!("{id} {f:.2}")).collect::<Vec<_>>().join(", ")
             );
         }
+    }
+    sentiment_curve(&rows, model_dir);
+}
+
+/// The sentiment learning curve described in the module docs.
+fn sentiment_curve(rows: &[Value], model_dir: Option<PathBuf>) {
+    let Some(dir) = model_dir else {
+        println!("\n(sentiment curve SKIPPED: model not installed; set ESCUCHA_MODEL_DIR)");
+        return;
+    };
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by_key(|&i| shuffle_key(i));
+    let labelled: Vec<(LabelledSentiment, &Value)> = order
+        .iter()
+        .filter_map(|&i| {
+            let r = &rows[i];
+            let sentiment = r["label"].as_str().and_then(SentimentLabel::parse)?;
+            let text = r["text"].as_str()?.to_string();
+            Some((LabelledSentiment { text, lang: None, sentiment }, r))
+        })
+        .collect();
+    let (pool, evaluation) = labelled.split_at(SENTIMENT_POOL.min(labelled.len()));
+    let pool: Vec<LabelledSentiment> = pool.iter().map(|(l, _)| l.clone()).collect();
+    let evaluation: Vec<Value> = evaluation.iter().map(|(_, r)| (*r).clone()).collect();
+    let mix = |labels: &[LabelledSentiment]| {
+        ["negative", "neutral", "positive"]
+            .iter()
+            .map(|c| format!("{c} {}", labels.iter().filter(|l| l.sentiment.as_str() == *c).count()))
+            .collect::<Vec<_>>()
+            .join(" / ")
+    };
+    println!("\n## Sentiment adaptation curve: airline tweets\n");
+    println!(
+        "Pool: the first {} tweets of a fixed pseudo-random order ({}); evaluation set: the other {} tweets, \
+         the same for every k. Model route.\n",
+        pool.len(),
+        mix(&pool),
+        evaluation.len()
+    );
+    println!(
+        "| labelled comments | accuracy | macro-F1 | pos/neg AUC | confusion (rows gold neg / neu / pos) |\n|---:|---:|---:|---:|---|"
+    );
+    for k in SENTIMENT_SHOTS {
+        let options = AnalyzeOptions { model_dir: Some(dir.clone()), ..Default::default() };
+        let (mut pipeline, _) = open_pipeline(&options);
+        let learned = pipeline.learn_sentiment(&pool[..k.min(pool.len())]);
+        let e = eval::eval_sentiment(&pipeline, "en_airline_tweets", "en", &evaluation, true);
+        let c = &e.confusion;
+        let row = |g: usize| c.m[g].iter().map(usize::to_string).collect::<Vec<_>>().join(" / ");
+        println!(
+            "| {learned} | {:.3} | **{:.3}** | {:.3} | {}; {}; {} |",
+            c.accuracy(),
+            c.macro_f1(),
+            e.auc,
+            row(0),
+            row(1),
+            row(2)
+        );
     }
 }

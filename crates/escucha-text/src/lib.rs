@@ -42,7 +42,7 @@ pub use keyphrases::{
 pub use lang::{HeuristicLanguageIdentifier, LanguageIdentifier, LanguageResult};
 pub use pipeline::{Analysis, Pipeline};
 pub use redact::{PiiKind, PiiSpan, Redaction, Redactor, RuleRedactor};
-pub use sentiment::{LexiconSentiment, SentimentAnalyzer, SentimentLabel, SentimentResult};
+pub use sentiment::{LabelledSentiment, LexiconSentiment, SentimentAnalyzer, SentimentLabel, SentimentResult};
 pub use stream::{AnalyzeOptions, LangMode, StreamSummary, analyze_stream, analyze_stream_with, open_pipeline};
 pub use topics::{LabelledExample, RuleTopicClassifier, Taxonomy, TopicClassifier, TopicDef, TopicResult};
 

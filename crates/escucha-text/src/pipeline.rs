@@ -29,7 +29,7 @@ use crate::keyphrases::{
     emerging_topics_embedded,
 };
 use crate::lang::{HeuristicLanguageIdentifier, LanguageIdentifier, LanguageResult};
-use crate::model::{DIM, ENGINE_MODEL, EmotionHead, LexiconFeatures, ModelRoute, PerEmotion};
+use crate::model::{DIM, ENGINE_MODEL, EmotionHead, LexiconFeatures, ModelRoute, PerEmotion, SentimentExample};
 use crate::model::{FewShotTopics, HybridTopicHead, PerTopic};
 use crate::redact::{Redaction, Redactor, RuleRedactor};
 use crate::sentiment::SentimentLabel;
@@ -180,6 +180,41 @@ impl Pipeline {
         Ok(used)
     }
 
+    /// Learns comments an organisation labelled with their sentiment: with the model attached,
+    /// the hybrid sentiment head is refitted over every example taught so far, starting from the
+    /// shipped weights ([`crate::model::HybridSentimentHead::adapted`]). The lexicon engine does
+    /// not learn from examples, so without the model nothing is learned. Empty texts are
+    /// skipped. Returns how many examples the model route now holds (0 without it).
+    pub fn learn_sentiment(&mut self, examples: &[crate::sentiment::LabelledSentiment]) -> usize {
+        let Some(route) = &self.model else {
+            return 0;
+        };
+        let kept: Vec<&crate::sentiment::LabelledSentiment> =
+            examples.iter().filter(|e| !e.text.trim().is_empty()).collect();
+        let capped: Vec<&str> = kept.iter().map(|e| truncate_at_char_boundary(&e.text, MAX_TEXT_BYTES)).collect();
+        let vecs = route.encoder().embed(&capped);
+        let head = route.hybrid_sentiment();
+        let learned: Vec<SentimentExample> = kept
+            .iter()
+            .zip(&capped)
+            .zip(vecs)
+            .map(|((e, text), embedding)| {
+                let lang = e.lang.as_deref().map(Lang::from_code);
+                let (doc, _, _) = self.prepare(text, lang);
+                let lexicon = self.sentiment.sentiment(&doc);
+                SentimentExample {
+                    embedding,
+                    lexicon: LexiconFeatures::of(&lexicon, head.lexicon_weight(doc.lang), text),
+                    label: e.sentiment,
+                }
+            })
+            .collect();
+        match &mut self.model {
+            Some(route) => route.learn_sentiment(learned),
+            None => 0,
+        }
+    }
+
     /// Attaches the model route: batches are embedded once and sentiment and topics become
     /// the hybrids described in the module docs; outputs say engine [`ENGINE_MODEL`].
     pub fn with_model(mut self, route: ModelRoute) -> Self {
@@ -214,10 +249,9 @@ impl Pipeline {
         }
     }
 
-    /// Analyses one text, with its embedding when the model is attached.
-    fn analyze_with(&self, text: &str, lang: Option<Lang>, embedding: Option<&[f32; DIM]>) -> Analysis {
-        let original_len = text.len();
-        let text = truncate_at_char_boundary(text, MAX_TEXT_BYTES);
+    /// The prepared document of an already capped `text`: its language (`lang` forces it) and
+    /// personal-data spans, which the lexicon analysers skip.
+    fn prepare<'t>(&self, text: &'t str, lang: Option<Lang>) -> (Doc<'t>, LanguageResult, Redaction) {
         let mut doc = Doc::new(text, Lang::Unknown);
         let language = match lang {
             Some(l) => {
@@ -228,6 +262,14 @@ impl Pipeline {
         doc.lang = language.primary;
         let redaction = self.redactor.redact(text);
         doc.pii = redaction.spans.iter().map(|s| (s.start, s.end)).collect();
+        (doc, language, redaction)
+    }
+
+    /// Analyses one text, with its embedding when the model is attached.
+    fn analyze_with(&self, text: &str, lang: Option<Lang>, embedding: Option<&[f32; DIM]>) -> Analysis {
+        let original_len = text.len();
+        let text = truncate_at_char_boundary(text, MAX_TEXT_BYTES);
+        let (doc, language, redaction) = self.prepare(text, lang);
         let mut sentiment = self.sentiment.sentiment(&doc);
         let mut topics = self.topics.classify(&doc);
         if let (Some(m), Some(e)) = (&self.model, embedding) {

@@ -49,6 +49,19 @@ impl SentimentLabel {
     }
 }
 
+/// A comment labelled with its sentiment by a person (an organisation teaching the model route
+/// its own language: [`crate::Pipeline::learn_sentiment`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabelledSentiment {
+    /// The text.
+    pub text: String,
+    /// Its language, if known (`es`, `en`); detected otherwise.
+    #[serde(default)]
+    pub lang: Option<String>,
+    /// The person's label.
+    pub sentiment: SentimentLabel,
+}
+
 /// A sentiment judgement.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct SentimentResult {

@@ -638,3 +638,59 @@ fn labelled_examples_teach_the_model_route_a_topic() {
     assert_eq!(other.first().map(|t| t.id.as_str()), Some("billing"), "{other:?}");
     assert!(other.iter().all(|t| t.id != "communication"), "{other:?}");
 }
+
+/// Sentiment adaptation through the pipeline's API: a gaming shop's customers say "sick" and
+/// "brutal" for praise, which the shipped head (and the lexicon) read as complaints. Once the
+/// shop has labelled a few dozen of its comments, a new comment in the same slang reads
+/// positive, while a plain complaint stays negative. Without the model nothing is learned.
+#[test]
+fn labelled_comments_adapt_the_model_routes_sentiment() {
+    let Some(dir) = model_path() else { return };
+    let options = escucha_text::AnalyzeOptions { model_dir: Some(dir), ..Default::default() };
+    let (mut pipeline, note) = escucha_text::open_pipeline(&options);
+    assert!(pipeline.model.is_some(), "{note}");
+    let example = |text: &str, sentiment| escucha_text::LabelledSentiment { text: text.into(), lang: None, sentiment };
+    use escucha_text::SentimentLabel::{Negative, Neutral, Positive};
+    let praise = [
+        "the new season pass is sick",
+        "that controller is sick, worth every cent",
+        "sick skins in this update",
+        "the graphics card you sold me is sick",
+        "this keyboard is brutal, love it",
+        "brutal deal on the headset",
+        "the new map is brutal, so good",
+        "sick delivery, came in a day",
+        "el mando nuevo está brutal",
+        "brutal la oferta de la consola",
+        "the racing wheel is sick",
+        "sick support team, sorted it in minutes",
+    ];
+    let complaints = [
+        "the console arrived broken",
+        "still waiting for my refund",
+        "the headset stopped working after a week",
+        "you charged me twice for the game",
+        "el pedido llegó tarde y sin el cable",
+        "nobody answers the support chat",
+    ];
+    let neutral = ["what time does the shop open on sunday", "do you sell gift cards", "¿tenéis tienda en Valencia?"];
+    let mut examples: Vec<_> = praise.iter().map(|t| example(t, Positive)).collect();
+    examples.extend(complaints.iter().map(|t| example(t, Negative)));
+    examples.extend(neutral.iter().map(|t| example(t, Neutral)));
+    examples.push(example("   ", Negative));
+
+    let probe = "the new mouse is sick";
+    let complaint = "my order never arrived and nobody answers";
+    let score = |p: &escucha_text::Pipeline, t: &str| p.analyze_batch(&[t], None)[0].sentiment;
+    let before = score(&pipeline, probe);
+    assert_eq!(pipeline.learn_sentiment(&examples), examples.len() - 1, "the blank example is skipped");
+    let after = score(&pipeline, probe);
+    assert_eq!(after.label, Positive, "{before:?} -> {after:?}");
+    assert!(after.score > before.score + 0.3, "{before:?} -> {after:?}");
+    assert_eq!(score(&pipeline, complaint).label, Negative);
+    let head = pipeline.model.as_ref().expect("model").hybrid_sentiment();
+    assert!(head.trained_on.contains("21 of the organisation's labelled comments"), "{}", head.trained_on);
+
+    let (mut fallback, _) = escucha_text::open_pipeline(&escucha_text::AnalyzeOptions::default());
+    assert_eq!(fallback.learn_sentiment(&examples), 0);
+}

@@ -43,7 +43,8 @@ pub use install::{InstalledModel, Manifest, ManifestFile, install, model_dir};
 pub use int8::Int8Kernel;
 pub use route::{ModelAnalysis, ModelRoute};
 pub use sentiment::{
-    HybridSentimentHead, LexiconFeatures, ModelSentiment, SENTIMENT_ANALYZER, SentimentTrainingExample, train_sentiment,
+    ADAPTATION_PRIOR_PRECISION, HybridSentimentHead, LexiconFeatures, ModelSentiment, SENTIMENT_ANALYZER,
+    SentimentExample, SentimentTrainingExample, train_sentiment,
 };
 pub use spm::{BOS_ID, EOS_ID, Tokenizer, UNK_ID};
 pub use topic_head::{HybridTopicHead, PerTopic, TOPIC_HEAD_RULE_FEATURES};

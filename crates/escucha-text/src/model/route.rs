@@ -8,8 +8,9 @@
 use std::path::Path;
 
 use super::{
-    DIM, ENGINE_MODEL, EmotionHead, Encoder, FewShotTopics, HybridSentimentHead, HybridTopicHead, InstalledModel,
-    MANIFEST_FILE, ModelError, ModelSentiment, ModelTopics, TopicMatch, TopicPrototype, default_prototypes, model_dir,
+    ADAPTATION_PRIOR_PRECISION, DIM, ENGINE_MODEL, EmotionHead, Encoder, FewShotTopics, HybridSentimentHead,
+    HybridTopicHead, InstalledModel, MANIFEST_FILE, ModelError, ModelSentiment, ModelTopics, SentimentExample,
+    TopicMatch, TopicPrototype, default_prototypes, model_dir,
 };
 use crate::sentiment::SentimentLabel;
 
@@ -31,7 +32,12 @@ pub struct ModelAnalysis {
 pub struct ModelRoute {
     encoder: Encoder,
     sentiment: ModelSentiment,
+    /// The sentiment head in use: the shipped one, or its refit on `learned_sentiment`.
     hybrid: HybridSentimentHead,
+    /// The shipped sentiment head, which every refit starts from.
+    hybrid_builtin: HybridSentimentHead,
+    /// Every labelled comment (sentiment) an organisation taught so far.
+    learned_sentiment: Vec<SentimentExample>,
     topic_head: HybridTopicHead,
     emotion_head: EmotionHead,
     topics: ModelTopics,
@@ -64,7 +70,9 @@ impl ModelRoute {
         Ok(ModelRoute {
             encoder,
             sentiment,
+            hybrid_builtin: hybrid.clone(),
             hybrid,
+            learned_sentiment: Vec::new(),
             topic_head,
             emotion_head,
             topics,
@@ -169,6 +177,16 @@ impl ModelRoute {
         let learned: Vec<_> = self.learned.iter().map(|(v, l)| (v, l.as_slice())).collect();
         self.few_shot = FewShotTopics::fit(&learned, &background, ids.len());
         known.len()
+    }
+
+    /// Learns an organisation's labelled comments (sentiment): the hybrid head is refitted over
+    /// every example learned so far, starting from the shipped weights
+    /// ([`HybridSentimentHead::adapted`] with [`ADAPTATION_PRIOR_PRECISION`]). The pipeline builds
+    /// the examples ([`crate::Pipeline::learn_sentiment`]). Returns how many examples it now holds.
+    pub fn learn_sentiment(&mut self, examples: Vec<SentimentExample>) -> usize {
+        self.learned_sentiment.extend(examples);
+        self.hybrid = self.hybrid_builtin.adapted(&self.learned_sentiment, ADAPTATION_PRIOR_PRECISION);
+        self.learned_sentiment.len()
     }
 
     /// Analyses a batch (sentiment and topics of each text, in order).

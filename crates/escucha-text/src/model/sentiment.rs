@@ -262,6 +262,142 @@ impl HybridSentimentHead {
     }
 }
 
+/// Prior precision (τ) of [`HybridSentimentHead::adapted`]: how firmly an organisation's refit
+/// stays at the shipped weights. Chosen by the adaptation protocol of `bench/text/train_heads.py`
+/// (`cv … adapt`: τ ∈ {1, 3, 10, 30, 100} on three permitted domains the base head had not seen;
+/// 1 won, at the edge of the grid) before the airline tweets were measured; see
+/// bench/text/MODEL.md, "Adapting sentiment to an organisation".
+pub const ADAPTATION_PRIOR_PRECISION: f32 = 1.0;
+
+/// Most accelerated-gradient steps of an adaptation; it stops earlier once converged.
+const ADAPTATION_MAX_STEPS: usize = 4000;
+
+/// One comment an organisation labelled, as the hybrid head reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SentimentExample {
+    /// The comment's sentence embedding.
+    pub embedding: [f32; DIM],
+    /// The lexicon engine's evidence on the comment (already weighted for its language).
+    pub lexicon: LexiconFeatures,
+    /// The organisation's label.
+    pub label: SentimentLabel,
+}
+
+impl HybridSentimentHead {
+    /// The head refitted on an organisation's labelled comments: the maximum a posteriori
+    /// weights under a Gaussian prior of precision `tau` centred on this head's, i.e. the
+    /// minimiser of Σ cross-entropy + τ/2 ‖θ − θ₀‖² (biases included). A few examples nudge
+    /// the shipped weights; hundreds move them toward the organisation's own language and class
+    /// mix. The objective is strongly convex, so the answer does not depend on example order;
+    /// no examples (or `tau` ≤ 0) give the head back unchanged.
+    pub fn adapted(&self, examples: &[SentimentExample], tau: f32) -> HybridSentimentHead {
+        let width = DIM + self.extra.len();
+        if examples.is_empty() || tau.is_nan() || tau <= 0.0 || self.weights.len() != 3 * width {
+            return self.clone();
+        }
+        // Rows [features…, 1] and θ = per class [weights…, bias], in f64 for a clean optimum.
+        let cols = width + 1;
+        let xs: Vec<Vec<f64>> = examples
+            .iter()
+            .map(|e| {
+                let mut x: Vec<f64> = e.embedding.iter().map(|&v| f64::from(v)).collect();
+                x.extend(self.extra.iter().map(|f| f64::from(f.value(&e.lexicon))));
+                x.push(1.0);
+                x
+            })
+            .collect();
+        let labels: Vec<usize> = examples.iter().map(|e| class_index(e.label)).collect();
+        let mut theta0 = vec![0f64; 3 * cols];
+        for c in 0..3 {
+            for j in 0..width {
+                theta0[c * cols + j] = f64::from(self.weights[c * width + j]);
+            }
+            theta0[c * cols + width] = f64::from(self.bias[c]);
+        }
+        let tau = f64::from(tau);
+        let n = xs.len() as f64;
+        // F(θ) = (Σ CE + τ/2 ‖θ − θ₀‖²) / n is (τ/n)-strongly convex and L-smooth with
+        // L ≤ (λmax(XᵀX)/2 + τ) / n, since the softmax Hessian is at most I/2 per row.
+        let smooth = (largest_gram_eigenvalue(&xs) * 0.5 + tau) / n;
+        let strong = tau / n;
+        let kappa_root = (smooth / strong).sqrt();
+        let momentum = (kappa_root - 1.0) / (kappa_root + 1.0);
+        let step = 1.0 / smooth;
+        let mut theta = theta0.clone();
+        let mut previous = theta0.clone();
+        let mut look = theta0.clone();
+        let mut grad = vec![0f64; 3 * cols];
+        for _ in 0..ADAPTATION_MAX_STEPS {
+            for i in 0..theta.len() {
+                look[i] = theta[i] + momentum * (theta[i] - previous[i]);
+            }
+            for (g, (l, t0)) in grad.iter_mut().zip(look.iter().zip(&theta0)) {
+                *g = tau * (l - t0);
+            }
+            for (x, &y) in xs.iter().zip(&labels) {
+                let z: [f64; 3] =
+                    std::array::from_fn(|c| look[c * cols..(c + 1) * cols].iter().zip(x).map(|(w, v)| w * v).sum());
+                let m = z[0].max(z[1]).max(z[2]);
+                let e = z.map(|v| (v - m).exp());
+                let sum = e[0] + e[1] + e[2];
+                for c in 0..3 {
+                    let r = e[c] / sum - if c == y { 1.0 } else { 0.0 };
+                    for (g, v) in grad[c * cols..(c + 1) * cols].iter_mut().zip(x) {
+                        *g += r * v;
+                    }
+                }
+            }
+            let norm = grad.iter().map(|g| g * g).sum::<f64>().sqrt() / n;
+            previous.clone_from(&theta);
+            for ((t, l), g) in theta.iter_mut().zip(&look).zip(&grad) {
+                *t = l - step * g / n;
+            }
+            if norm < 1e-7 {
+                break;
+            }
+        }
+        let mut out = self.clone();
+        for c in 0..3 {
+            for j in 0..width {
+                out.weights[c * width + j] = theta[c * cols + j] as f32;
+            }
+            out.bias[c] = theta[c * cols + width] as f32;
+        }
+        out.trained_on = format!(
+            "{}; then refitted on {} of the organisation's labelled comments (MAP, prior precision {tau})",
+            self.trained_on,
+            examples.len()
+        );
+        out
+    }
+}
+
+/// An upper estimate of the largest eigenvalue of XᵀX for the rows `xs` (which sets the
+/// gradient step): 50 power iterations with 10% headroom, never above the trace.
+fn largest_gram_eigenvalue(xs: &[Vec<f64>]) -> f64 {
+    let cols = xs.first().map_or(0, Vec::len);
+    let trace: f64 = xs.iter().map(|x| x.iter().map(|v| v * v).sum::<f64>()).sum();
+    let mut v = vec![1.0 / (cols.max(1) as f64).sqrt(); cols];
+    let mut estimate = 0.0;
+    for _ in 0..50 {
+        let mut next = vec![0f64; cols];
+        for x in xs {
+            let d: f64 = x.iter().zip(&v).map(|(a, b)| a * b).sum();
+            for (nx, a) in next.iter_mut().zip(x) {
+                *nx += d * a;
+            }
+        }
+        let norm = next.iter().map(|a| a * a).sum::<f64>().sqrt();
+        if norm == 0.0 {
+            return trace;
+        }
+        estimate = norm;
+        v = next.into_iter().map(|a| a / norm).collect();
+    }
+    // Power iteration approaches λmax from below; 10% headroom keeps the step safe.
+    (estimate * 1.1).min(trace)
+}
+
 /// Trains an L2-regularised 3-class logistic regression by full-batch gradient descent with
 /// Nesterov momentum (deterministic: same data, same weights); `balanced` weights each class
 /// inversely to its frequency.
@@ -416,5 +552,106 @@ mod tests {
         assert!(
             ModelSentiment::from_json(r#"{"trained_on":"x","classes":[],"weights":[1.0],"bias":[0,0,0]}"#).is_err()
         );
+    }
+
+    /// The gradient of the adaptation's objective, Σ CE + τ/2 ‖θ − θ₀‖², written out again here
+    /// (not shared with the fit) to check the fit's answer is its minimiser.
+    fn objective_gradient(
+        base: &HybridSentimentHead,
+        head: &HybridSentimentHead,
+        ex: &[SentimentExample],
+        tau: f32,
+    ) -> f64 {
+        let width = DIM + base.extra.len();
+        let mut g = vec![0f64; 3 * (width + 1)];
+        for e in ex {
+            let p = head.probabilities(&e.embedding, &e.lexicon);
+            let y = class_index(e.label);
+            let x: Vec<f64> = e
+                .embedding
+                .iter()
+                .map(|&v| f64::from(v))
+                .chain(base.extra.iter().map(|f| f64::from(f.value(&e.lexicon))))
+                .chain([1.0])
+                .collect();
+            for c in 0..3 {
+                let r = f64::from(p[c]) - if c == y { 1.0 } else { 0.0 };
+                for (gi, v) in g[c * (width + 1)..(c + 1) * (width + 1)].iter_mut().zip(&x) {
+                    *gi += r * v;
+                }
+            }
+        }
+        for c in 0..3 {
+            for j in 0..width {
+                g[c * (width + 1) + j] +=
+                    f64::from(tau) * f64::from(head.weights[c * width + j] - base.weights[c * width + j]);
+            }
+            g[c * (width + 1) + width] += f64::from(tau) * f64::from(head.bias[c] - base.bias[c]);
+        }
+        g.iter().map(|v| v * v).sum::<f64>().sqrt()
+    }
+
+    fn toy_examples() -> Vec<SentimentExample> {
+        // Comments along three directions of the embedding, labelled against what the shipped
+        // head would say for a plain direction: an organisation's own reading.
+        (0..60)
+            .map(|i| {
+                let mut embedding = [0f32; DIM];
+                let axis = i % 3;
+                embedding[axis * 7] = 0.9;
+                embedding[100 + i] = 0.3;
+                let norm = embedding.iter().map(|v| v * v).sum::<f32>().sqrt();
+                embedding.iter_mut().for_each(|v| *v /= norm);
+                let label = [SentimentLabel::Positive, SentimentLabel::Negative, SentimentLabel::Neutral][axis];
+                let lexicon =
+                    LexiconFeatures { score: -0.3, negative: 0.3, question: i % 5 == 0, ..Default::default() };
+                SentimentExample { embedding, lexicon, label }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn adaptation_finds_the_map_optimum_and_learns_the_organisations_reading() {
+        let base = HybridSentimentHead::builtin().expect("shipped head");
+        let examples = toy_examples();
+        let adapted = base.adapted(&examples, ADAPTATION_PRIOR_PRECISION);
+        // At the minimiser the gradient vanishes (f32 weights: a small residue).
+        let at_optimum = objective_gradient(&base, &adapted, &examples, ADAPTATION_PRIOR_PRECISION);
+        let at_start = objective_gradient(&base, &base, &examples, ADAPTATION_PRIOR_PRECISION);
+        assert!(at_optimum < 1e-3 * at_start.max(1.0), "gradient {at_start:.4} -> {at_optimum:.6}");
+        let right = examples
+            .iter()
+            .filter(|e| {
+                let p = adapted.probabilities(&e.embedding, &e.lexicon);
+                (0..3).fold(0, |b, c| if p[c] > p[b] { c } else { b }) == class_index(e.label)
+            })
+            .count();
+        assert_eq!(right, examples.len());
+        assert!(adapted.trained_on.contains("60 of the organisation's labelled comments"), "{}", adapted.trained_on);
+        // The order of the examples does not matter (a strongly convex objective).
+        let reversed: Vec<SentimentExample> = examples.iter().rev().cloned().collect();
+        let again = base.adapted(&reversed, ADAPTATION_PRIOR_PRECISION);
+        let gap = adapted.weights.iter().zip(&again.weights).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        assert!(gap < 1e-3, "{gap}");
+    }
+
+    #[test]
+    fn a_firmer_prior_moves_the_head_less_and_no_examples_change_nothing() {
+        let base = HybridSentimentHead::builtin().expect("shipped head");
+        let examples = toy_examples();
+        let distance = |h: &HybridSentimentHead| {
+            h.weights
+                .iter()
+                .zip(&base.weights)
+                .chain(h.bias.iter().zip(&base.bias))
+                .map(|(a, b)| (a - b).powi(2))
+                .sum::<f32>()
+        };
+        let loose = distance(&base.adapted(&examples, 1.0));
+        let firm = distance(&base.adapted(&examples, 100.0));
+        assert!(firm < loose && firm > 0.0, "{firm} vs {loose}");
+        assert_eq!(base.adapted(&[], 1.0), base);
+        assert_eq!(base.adapted(&examples, 0.0), base);
+        assert_eq!(base.adapted(&examples, f32::NAN), base);
     }
 }
