@@ -25,6 +25,7 @@
 pub mod emotions;
 pub mod eval;
 pub mod keyphrases;
+pub mod labelled;
 pub mod lang;
 pub mod model;
 pub mod pipeline;
@@ -39,6 +40,7 @@ pub use keyphrases::{
     EMBEDDED_SIMILARITY, EmergingOptions, EmergingTopic, KeyPhrase, KeyPhraseExtractor, StatKeyPhrases,
     emerging_topics, emerging_topics_embedded,
 };
+pub use labelled::{LabelledComments, LabelledLineError, parse_labelled_comments};
 pub use lang::{HeuristicLanguageIdentifier, LanguageIdentifier, LanguageResult};
 pub use pipeline::{Analysis, Pipeline};
 pub use redact::{PiiKind, PiiSpan, Redaction, Redactor, RuleRedactor};

@@ -220,6 +220,11 @@ enum TextCommand {
         /// topics, existing ids extend them; its examples teach the model route.
         #[arg(long)]
         taxonomy: Option<PathBuf>,
+        /// An organisation's labelled comments (JSON lines {"text", "sentiment"?, "topics"?,
+        /// "lang"?}), learned before analysing: with the model, sentiment adapts to them and
+        /// topics learn from them. Any bad line is reported and nothing is analysed.
+        #[arg(long)]
+        examples: Option<PathBuf>,
     },
     /// Read JSON lines {"text": …} of comments that fit no topic; write one JSON line per
     /// cluster of similar comments: label, key phrases, size and the input line numbers.
@@ -424,7 +429,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let installed = escucha_text::model::install(from.as_deref(), &data)?;
             println!("{}", installed.dir.display());
         }
-        Command::Text { command: TextCommand::Analyze { lang, model, taxonomy } } => {
+        Command::Text { command: TextCommand::Analyze { lang, model, taxonomy, examples } } => {
             let model_dir = model.model_dir()?;
             let taxonomy = match taxonomy {
                 Some(path) => {
@@ -443,8 +448,11 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 taxonomy,
                 ..Default::default()
             };
-            let (pipeline, note) = escucha_text::open_pipeline(&options);
+            let (mut pipeline, note) = escucha_text::open_pipeline(&options);
             eprintln!("{note}");
+            if let Some(path) = examples {
+                eprintln!("{}", learn_examples(&mut pipeline, &path)?);
+            }
             let stdin = std::io::stdin().lock();
             let stdout = std::io::BufWriter::new(std::io::stdout().lock());
             let summary = escucha_text::analyze_stream_with(&pipeline, stdin, stdout, &options)?;
@@ -532,4 +540,28 @@ async fn shutdown_signal() {
         _ = terminate => {},
     }
     eprintln!("shutting down: finishing requests in flight");
+}
+
+/// Teaches `pipeline` the labelled comments in the file at `path` (see
+/// [`escucha_text::labelled`]); every bad line is an error and nothing is learned then. Returns
+/// a note saying what was learned.
+fn learn_examples(pipeline: &mut escucha_text::Pipeline, path: &std::path::Path) -> anyhow::Result<String> {
+    let bytes = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
+    let taxonomy = pipeline.topics.taxonomy().clone();
+    let comments = escucha_text::parse_labelled_comments(&bytes, &taxonomy.ids()).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(|e| format!("{}: {e}", path.display())).collect();
+        anyhow!("{}\nnothing was learned or analysed", lines.join("\n"))
+    })?;
+    let topics = pipeline.learn_topics(&comments.topics)?;
+    let sentiment = pipeline.learn_sentiment(&comments.sentiment);
+    Ok(format!(
+        "learned from {}: {topics} comments with topics, {} with sentiment ({})",
+        path.display(),
+        comments.sentiment.len(),
+        if sentiment > 0 || comments.sentiment.is_empty() {
+            "the sentiment head adapted"
+        } else {
+            "the lexicon engine does not learn sentiment; install the model for that"
+        }
+    ))
 }

@@ -542,3 +542,73 @@ fn text_emerging_with_the_model_joins_both_languages() {
     assert_eq!(lines[0]["lines"], json!([1, 2, 3, 4]), "Spanish and English together: {}", lines[0]);
     assert_eq!(lines[0]["engine"], "use-v3");
 }
+
+#[test]
+fn text_analyze_learns_an_organisations_labelled_comments_and_refuses_a_bad_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("labelled.jsonl");
+    std::fs::write(
+        &good,
+        "{\"text\": \"Nos mandan publicidad cada día\", \"topics\": [\"communication\"], \"sentiment\": \"negative\"}\n\
+         {\"text\": \"the new map is sick\", \"sentiment\": \"positive\"}\n",
+    )
+    .unwrap();
+    let input = "{\"text\": \"Me cobraron dos veces\"}\n";
+    let (code, lines, stderr) =
+        escucha_with_input(&["text", "analyze", "--engine", "lexicon", "--examples", good.to_str().unwrap()], input);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(lines.len(), 1);
+    assert!(stderr.contains("1 comments with topics, 2 with sentiment"), "{stderr}");
+    assert!(stderr.contains("does not learn sentiment"), "the fallback says what it cannot learn: {stderr}");
+
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(
+        &bad,
+        "{\"text\": \"ok\", \"sentiment\": \"positive\"}\nnot json\n{\"text\": \"x\", \"topics\": [\"nope\"]}\n",
+    )
+    .unwrap();
+    let (code, lines, stderr) =
+        escucha_with_input(&["text", "analyze", "--engine", "lexicon", "--examples", bad.to_str().unwrap()], input);
+    assert_ne!(code, Some(0));
+    assert!(lines.is_empty(), "nothing is analysed: {lines:?}");
+    assert!(
+        stderr.contains("bad.jsonl: line 2: not JSON") && stderr.contains("line 3: unknown topic id \"nope\""),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn text_analyze_with_the_model_adapts_sentiment_to_labelled_comments() {
+    let Some(model_dir) = model_dir_or_skip("sentiment adaptation in `text analyze`") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("labelled.jsonl");
+    let praise = [
+        "the new season pass is sick",
+        "that controller is sick, worth every cent",
+        "sick skins in this update",
+        "the graphics card you sold me is sick",
+        "the racing wheel is sick",
+        "sick support team, sorted it in minutes",
+        "sick delivery, came in a day",
+        "this headset is sick",
+    ];
+    let complaints = ["the console arrived broken", "still waiting for my refund", "you charged me twice"];
+    let mut lines: Vec<String> =
+        praise.iter().map(|t| json!({"text": t, "sentiment": "positive"}).to_string()).collect();
+    lines.extend(complaints.iter().map(|t| json!({"text": t, "sentiment": "negative"}).to_string()));
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let input = "{\"text\": \"the new mouse is sick\"}\n";
+    let run = |extra: &[&str]| {
+        let mut args = vec!["text", "analyze", "--model-dir", model_dir.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        escucha_with_input(&args, input)
+    };
+    let (code, before, stderr) = run(&[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, after, stderr) = run(&["--examples", file.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("the sentiment head adapted"), "{stderr}");
+    let score = |v: &Value| v["sentiment"]["score"].as_f64().unwrap();
+    assert_eq!(after[0]["sentiment"]["label"], "positive", "{}", after[0]);
+    assert!(score(&after[0]) > score(&before[0]) + 0.3, "{} -> {}", before[0], after[0]);
+}
