@@ -22,7 +22,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use escucha_text::eval::{self, airline_topic, data_dir, load_jsonl};
+use escucha_text::eval::{self, airline_topic, data_dir, load_jsonl, shuffle_key};
 use escucha_text::model;
 use escucha_text::{AnalyzeOptions, LabelledSentiment, SentimentLabel, Taxonomy, open_pipeline};
 use serde_json::Value;
@@ -41,14 +41,6 @@ fn model_path() -> Option<PathBuf> {
         .map(PathBuf::from)
         .unwrap_or_else(|| model::model_dir(&PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("escucha-data")));
     dir.join(model::MANIFEST_FILE).is_file().then_some(dir)
-}
-
-/// A fixed pseudo-random order (SplitMix64 of the row index), so the split is reproducible.
-fn shuffle_key(i: usize) -> u64 {
-    let mut z = (i as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 fn main() {

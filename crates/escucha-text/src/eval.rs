@@ -209,6 +209,16 @@ pub struct SentimentEval {
     pub auc: f64,
 }
 
+/// A fixed pseudo-random sort key for row `i` (SplitMix64 of the index): sorting rows by it
+/// gives a reproducible shuffle, for splitting an evaluation set into "an organisation's
+/// labelled examples" and the rest.
+pub fn shuffle_key(i: usize) -> u64 {
+    let mut z = (i as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 /// Evaluates sentiment on a set (rows with `label` or `sentiment`), with the given language
 /// forced or detected.
 pub fn eval_sentiment(
