@@ -40,9 +40,13 @@ Input: the output of
   python3 bench/text/vader_amazon.py amazon.jsonl
   EXTRA_SETS=en_vader_amazon_reviews=amazon.jsonl EMBEDDINGS=emb.f32 ESCUCHA_MODEL_DIR=... \
     cargo run --release -p escucha-text --example dump_features > feats.jsonl
+  (round 9 also: python3 bench/text/uci_sentences.py DIR, and in EXTRA_SETS
+  ;en_uci_amazon=DIR/en_uci_amazon.jsonl;en_uci_yelp=DIR/en_uci_yelp.jsonl;en_uci_imdb=DIR/en_uci_imdb.jsonl)
 Run:   python3 bench/text/train_heads.py cv feats.jsonl emb.f32
        python3 bench/text/train_heads.py cv feats.jsonl emb.f32 sentiment6   (round 6 protocol)
        python3 bench/text/train_heads.py cv feats.jsonl emb.f32 round8 [sentiment|topics]   (round 8: networks)
+       python3 bench/text/train_heads.py cv feats.jsonl emb.f32 round9   (round 9: UCI sentences)
+       python3 bench/text/train_heads.py cv feats.jsonl emb.f32 adapt    (tau of the sentiment adaptation; needs scipy)
        python3 bench/text/train_heads.py train feats.jsonl emb.f32 SENT_ROWW SENT_C TOPIC_C TOPIC_BALANCED rule|rule+sim r1|all [AMAZON_W f3|f5]
 Shipped (round 6): train ... 10 1 3 0 rule+sim r1 1 f5 (the topic head file is round 5's: same settings, which this
   reproduces up to another machine's rounding)
