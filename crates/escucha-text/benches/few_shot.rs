@@ -138,17 +138,19 @@ fn sentiment_curve(rows: &[Value], model_dir: Option<PathBuf>) {
         evaluation.len()
     );
     println!(
-        "| labelled comments | accuracy | macro-F1 | pos/neg AUC | confusion (rows gold neg / neu / pos) |\n|---:|---:|---:|---:|---|"
+        "| labelled comments | learning (s, embedding included) | accuracy | macro-F1 | pos/neg AUC | confusion (rows gold neg / neu / pos) |\n|---:|---:|---:|---:|---:|---|"
     );
     for k in SENTIMENT_SHOTS {
         let options = AnalyzeOptions { model_dir: Some(dir.clone()), ..Default::default() };
         let (mut pipeline, _) = open_pipeline(&options);
+        let started = std::time::Instant::now();
         let learned = pipeline.learn_sentiment(&pool[..k.min(pool.len())]);
+        let learn_seconds = started.elapsed().as_secs_f64();
         let e = eval::eval_sentiment(&pipeline, "en_airline_tweets", "en", &evaluation, true);
         let c = &e.confusion;
         let row = |g: usize| c.m[g].iter().map(usize::to_string).collect::<Vec<_>>().join(" / ");
         println!(
-            "| {learned} | {:.3} | **{:.3}** | {:.3} | {}; {}; {} |",
+            "| {learned} | {learn_seconds:.2} | {:.3} | **{:.3}** | {:.3} | {}; {}; {} |",
             c.accuracy(),
             c.macro_f1(),
             e.auc,
@@ -157,4 +159,13 @@ fn sentiment_curve(rows: &[Value], model_dir: Option<PathBuf>) {
             row(2)
         );
     }
+    // Cost of learning many examples (timing only: these overlap the evaluation set).
+    let many: Vec<LabelledSentiment> = labelled.iter().take(5000).map(|(l, _)| l.clone()).collect();
+    let (mut pipeline, _) = open_pipeline(&AnalyzeOptions { model_dir: Some(dir), ..Default::default() });
+    let started = std::time::Instant::now();
+    let learned = pipeline.learn_sentiment(&many);
+    println!(
+        "\nLearning {learned} labelled comments at once: {:.2} s (embedding included).",
+        started.elapsed().as_secs_f64()
+    );
 }
